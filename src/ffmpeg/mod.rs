@@ -1,0 +1,313 @@
+//! The FFmpeg boundary. Every call into libav* that needs `unsafe` lives in
+//! this module, each with its `// SAFETY:` argument; the rest of the crate
+//! sees plain Rust values.
+#![allow(unsafe_code)]
+
+use std::ffi::CStr;
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::sync::{Arc, Once};
+
+pub use ffmpeg_next as av;
+use ffmpeg_next::ffi;
+
+use crate::ratio::Ratio;
+
+/// Where an asset's bytes come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Path(PathBuf),
+    /// Anything FFmpeg's protocols read (`http://`, `file:`, `pipe:`…).
+    Url(String),
+    /// An in-memory file, read through a custom AVIO context.
+    Bytes(Arc<[u8]>),
+}
+
+impl Source {
+    /// How errors and reports name the source.
+    pub fn display_name(&self) -> String {
+        match self {
+            Source::Path(p) => p.display().to_string(),
+            Source::Url(u) => u.clone(),
+            Source::Bytes(b) => format!("<{} bytes in memory>", b.len()),
+        }
+    }
+}
+
+fn init() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        // A library must not write to the caller's stderr; every failure
+        // reaches the caller as a typed error instead.
+        av::util::log::set_level(av::util::log::Level::Quiet);
+    });
+}
+
+/// An open demuxer over a source. Each user (metadata, index, every decode
+/// worker) opens its own, so none is shared between threads.
+pub struct Demuxer {
+    pub input: av::format::context::Input,
+}
+
+/// Why a source did not open, before it is turned into a crate `Error`
+/// (which needs the source's name and a look at the bytes).
+#[derive(Debug)]
+pub struct OpenFailure {
+    pub code: av::Error,
+}
+
+impl Demuxer {
+    pub fn open(source: &Source) -> Result<Demuxer, OpenFailure> {
+        init();
+        let input = match source {
+            Source::Path(p) => av::format::input(p),
+            Source::Url(u) => av::format::input(u.as_str()),
+            Source::Bytes(b) => av::format::context::StreamIo::from_read_seek(Cursor::new(
+                SharedBytes(b.clone()),
+            ))
+            .and_then(|io| av::format::input_from_stream(io, None, None)),
+        };
+        input.map(|input| Demuxer { input }).map_err(|code| OpenFailure { code })
+    }
+
+    /// FFmpeg's short name of the container format (`mov,mp4,m4a,3gp,3g2,mj2`).
+    pub fn format_name(&self) -> String {
+        self.input.format().name().to_string()
+    }
+
+    /// The container's start time in `AV_TIME_BASE` (µs), when known.
+    pub fn start_time_us(&self) -> Option<i64> {
+        // SAFETY: `as_ptr` points to the live AVFormatContext owned by
+        // `self.input`; reading a plain integer field has no side effects.
+        let t = unsafe { (*self.input.as_ptr()).start_time };
+        (t != ffi::AV_NOPTS_VALUE).then_some(t)
+    }
+
+    /// The container's duration in `AV_TIME_BASE` (µs), when known.
+    pub fn duration_us(&self) -> Option<i64> {
+        // SAFETY: as in `start_time_us`.
+        let d = unsafe { (*self.input.as_ptr()).duration };
+        (d != ffi::AV_NOPTS_VALUE && d > 0).then_some(d)
+    }
+}
+
+/// Read-only bytes shared with the AVIO callback thread-safely.
+struct SharedBytes(Arc<[u8]>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Asks FFmpeg's format probes what `head` (the first bytes of a source)
+/// looks like. `None` when no demuxer claims it: the bytes are not a media
+/// container FFmpeg knows.
+pub fn probe_format(head: &[u8], file_name: &str) -> Option<String> {
+    init();
+    let mut buf = Vec::with_capacity(head.len() + ffi::AVPROBE_PADDING_SIZE as usize);
+    buf.extend_from_slice(head);
+    buf.resize(head.len() + ffi::AVPROBE_PADDING_SIZE as usize, 0);
+    let name = std::ffi::CString::new(file_name.replace('\0', "")).ok()?;
+    let mut probe = ffi::AVProbeData {
+        filename: name.as_ptr(),
+        buf: buf.as_mut_ptr(),
+        buf_size: head.len() as i32,
+        mime_type: std::ptr::null(),
+    };
+    let mut score = 0;
+    // SAFETY: `probe` points at a buffer of `buf_size` bytes followed by the
+    // zeroed padding FFmpeg requires, and a NUL-terminated file name; both
+    // outlive the call. The returned pointer is to a static AVInputFormat.
+    let format = unsafe { ffi::av_probe_input_format3(&mut probe, 1, &mut score) };
+    if format.is_null() || score <= ffi::AVPROBE_SCORE_MAX / 4 {
+        return None;
+    }
+    // SAFETY: a non-null AVInputFormat has a static NUL-terminated name.
+    Some(unsafe { cstr((*format).name) })
+}
+
+/// Copies a C string FFmpeg owns into a `String`; null gives "".
+///
+/// # Safety
+/// `p` is null or points to a NUL-terminated string valid for the call.
+unsafe fn cstr(p: *const std::os::raw::c_char) -> String {
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: the caller guarantees a valid NUL-terminated string.
+    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
+/// The fields of a stream's `AVCodecParameters` stills needs, copied out.
+#[derive(Debug, Clone)]
+pub struct CodecParams {
+    pub codec_name: String,
+    pub profile: Option<String>,
+    pub level: Option<i32>,
+    pub pixel_format: Option<av::format::Pixel>,
+    pub bits_per_raw_sample: Option<u8>,
+    pub width: u32,
+    pub height: u32,
+    pub sample_aspect_ratio: Option<Ratio>,
+    pub interlaced: Option<bool>,
+    /// H.273 code points, as FFmpeg stores them.
+    pub color_primaries: u8,
+    pub color_trc: u8,
+    pub color_space: u8,
+    /// 0 unspecified, 1 limited, 2 full (`AVColorRange`).
+    pub color_range: u8,
+    /// `AVChromaLocation`: 0 unspecified, 1 left, 2 center, 3 top-left, …
+    pub chroma_location: u8,
+}
+
+impl CodecParams {
+    pub fn of(stream: &av::format::stream::Stream) -> CodecParams {
+        let params = stream.parameters();
+        // SAFETY: `params` borrows the stream's live AVCodecParameters; we
+        // copy plain fields out and call FFmpeg's pure lookup functions,
+        // which return static strings.
+        unsafe {
+            let p = &*params.as_ptr();
+            let profile_name = ffi::avcodec_profile_name(p.codec_id, p.profile);
+            let sar = Ratio::new(
+                p.sample_aspect_ratio.num as i64,
+                p.sample_aspect_ratio.den as i64,
+            )
+            .filter(|r| r.num > 0);
+            let pixel_format = (p.format >= 0).then(|| {
+                av::format::Pixel::from(std::mem::transmute::<i32, ffi::AVPixelFormat>(
+                    p.format,
+                ))
+            });
+            CodecParams {
+                codec_name: cstr(ffi::avcodec_get_name(p.codec_id)),
+                profile: (!profile_name.is_null()).then(|| cstr(profile_name)),
+                level: (p.level >= 0).then_some(p.level),
+                pixel_format,
+                bits_per_raw_sample: (p.bits_per_raw_sample > 0)
+                    .then_some(p.bits_per_raw_sample as u8),
+                width: p.width.max(0) as u32,
+                height: p.height.max(0) as u32,
+                sample_aspect_ratio: sar,
+                interlaced: match p.field_order {
+                    ffi::AVFieldOrder::AV_FIELD_UNKNOWN => None,
+                    ffi::AVFieldOrder::AV_FIELD_PROGRESSIVE => Some(false),
+                    _ => Some(true),
+                },
+                color_primaries: p.color_primaries as u8,
+                color_trc: p.color_trc as u8,
+                color_space: p.color_space as u8,
+                color_range: p.color_range as u8,
+                chroma_location: p.chroma_location as u8,
+            }
+        }
+    }
+}
+
+/// Bit depth and chroma subsampling (log2 x, log2 y) of a pixel format.
+pub fn pixel_format_shape(format: av::format::Pixel) -> Option<(u8, (u8, u8))> {
+    let desc = format.descriptor()?;
+    // SAFETY: a descriptor from `av_pix_fmt_desc_get` is static; `comp[0]`
+    // exists for every format with at least one component.
+    let depth = unsafe {
+        let d = &*desc.as_ptr();
+        if d.nb_components == 0 {
+            return None;
+        }
+        d.comp[0].depth as u8
+    };
+    Some((depth, (desc.log2_chroma_w(), desc.log2_chroma_h())))
+}
+
+/// One demuxed packet, reduced to what the frame index keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct PacketInfo {
+    pub stream: usize,
+    pub pts: Option<i64>,
+    pub dts: Option<i64>,
+    pub duration: i64,
+    pub key: bool,
+    /// FFmpeg's `AV_PKT_FLAG_DISCARD`: outside the edit list, decode but do
+    /// not show.
+    pub discard: bool,
+}
+
+/// How many read errors in a row end demuxing: a demuxer that can resync
+/// does so within a few packets, and a hostile file must not spin forever.
+const MAX_CONSECUTIVE_READ_ERRORS: usize = 64;
+
+impl Demuxer {
+    /// Reads the next packet of any stream, with its payload. `Ok(None)` at
+    /// the end of the data; a truncated file simply ends early.
+    pub fn read_packet(&mut self) -> Result<Option<(PacketInfo, av::Packet)>, av::Error> {
+        let mut errors = 0;
+        loop {
+            let mut packet = av::Packet::empty();
+            match packet.read(&mut self.input) {
+                Ok(()) => {
+                    // SAFETY: `packet` is a valid, filled AVPacket we own;
+                    // `flags` is a plain integer field.
+                    let flags = unsafe { (*av::packet::Ref::as_ptr(&packet)).flags };
+                    let info = PacketInfo {
+                        stream: packet.stream(),
+                        pts: packet.pts(),
+                        dts: packet.dts(),
+                        duration: packet.duration(),
+                        key: flags & ffi::AV_PKT_FLAG_KEY != 0,
+                        discard: flags & ffi::AV_PKT_FLAG_DISCARD != 0,
+                    };
+                    return Ok(Some((info, packet)));
+                }
+                Err(av::Error::Eof) => return Ok(None),
+                Err(av::Error::InvalidData) if errors < MAX_CONSECUTIVE_READ_ERRORS => {
+                    errors += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Tells the demuxer to drop every stream but `keep`, so reading packets
+    /// for one track does not copy the others' payloads.
+    pub fn discard_all_but(&mut self, keep: usize) {
+        // SAFETY: the context is live and owned by `self.input`; `streams`
+        // holds `nb_streams` valid stream pointers, and `discard` is a plain
+        // field the demuxer reads before each packet.
+        unsafe {
+            let ctx = &mut *self.input.as_mut_ptr();
+            for i in 0..ctx.nb_streams as usize {
+                if i != keep {
+                    (**ctx.streams.add(i)).discard = ffi::AVDiscard::AVDISCARD_ALL;
+                }
+            }
+        }
+    }
+}
+
+/// The name of FFmpeg's default decoder for a codec name, if it has one.
+pub fn decoder_name(codec: &str) -> Option<String> {
+    init();
+    av::decoder::find_by_name(codec)
+        .or_else(|| {
+            let id = codec_id_by_name(codec)?;
+            av::decoder::find(id)
+        })
+        .map(|c| c.name().to_string())
+}
+
+fn codec_id_by_name(name: &str) -> Option<av::codec::Id> {
+    let name = std::ffi::CString::new(name).ok()?;
+    // SAFETY: `name` is NUL-terminated and lives through the call, which
+    // only reads it; the descriptor returned is static.
+    unsafe {
+        let desc = ffi::avcodec_descriptor_get_by_name(name.as_ptr());
+        (!desc.is_null()).then(|| av::codec::Id::from((*desc).id))
+    }
+}
+
+/// The libavcodec version, as FFmpeg prints it (`59.37.100`).
+pub fn version() -> String {
+    let v = av::codec::version();
+    format!("libavcodec {}.{}.{}", v >> 16, (v >> 8) & 0xff, v & 0xff)
+}
