@@ -4,6 +4,7 @@ pub mod asset;
 pub mod decode;
 pub mod error;
 mod ffmpeg;
+pub mod plan;
 pub mod ratio;
 pub mod render;
 pub mod time;

@@ -88,32 +88,3 @@ pub struct CleanAperture {
     pub horizontal_offset: Ratio,
     pub vertical_offset: Ratio,
 }
-
-/// The size a player shows for a stored picture: cropped to the clean
-/// aperture, widened or narrowed by the pixel aspect ratio (AVFoundation's
-/// convention: height is kept), then turned by the orientation.
-pub fn display_size(
-    width: u32,
-    height: u32,
-    sample_aspect_ratio: Option<Ratio>,
-    clean_aperture: Option<CleanAperture>,
-    orientation: Orientation,
-) -> (u32, u32) {
-    let (mut w, h) = match clean_aperture {
-        Some(c) if c.width.num > 0 && c.height.num > 0 => (
-            c.width.to_f64().min(width as f64),
-            c.height.to_f64().min(height as f64),
-        ),
-        _ => (width as f64, height as f64),
-    };
-    if let Some(sar) = sample_aspect_ratio {
-        w *= sar.to_f64();
-    }
-    let round = |v: f64| (v.round() as u32).max(1);
-    let (w, h) = (round(w), round(h));
-    if orientation.swaps_axes() {
-        (h, w)
-    } else {
-        (w, h)
-    }
-}

@@ -23,14 +23,11 @@ pub(super) fn build(
             .map(|us| rescale_us(us, tb))
             .unwrap_or(0),
     };
-    let declared_end = demuxer
-        .input
-        .stream(track.index)
-        .and_then(|s| {
-            let (start, duration) = (s.start_time(), s.duration());
-            let unknown = crate::ffmpeg::av::ffi::AV_NOPTS_VALUE;
-            (start != unknown && duration > 0).then(|| start + duration - offset)
-        });
+    let declared_end = demuxer.input.stream(track.index).and_then(|s| {
+        let (start, duration) = (s.start_time(), s.duration());
+        let unknown = crate::ffmpeg::av::ffi::AV_NOPTS_VALUE;
+        (start != unknown && duration > 0).then(|| start + duration - offset)
+    });
     let is_vp9 = track.codec == "vp9";
     let mut packets = Vec::new();
     while let Some((info, packet)) = demuxer.read_packet().map_err(|e| e.to_string())? {
@@ -126,7 +123,8 @@ fn typical_step(packets: &[IndexEntry], presentation: &[u32]) -> Option<i64> {
     gaps.get(gaps.len() / 2).copied()
 }
 
-/// Reads the track's timeline off its index; `None` when nothing is shown.
+/// Reads the track's timeline off its index; `None` when nothing is shown
+/// (or, impossibly for real time bases, a time overflows).
 pub(super) fn timeline(index: &FrameIndex) -> Option<TrackTimeline> {
     let pts = |i: u32| index.packets[i as usize].pts.unwrap_or(0);
     let first = pts(*index.presentation.first()?);
@@ -140,12 +138,7 @@ pub(super) fn timeline(index: &FrameIndex) -> Option<TrackTimeline> {
         .collect();
     let n = index.presentation.len();
     let average_frame_rate = (n > 1 && last > first)
-        .then(|| {
-            Ratio::new(
-                (n as i64 - 1) * tb.den,
-                (last - first).checked_mul(tb.num)?,
-            )
-        })
+        .then(|| Ratio::new((n as i64 - 1) * tb.den, (last - first).checked_mul(tb.num)?))
         .flatten();
     Some(TrackTimeline {
         frame_count: n,
@@ -154,10 +147,10 @@ pub(super) fn timeline(index: &FrameIndex) -> Option<TrackTimeline> {
             .iter()
             .filter(|&&i| index.packets[i as usize].sync)
             .count(),
-        first_frame: t(first),
-        last_frame: t(last),
-        end: t(index.end),
-        duration: t(index.end - first),
+        first_frame: t(first)?,
+        last_frame: t(last)?,
+        end: t(index.end)?,
+        duration: t(index.end - first)?,
         average_frame_rate,
         variable_frame_rate: is_variable(&gaps),
     })

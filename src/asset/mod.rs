@@ -154,7 +154,8 @@ impl Asset {
         }
         let head = bytes[..SNIFF_BYTES.min(bytes.len())].to_vec();
         let scan_bytes = bytes.clone();
-        let mp4 = move || mp4::scan(&mut Cursor::new(&scan_bytes[..]), scan_bytes.len() as u64).ok();
+        let mp4 =
+            move || mp4::scan(&mut Cursor::new(&scan_bytes[..]), scan_bytes.len() as u64).ok();
         Asset::open_source(Source::Bytes(bytes), Some(&head), "", mp4)
     }
 
@@ -307,9 +308,7 @@ impl Asset {
                 source_name: self.name.clone(),
             })?;
         self.indexes[slot]
-            .get_or_init(|| {
-                index_build::build(&self.source, track, &self.container).map(Arc::new)
-            })
+            .get_or_init(|| index_build::build(&self.source, track, &self.container).map(Arc::new))
             .clone()
             .map_err(|reason| Error::Malformed {
                 source_name: self.name.clone(),
@@ -379,13 +378,33 @@ fn describe_video(
     };
     let shape = params.pixel_format.and_then(ffmpeg::pixel_format_shape);
     let tb = stream.time_base();
-    let (display_width, display_height) = geometry::display_size(
-        params.width,
-        params.height,
-        params.sample_aspect_ratio,
+    let (bit_depth, subsampling) = shape.unwrap_or((8, (1, 1)));
+    let description = crate::render::SourceDescription {
+        width: params.width,
+        height: params.height,
+        sample_aspect_ratio: params.sample_aspect_ratio,
         clean_aperture,
-        orientation.unwrap_or(geometry::Orientation::IDENTITY),
-    );
+        orientation,
+        bit_depth,
+        alignment: crate::render::SampleAlignment::Lsb,
+        subsampling: crate::render::ChromaSubsampling {
+            log2_x: subsampling.0,
+            log2_y: subsampling.1,
+        },
+        layout: crate::render::PlaneLayout::Yuv,
+        color,
+        hdr,
+    };
+    // A clean aperture that does not fit the picture is ignored for the
+    // reported size, as players do; rendering reports it as an error.
+    let (display_width, display_height) = crate::render::geometry::display_size(&description)
+        .or_else(|_| {
+            crate::render::geometry::display_size(&crate::render::SourceDescription {
+                clean_aperture: None,
+                ..description
+            })
+        })
+        .unwrap_or((params.width, params.height));
     let disposition = stream.disposition();
     VideoTrack {
         index: stream.index(),
@@ -393,7 +412,9 @@ fn describe_video(
         codec: params.codec_name,
         profile: params.profile,
         level: params.level,
-        pixel_format: params.pixel_format.and_then(|p| p.descriptor().map(|d| d.name().to_string())),
+        pixel_format: params
+            .pixel_format
+            .and_then(|p| p.descriptor().map(|d| d.name().to_string())),
         bit_depth: params.bits_per_raw_sample.or(shape.map(|s| s.0)),
         chroma_subsampling: shape.map(|s| s.1),
         coded_width: params.width,

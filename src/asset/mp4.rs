@@ -66,6 +66,7 @@ pub fn scan<R: Read + Seek>(reader: &mut R, len: u64) -> io::Result<Mp4Facts> {
             let body_len = (size - header_len).min(len - offset - header_len);
             if body_len <= MAX_MOOV_BYTES {
                 let mut body = vec![0u8; body_len as usize];
+                reader.seek(SeekFrom::Start(offset + header_len))?;
                 reader.read_exact(&mut body)?;
                 read_moov(&body, &mut facts);
             }
@@ -253,7 +254,9 @@ mod tests {
 
     #[test]
     fn garbage_is_not_a_panic() {
-        let junk: Vec<u8> = (0..4096u32).map(|i| (i * 2654435761u32 >> 24) as u8).collect();
+        let junk: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+            .collect();
         let _ = scan(&mut Cursor::new(&junk), junk.len() as u64).unwrap();
     }
 }

@@ -233,7 +233,10 @@ mod tests {
             })
         );
         let dv = parse_dovi(&[1, 0, 8, 4, 1, 0, 1, 4]).unwrap();
-        assert_eq!((dv.profile, dv.level, dv.bl_signal_compatibility_id), (8, 4, 4));
+        assert_eq!(
+            (dv.profile, dv.level, dv.bl_signal_compatibility_id),
+            (8, 4, 4)
+        );
         assert!(dv.rpu_present && dv.bl_present && !dv.el_present);
         assert_eq!(parse_dovi(&[1, 0]), None);
     }

@@ -19,7 +19,11 @@ pub enum BackendKind {
 }
 
 impl BackendKind {
-    pub const ALL: [BackendKind; 3] = [BackendKind::Vaapi, BackendKind::Nvdec, BackendKind::Software];
+    pub const ALL: [BackendKind; 3] = [
+        BackendKind::Vaapi,
+        BackendKind::Nvdec,
+        BackendKind::Software,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -54,7 +58,10 @@ fn status(backend: BackendKind, track: Option<&VideoTrack>) -> BackendStatus {
         BackendKind::Software => match track {
             Some(t) => match ffmpeg::decoder_name(&t.codec) {
                 Some(name) => (true, format!("FFmpeg decoder '{name}'")),
-                None => (false, format!("this FFmpeg has no decoder for '{}'", t.codec)),
+                None => (
+                    false,
+                    format!("this FFmpeg has no decoder for '{}'", t.codec),
+                ),
             },
             None => (true, format!("FFmpeg {}", ffmpeg::version())),
         },

@@ -62,12 +62,14 @@ impl Demuxer {
         let input = match source {
             Source::Path(p) => av::format::input(p),
             Source::Url(u) => av::format::input(u.as_str()),
-            Source::Bytes(b) => av::format::context::StreamIo::from_read_seek(Cursor::new(
-                SharedBytes(b.clone()),
-            ))
-            .and_then(|io| av::format::input_from_stream(io, None, None)),
+            Source::Bytes(b) => {
+                av::format::context::StreamIo::from_read_seek(Cursor::new(SharedBytes(b.clone())))
+                    .and_then(|io| av::format::input_from_stream(io, None, None))
+            }
         };
-        input.map(|input| Demuxer { input }).map_err(|code| OpenFailure { code })
+        input
+            .map(|input| Demuxer { input })
+            .map_err(|code| OpenFailure { code })
     }
 
     /// FFmpeg's short name of the container format (`mov,mp4,m4a,3gp,3g2,mj2`).
@@ -109,7 +111,7 @@ pub fn probe_format(head: &[u8], file_name: &str) -> Option<String> {
     buf.extend_from_slice(head);
     buf.resize(head.len() + ffi::AVPROBE_PADDING_SIZE as usize, 0);
     let name = std::ffi::CString::new(file_name.replace('\0', "")).ok()?;
-    let mut probe = ffi::AVProbeData {
+    let probe = ffi::AVProbeData {
         filename: name.as_ptr(),
         buf: buf.as_mut_ptr(),
         buf_size: head.len() as i32,
@@ -119,7 +121,7 @@ pub fn probe_format(head: &[u8], file_name: &str) -> Option<String> {
     // SAFETY: `probe` points at a buffer of `buf_size` bytes followed by the
     // zeroed padding FFmpeg requires, and a NUL-terminated file name; both
     // outlive the call. The returned pointer is to a static AVInputFormat.
-    let format = unsafe { ffi::av_probe_input_format3(&mut probe, 1, &mut score) };
+    let format = unsafe { ffi::av_probe_input_format3(&probe, 1, &mut score) };
     if format.is_null() || score <= ffi::AVPROBE_SCORE_MAX / 4 {
         return None;
     }
@@ -176,9 +178,7 @@ impl CodecParams {
             )
             .filter(|r| r.num > 0);
             let pixel_format = (p.format >= 0).then(|| {
-                av::format::Pixel::from(std::mem::transmute::<i32, ffi::AVPixelFormat>(
-                    p.format,
-                ))
+                av::format::Pixel::from(std::mem::transmute::<i32, ffi::AVPixelFormat>(p.format))
             });
             CodecParams {
                 codec_name: cstr(ffi::avcodec_get_name(p.codec_id)),
@@ -225,7 +225,6 @@ pub fn pixel_format_shape(format: av::format::Pixel) -> Option<(u8, (u8, u8))> {
 pub struct PacketInfo {
     pub stream: usize,
     pub pts: Option<i64>,
-    pub dts: Option<i64>,
     pub duration: i64,
     pub key: bool,
     /// FFmpeg's `AV_PKT_FLAG_DISCARD`: outside the edit list, decode but do
@@ -252,7 +251,6 @@ impl Demuxer {
                     let info = PacketInfo {
                         stream: packet.stream(),
                         pts: packet.pts(),
-                        dts: packet.dts(),
                         duration: packet.duration(),
                         key: flags & ffi::AV_PKT_FLAG_KEY != 0,
                         discard: flags & ffi::AV_PKT_FLAG_DISCARD != 0,

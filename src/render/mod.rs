@@ -1,1 +1,364 @@
+//! The CPU half of the frame pipeline: from a track's description and the
+//! generator's settings to the [`OutputSpec`] the GPU executes. Everything
+//! here is pure arithmetic, so every decision about geometry and colour is
+//! made (and tested) without a decoder or a device.
+
+pub mod color;
+pub mod geometry;
 pub mod spec;
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::asset::color::{ColorInfo, ColorPrimaries, HdrInfo, MatrixCoefficients};
+use crate::asset::geometry::{CleanAperture, Orientation};
+use crate::ratio::Ratio;
+
+pub use spec::{Affine2, ColorSpec, OutputEncoding, OutputSpec, Rect, ToneMap, TransferFunction};
+
+/// Which part of the stored picture becomes the image (Apple's
+/// `apertureMode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApertureMode {
+    /// Crop to the clean aperture, then correct the pixel aspect ratio.
+    #[default]
+    CleanAperture,
+    /// Correct the pixel aspect ratio only; the whole coded picture shows.
+    ProductionAperture,
+    /// The stored pixels as they are: no crop, no aspect correction.
+    EncodedPixels,
+}
+
+/// What happens to high-dynamic-range sources (Apple's
+/// `dynamicRangePolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DynamicRangePolicy {
+    /// Tone map PQ and HLG to 8-bit sRGB.
+    #[default]
+    ForceSdr,
+    /// Keep HDR as HDR: 16-bit, source primaries and transfer.
+    MatchSource,
+}
+
+/// A pixel box. As `maximum_size`, `0×0` means the native size and a 0 side
+/// leaves that side free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+pub struct Size {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Size {
+    /// No bound: the image keeps its natural size.
+    pub const NATIVE: Size = Size {
+        width: 0,
+        height: 0,
+    };
+
+    pub const fn new(width: u32, height: u32) -> Size {
+        Size { width, height }
+    }
+}
+
+/// The generator settings that shape the image, as snapshotted for one
+/// request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct RenderSettings {
+    pub maximum_size: Size,
+    pub applies_preferred_track_transform: bool,
+    pub aperture_mode: ApertureMode,
+    pub dynamic_range_policy: DynamicRangePolicy,
+}
+
+/// Where samples narrower than their 16-bit container sit in it. The same
+/// 10-bit code reads as a different unorm value in each case, so the shader
+/// needs to know which to rescale correctly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SampleAlignment {
+    /// Codes in the low bits (FFmpeg's planar `yuv420p10le` and kin).
+    #[default]
+    Lsb,
+    /// Codes in the high bits, low bits zero (`p010`, `p016`, `y210`).
+    Msb,
+}
+
+/// What the decoded planes hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlaneLayout {
+    /// Luma and two colour-difference planes (the stream's matrix applies).
+    #[default]
+    Yuv,
+    /// R, G, B samples (`gbrp*`, `rgba`): no matrix.
+    Rgb,
+    /// Luma only.
+    Gray,
+}
+
+/// Chroma subsampling as log2 factors: 4:2:0 is `(1, 1)`, 4:2:2 `(1, 0)`,
+/// 4:4:4 `(0, 0)`, 4:1:1 `(2, 0)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+pub struct ChromaSubsampling {
+    pub log2_x: u8,
+    pub log2_y: u8,
+}
+
+impl ChromaSubsampling {
+    pub const YUV420: ChromaSubsampling = ChromaSubsampling {
+        log2_x: 1,
+        log2_y: 1,
+    };
+    pub const YUV422: ChromaSubsampling = ChromaSubsampling {
+        log2_x: 1,
+        log2_y: 0,
+    };
+    pub const YUV444: ChromaSubsampling = ChromaSubsampling {
+        log2_x: 0,
+        log2_y: 0,
+    };
+}
+
+/// What the render stage needs to know about a source picture: the decoded
+/// frame's layout plus the track's geometry and colour tags, unresolved (an
+/// untagged stream stays untagged here; [`OutputSpec::new`] decides what it
+/// means).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SourceDescription {
+    /// Size of the decoded picture in luma samples (after the codec's own
+    /// cropping, e.g. 1920×1080 for a 1088-row H.264 stream); the clean
+    /// aperture is relative to it.
+    pub width: u32,
+    pub height: u32,
+    /// `None`, and FFmpeg's "unknown" `0:1`, mean square pixels.
+    pub sample_aspect_ratio: Option<Ratio>,
+    pub clean_aperture: Option<CleanAperture>,
+    /// The display matrix as an orientation; `None` when the matrix is not
+    /// one of the eight axis-aligned cases, which is shown unrotated.
+    pub orientation: Option<Orientation>,
+    /// Bits per sample, 8 to 16.
+    pub bit_depth: u8,
+    /// Only matters when `bit_depth` is between 9 and 15.
+    pub alignment: SampleAlignment,
+    pub subsampling: ChromaSubsampling,
+    pub layout: PlaneLayout,
+    pub color: ColorInfo,
+    pub hdr: HdrInfo,
+}
+
+/// Why no [`OutputSpec`] could be made. Every variant is a property of the
+/// input (a hostile or exotic file), never of the machine.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RenderError {
+    /// The decoded picture is empty or larger than
+    /// [`geometry::MAX_DIMENSION`] on a side.
+    InvalidPictureSize {
+        width: u32,
+        height: u32,
+    },
+    /// The image would exceed [`geometry::MAX_DIMENSION`] on a side (a
+    /// native-size request on an extreme pixel aspect ratio).
+    OutputTooLarge {
+        width: f64,
+        height: f64,
+    },
+    /// A negative pixel aspect ratio or one with a zero denominator.
+    InvalidAspectRatio(Ratio),
+    /// A clean aperture with a zero denominator, an empty or negative size,
+    /// or a region reaching outside the picture.
+    InvalidCleanAperture(CleanAperture),
+    /// A rotation other than 0, 90, 180 or 270 degrees.
+    InvalidOrientation(Orientation),
+    UnsupportedBitDepth(u8),
+    /// Subsampling beyond 4:1:0, or subsampled RGB.
+    UnsupportedSubsampling(ChromaSubsampling),
+    /// A matrix the shaders cannot express as one 3×3 multiply (constant
+    /// luminance, ICtCp, SMPTE ST 2085).
+    UnsupportedMatrix(MatrixCoefficients),
+    /// Primaries without a usable RGB gamut (SMPTE ST 428 XYZ).
+    UnsupportedPrimaries(ColorPrimaries),
+    /// Dolby Vision without a backward-compatible base layer (profile 5,
+    /// 10.0, and the old non-compatible profiles 1 and 3): the base layer is
+    /// IPTPQc2, which read as YUV gives a purple-green picture.
+    DolbyVisionWithoutBaseLayer {
+        profile: u8,
+        bl_signal_compatibility_id: u8,
+    },
+}
+
+impl fmt::Display for RenderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RenderError::InvalidPictureSize { width, height } => {
+                write!(f, "invalid picture size {width}×{height}")
+            }
+            RenderError::OutputTooLarge { width, height } => write!(
+                f,
+                "image of {width:.0}×{height:.0} exceeds {} pixels on a side",
+                geometry::MAX_DIMENSION
+            ),
+            RenderError::InvalidAspectRatio(r) => {
+                write!(f, "invalid pixel aspect ratio {}:{}", r.num, r.den)
+            }
+            RenderError::InvalidCleanAperture(c) => write!(
+                f,
+                "invalid clean aperture {}/{}×{}/{} offset {}/{},{}/{}",
+                c.width.num,
+                c.width.den,
+                c.height.num,
+                c.height.den,
+                c.horizontal_offset.num,
+                c.horizontal_offset.den,
+                c.vertical_offset.num,
+                c.vertical_offset.den
+            ),
+            RenderError::InvalidOrientation(o) => {
+                write!(f, "invalid rotation of {} degrees", o.rotation)
+            }
+            RenderError::UnsupportedBitDepth(b) => write!(f, "unsupported bit depth {b}"),
+            RenderError::UnsupportedSubsampling(s) => write!(
+                f,
+                "unsupported chroma subsampling 1/{}×1/{}",
+                1u32 << s.log2_x.min(31),
+                1u32 << s.log2_y.min(31)
+            ),
+            RenderError::UnsupportedMatrix(m) => {
+                write!(f, "unsupported YUV matrix coefficients {m:?}")
+            }
+            RenderError::UnsupportedPrimaries(p) => {
+                write!(f, "unsupported colour primaries {p:?}")
+            }
+            RenderError::DolbyVisionWithoutBaseLayer {
+                profile,
+                bl_signal_compatibility_id,
+            } => write!(
+                f,
+                "Dolby Vision profile {profile} (base layer compatibility \
+                 {bl_signal_compatibility_id}) has no backward-compatible base layer"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RenderError {}
+
+impl OutputSpec {
+    /// Resolves every geometry and colour decision for one source under one
+    /// set of settings.
+    pub fn new(
+        source: &SourceDescription,
+        settings: &RenderSettings,
+    ) -> Result<OutputSpec, RenderError> {
+        let color = color::resolve(source, settings.dynamic_range_policy)?;
+        let geometry = geometry::resolve(source, settings)?;
+        Ok(OutputSpec {
+            width: geometry.width,
+            height: geometry.height,
+            out_to_src: geometry.out_to_src,
+            source_rect: geometry.source_rect,
+            scale: geometry.scale,
+            color,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::asset::color::{
+        ChromaLocation, ColorRange, DolbyVisionConfig, HdrFormat, TransferCharacteristic,
+    };
+
+    fn phone_hdr_clip() -> SourceDescription {
+        SourceDescription {
+            width: 3840,
+            height: 2160,
+            sample_aspect_ratio: Some(Ratio { num: 1, den: 1 }),
+            clean_aperture: None,
+            orientation: Some(Orientation {
+                rotation: 90,
+                mirror: false,
+            }),
+            bit_depth: 10,
+            alignment: SampleAlignment::Msb,
+            subsampling: ChromaSubsampling::YUV420,
+            layout: PlaneLayout::Yuv,
+            color: ColorInfo {
+                primaries: ColorPrimaries::Bt2020,
+                transfer: TransferCharacteristic::Hlg,
+                matrix: MatrixCoefficients::Bt2020Ncl,
+                range: ColorRange::Limited,
+                chroma_location: ChromaLocation::Left,
+            },
+            hdr: HdrInfo {
+                format: Some(HdrFormat::Hlg),
+                mastering_display: None,
+                content_light_level: None,
+                dolby_vision: None,
+            },
+        }
+    }
+
+    #[test]
+    fn new_combines_geometry_and_colour() {
+        let settings = RenderSettings {
+            maximum_size: Size::new(320, 320),
+            applies_preferred_track_transform: true,
+            ..RenderSettings::default()
+        };
+        let spec = OutputSpec::new(&phone_hdr_clip(), &settings).unwrap();
+        assert_eq!((spec.width, spec.height), (180, 320));
+        assert_eq!(spec.scale, [12.0, 12.0]);
+        // The output's top-left is the stored picture's bottom-left.
+        assert_eq!(spec.out_to_src.apply([0.0, 0.0]), [0.0, 2160.0]);
+        assert_eq!(spec.color.output, OutputEncoding::Srgb8);
+        assert_eq!(spec.color.transfer, TransferFunction::Hlg);
+        assert_eq!(
+            spec.color
+                .tone_map
+                .map(|t| (t.source_peak, t.hlg_system_gamma)),
+            Some((1000.0, 1.2))
+        );
+    }
+
+    #[test]
+    fn the_defaults_are_apples() {
+        let s = RenderSettings::default();
+        assert_eq!(s.maximum_size, Size::NATIVE);
+        assert!(!s.applies_preferred_track_transform);
+        assert_eq!(s.aperture_mode, ApertureMode::CleanAperture);
+        assert_eq!(s.dynamic_range_policy, DynamicRangePolicy::ForceSdr);
+    }
+
+    #[test]
+    fn either_half_can_refuse() {
+        let mut bad_size = phone_hdr_clip();
+        bad_size.width = 0;
+        let err = OutputSpec::new(&bad_size, &RenderSettings::default()).unwrap_err();
+        assert_eq!(
+            err,
+            RenderError::InvalidPictureSize {
+                width: 0,
+                height: 2160
+            }
+        );
+        assert_eq!(err.to_string(), "invalid picture size 0×2160");
+
+        let mut profile5 = phone_hdr_clip();
+        profile5.hdr.dolby_vision = Some(DolbyVisionConfig {
+            version_major: 1,
+            version_minor: 0,
+            profile: 5,
+            level: 6,
+            rpu_present: true,
+            el_present: false,
+            bl_present: true,
+            bl_signal_compatibility_id: 0,
+        });
+        let err = OutputSpec::new(&profile5, &RenderSettings::default()).unwrap_err();
+        assert!(err.to_string().contains("Dolby Vision profile 5"), "{err}");
+    }
+}

@@ -55,8 +55,8 @@ pub struct ColorSpec {
     pub bit_depth: u8,
     /// Multiply a unorm-read sample by this to get `code / (2^bit_depth − 1)`:
     /// 1.0 when the sample fills its container (8 in 8, 16 in 16), and
-    /// `65535 / 1023 / 64`-style factors when 10-bit codes sit in the low
-    /// bits of 16 (planar `yuv420p10le`), or 1.0 for MSB-aligned P010.
+    /// `65535 / 1023` when 10-bit codes sit in the low bits of 16 (planar
+    /// `yuv420p10le`), and `65535 / (1023 · 64)` ≈ 1.00096 for MSB-aligned P010.
     pub sample_scale: f64,
     /// `[R', G', B'] = yuv_to_rgb · [Y, Cb, Cr] + yuv_offset`, where Y, Cb, Cr
     /// are normalised codes (`code / (2^bits − 1)`). Range expansion and the

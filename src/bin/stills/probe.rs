@@ -71,7 +71,8 @@ fn describe(file: &str) -> stills::Result<Value> {
                 Ok(None) => v["timeline"] = json!({ "frame_count": 0 }),
                 Err(e) => v["timeline_error"] = json!(e.to_string()),
             }
-            v["backends"] = serde_json::to_value(backend_statuses(Some(track))).expect("serialises");
+            v["backends"] =
+                serde_json::to_value(backend_statuses(Some(track))).expect("serialises");
             v
         })
         .collect();
@@ -86,7 +87,7 @@ fn describe(file: &str) -> stills::Result<Value> {
 }
 
 fn time_json(t: Time) -> Value {
-    json!({ "seconds": t.seconds(), "value": t.value, "timescale": t.timescale })
+    json!({ "seconds": t.seconds(), "value": t.value(), "timescale": t.timescale() })
 }
 
 fn timeline_json(tl: &TrackTimeline) -> Value {
