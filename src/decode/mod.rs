@@ -2,12 +2,107 @@
 //! build can use for a stream, and why not the others; the decoders
 //! themselves plug in behind the same names.
 
+pub mod frame;
+pub mod software;
+
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::asset::VideoTrack;
+use crate::asset::{Asset, FrameIndex, VideoTrack};
+use crate::error::{Error, Result};
 use crate::ffmpeg;
+use crate::plan::{Run, Target};
+pub use frame::{DecodedFrame, Surface};
+
+/// A decoder instance for one track, driven one planned run at a time.
+///
+/// # For implementations
+/// `decode_run` must hand every target of the run to `deliver` exactly once
+/// (a picture or the error that prevented it), check `cancelled` between
+/// packets and stop early when it returns true (the remaining targets then
+/// get `Error::Cancelled`), and leave the decoder ready for any later run,
+/// whatever happened.
+pub trait Decoder: Send {
+    fn backend(&self) -> BackendKind;
+
+    fn decode_run(
+        &mut self,
+        run: &Run,
+        cancelled: &dyn Fn() -> bool,
+        deliver: &mut dyn FnMut(&Target, Result<DecodedFrame>),
+    );
+}
+
+/// Which backend a caller asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendPreference {
+    /// The best available for the stream: VA-API, then NVDEC, then software.
+    #[default]
+    Auto,
+    Only(BackendKind),
+}
+
+/// The backend chosen for a track, and why the better ones were not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BackendChoice {
+    pub backend: BackendKind,
+    /// For each backend tried before the chosen one, why it was passed over.
+    pub passed_over: Vec<BackendStatus>,
+}
+
+/// Picks the backend for `track` under `preference`, or says exactly why
+/// the requested one cannot serve.
+pub fn choose_backend(preference: BackendPreference, track: &VideoTrack) -> Result<BackendChoice> {
+    let order: &[BackendKind] = match preference {
+        BackendPreference::Auto => &BackendKind::ALL,
+        BackendPreference::Only(kind) => match kind {
+            BackendKind::Vaapi => &[BackendKind::Vaapi],
+            BackendKind::Nvdec => &[BackendKind::Nvdec],
+            BackendKind::Software => &[BackendKind::Software],
+        },
+    };
+    let mut passed_over = Vec::new();
+    for &kind in order {
+        let s = status(kind, Some(track));
+        if s.available {
+            return Ok(BackendChoice {
+                backend: kind,
+                passed_over,
+            });
+        }
+        passed_over.push(s);
+    }
+    let last = passed_over.pop().expect("at least one backend was tried");
+    Err(Error::BackendUnavailable {
+        backend: last.backend.name(),
+        reason: last.reason,
+    })
+}
+
+/// Opens a decoder of the chosen backend for `track`.
+pub fn open_decoder(
+    backend: BackendKind,
+    asset: &Asset,
+    track: &VideoTrack,
+    index: Arc<FrameIndex>,
+    threads: usize,
+) -> Result<Box<dyn Decoder>> {
+    match backend {
+        BackendKind::Software => Ok(Box::new(software::SoftwareDecoder::open(
+            asset.source(),
+            track,
+            index,
+            threads,
+        )?)),
+        other => Err(Error::BackendUnavailable {
+            backend: other.name(),
+            reason: status(other, Some(track)).reason,
+        }),
+    }
+}
 
 /// The decode paths stills knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -309,3 +309,85 @@ pub fn version() -> String {
     let v = av::codec::version();
     format!("libavcodec {}.{}.{}", v >> 16, (v >> 8) & 0xff, v & 0xff)
 }
+
+impl Demuxer {
+    /// Positions the demuxer at the last sync packet of `stream` whose
+    /// timestamp is at or before `ts` (in the stream's time base).
+    pub fn seek_stream(&mut self, stream: usize, ts: i64) -> Result<(), av::Error> {
+        // SAFETY: the context is live and owned by `self.input`; the
+        // stream index exists (the caller got it from this context), and
+        // `avformat_seek_file` has no other preconditions.
+        let ret = unsafe {
+            ffi::avformat_seek_file(self.input.as_mut_ptr(), stream as i32, i64::MIN, ts, ts, 0)
+        };
+        if ret < 0 {
+            Err(av::Error::from(ret))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The properties of a pixel format that decide how it is converted.
+pub struct PixelFormatFlags {
+    pub rgb: bool,
+}
+
+pub fn pixel_format_flags(format: av::format::Pixel) -> PixelFormatFlags {
+    let rgb = format.descriptor().is_some_and(|d| {
+        // SAFETY: descriptors from `av_pix_fmt_desc_get` are static.
+        let flags = unsafe { (*d.as_ptr()).flags };
+        flags & ffi::AV_PIX_FMT_FLAG_RGB as u64 != 0
+    });
+    PixelFormatFlags { rgb }
+}
+
+/// FFmpeg's pixel format of a name (`yuv420p10le`); `AV_PIX_FMT_NONE` when
+/// unknown.
+pub fn pixel_by_name(name: &str) -> ffi::AVPixelFormat {
+    let Ok(name) = std::ffi::CString::new(name) else {
+        return ffi::AVPixelFormat::AV_PIX_FMT_NONE;
+    };
+    // SAFETY: `name` is NUL-terminated and outlives the call.
+    unsafe { ffi::av_get_pix_fmt(name.as_ptr()) }
+}
+
+/// A swscale context that converts pictures between pixel formats at one
+/// size.
+pub struct Scaler(av::software::scaling::Context);
+
+// SAFETY: an SwsContext has no thread affinity; it is only unsafe to use
+// from two threads at once, which `&mut self` on `run` already rules out.
+unsafe impl Send for Scaler {}
+
+impl Scaler {
+    /// A format converter (no resizing) with exact rounding and full
+    /// chroma interpolation, so the conversion adds no error of its own
+    /// beyond quantisation.
+    pub fn converter(
+        from: av::format::Pixel,
+        to: av::format::Pixel,
+        width: u32,
+        height: u32,
+    ) -> Result<Scaler, av::Error> {
+        use av::software::scaling::Flags;
+        av::software::scaling::Context::get(
+            from,
+            width,
+            height,
+            to,
+            width,
+            height,
+            Flags::POINT | Flags::ACCURATE_RND | Flags::FULL_CHR_H_INT | Flags::FULL_CHR_H_INP,
+        )
+        .map(Scaler)
+    }
+
+    pub fn run(
+        &mut self,
+        input: &av::frame::Video,
+        output: &mut av::frame::Video,
+    ) -> Result<(), av::Error> {
+        self.0.run(input, output)
+    }
+}

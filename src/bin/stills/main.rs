@@ -1,6 +1,7 @@
 //! `stills`: the command-line face of the library. Argument parsing,
 //! printing and exit codes live here; the work is the library's.
 
+mod grab;
 mod probe;
 
 use std::process::ExitCode;
@@ -19,11 +20,14 @@ struct Cli {
 enum Command {
     /// Describe a video's tracks, timeline, geometry and colour as JSON.
     Probe(probe::ProbeArgs),
+    /// Write images of a video at requested times.
+    Grab(grab::GrabArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Probe(args) => probe::run(args),
+        Command::Grab(args) => grab::run(args),
     }
 }

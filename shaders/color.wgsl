@@ -1,0 +1,135 @@
+// Shared colour functions: transfer curves, the BT.2390 EETF, gamut
+// mapping. Constants are the published ones (ST 2084, ARIB STD-B67,
+// IEC 61966-2-1); the structure follows BT.2390 / BT.2100.
+
+const PQ_M1: f32 = 0.1593017578125;
+const PQ_M2: f32 = 78.84375;
+const PQ_C1: f32 = 0.8359375;
+const PQ_C2: f32 = 18.8515625;
+const PQ_C3: f32 = 18.6875;
+const HLG_A: f32 = 0.17883277;
+const HLG_B: f32 = 0.28466892;
+const HLG_C: f32 = 0.55991073;
+
+// PQ signal -> absolute luminance / 10000.
+fn pq_eotf(e: f32) -> f32 {
+    let p = pow(clamp(e, 0.0, 1.0), 1.0 / PQ_M2);
+    return pow(max(p - PQ_C1, 0.0) / (PQ_C2 - PQ_C3 * p), 1.0 / PQ_M1);
+}
+
+// Absolute luminance / 10000 -> PQ signal.
+fn pq_inverse_eotf(y: f32) -> f32 {
+    let p = pow(clamp(y, 0.0, 1.0), PQ_M1);
+    return pow((PQ_C1 + PQ_C2 * p) / (1.0 + PQ_C3 * p), PQ_M2);
+}
+
+// HLG signal -> normalised scene light.
+fn hlg_inverse_oetf(e: f32) -> f32 {
+    let x = clamp(e, 0.0, 1.0);
+    if (x <= 0.5) {
+        return x * x / 3.0;
+    }
+    return (exp((x - HLG_C) / HLG_A) + HLG_B) / 12.0;
+}
+
+fn srgb_oetf(l: f32) -> f32 {
+    if (l <= 0.0031308) {
+        return 12.92 * l;
+    }
+    return 1.055 * pow(l, 1.0 / 2.4) - 0.055;
+}
+
+// Non-linear R'G'B' -> linear light relative to SDR white (1.0).
+fn linearize(rgb: vec3<f32>) -> vec3<f32> {
+    let transfer = params.color_mode.x;
+    let white = params.tone2.x;
+    if (transfer == TRANSFER_PQ) {
+        let nits = vec3<f32>(pq_eotf(rgb.r), pq_eotf(rgb.g), pq_eotf(rgb.b)) * 10000.0;
+        return nits / white;
+    }
+    if (transfer == TRANSFER_HLG) {
+        // BT.2100 OOTF: display light = peak * Ys^(gamma - 1) * scene light.
+        let scene = vec3<f32>(hlg_inverse_oetf(rgb.r), hlg_inverse_oetf(rgb.g), hlg_inverse_oetf(rgb.b));
+        let ys = max(dot(params.luma_src.xyz, scene), 0.0);
+        let gain = params.tone2.z * pow(max(ys, 1e-6), params.tone2.y - 1.0);
+        return scene * gain / white;
+    }
+    // SDR: BT.1886 with a zero black level.
+    let c = max(rgb, vec3<f32>(0.0));
+    return pow(c, vec3<f32>(2.4));
+}
+
+// BT.2390 EETF of one luminance in cd/m2, in the PQ domain.
+fn eetf(nits: f32) -> f32 {
+    let black = params.tone.x;
+    let peak = params.tone.y;
+    let knee = params.tone.z;
+    let max_lum = params.tone.w;
+    let e = pq_inverse_eotf(nits / 10000.0);
+    let e1 = clamp((e - black) / (peak - black), 0.0, 1.0);
+    var e2 = e1;
+    if (knee < 1.0 && e1 > knee) {
+        let t = (e1 - knee) / (1.0 - knee);
+        let t2 = t * t;
+        let t3 = t2 * t;
+        e2 = (2.0 * t3 - 3.0 * t2 + 1.0) * knee + (t3 - 2.0 * t2 + t) * (1.0 - knee)
+            + (-2.0 * t3 + 3.0 * t2) * max_lum;
+    }
+    let e4 = e2 * (peak - black) + black;
+    return pq_eotf(e4) * 10000.0;
+}
+
+// Tone map by the largest component: every channel is scaled by the same
+// factor, so hue and saturation ratios survive and no channel passes the
+// target peak.
+fn tone_map(lin: vec3<f32>) -> vec3<f32> {
+    let white = params.tone2.x;
+    let m = max(max(lin.r, lin.g), lin.b);
+    if (m <= 0.0) {
+        return vec3<f32>(0.0);
+    }
+    let mapped = eetf(m * white) / white;
+    return lin * (mapped / m);
+}
+
+fn apply_gamut(lin: vec3<f32>) -> vec3<f32> {
+    return vec3<f32>(
+        dot(params.gamut[0].xyz, lin),
+        dot(params.gamut[1].xyz, lin),
+        dot(params.gamut[2].xyz, lin),
+    );
+}
+
+// Brings a linear colour into [0, 1] by moving it towards the grey of the
+// same luminance, never by clipping channels one by one (which turns
+// saturated colours towards the primaries: orange to yellow, blue to cyan).
+fn clip_preserving_hue(c: vec3<f32>) -> vec3<f32> {
+    let y = clamp(dot(params.luma_out.xyz, c), 0.0, 1.0);
+    var t = 1.0;
+    for (var k = 0; k < 3; k = k + 1) {
+        let v = c[k];
+        if (v > 1.0) {
+            t = min(t, (1.0 - y) / (v - y));
+        } else if (v < 0.0) {
+            t = min(t, y / (y - v));
+        }
+    }
+    return clamp(vec3<f32>(y) + t * (c - vec3<f32>(y)), vec3<f32>(0.0), vec3<f32>(1.0));
+}
+
+// R'G'B' of the source -> output signal in [0, 1].
+fn to_output(rgb: vec3<f32>) -> vec3<f32> {
+    let flags = params.color_mode.y;
+    if ((flags & FLAG_PASSTHROUGH) != 0u) {
+        return clamp(rgb, vec3<f32>(0.0), vec3<f32>(1.0));
+    }
+    var lin = linearize(rgb);
+    if ((flags & FLAG_TONE_MAP) != 0u) {
+        lin = tone_map(lin);
+    }
+    if ((flags & FLAG_GAMUT) != 0u) {
+        lin = apply_gamut(lin);
+    }
+    lin = clip_preserving_hue(lin);
+    return vec3<f32>(srgb_oetf(lin.r), srgb_oetf(lin.g), srgb_oetf(lin.b));
+}

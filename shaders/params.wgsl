@@ -1,0 +1,60 @@
+// Uniform block and bindings shared by both passes. The layout mirrors
+// `Params` in src/gpu/uniforms.rs member for member; every member is a
+// vec4 (or an array of them) so WGSL's 16-byte alignment adds no hidden
+// padding.
+
+struct Grid {
+    // plane width, plane height, first usable texel x, y
+    size_lo: vec4<i32>,
+    // last usable texel x, y, first filtered line, line count
+    hi_lines: vec4<i32>,
+    // subsampling x, y, siting offset x, y (luma samples)
+    sub_off: vec4<f32>,
+}
+
+struct Params {
+    // output width, height, source axis of pass 1 (0 = x, 1 = y), words per pixel
+    out_size: vec4<u32>,
+    // src = a * (o + 0.5) + b: pass 1 (a, b), pass 2 (a, b)
+    map: vec4<f32>,
+    // source luma samples per output pixel along output x, y
+    scale: vec4<f32>,
+    // 0: component 0, 1: components 1 and 2
+    grid: array<Grid, 2>,
+    // texture channel of components 0, 1, 2; w = 1 when 1 and 2 are neutral
+    channel: vec4<u32>,
+    // rows of the YUV -> R'G'B' matrix, offset in w
+    yuv: array<vec4<f32>, 3>,
+    // rows of the linear gamut matrix
+    gamut: array<vec4<f32>, 3>,
+    luma_src: vec4<f32>,
+    luma_out: vec4<f32>,
+    // transfer (0 SDR, 1 PQ, 2 HLG), flags
+    color_mode: vec4<u32>,
+    // PQ(source black), PQ(source peak), knee KS, maxLum
+    tone: vec4<f32>,
+    // SDR white cd/m2, HLG system gamma, HLG nominal peak cd/m2
+    tone2: vec4<f32>,
+    // unorm -> normalised code factor, neutral chroma code
+    sample: vec4<f32>,
+}
+
+const FLAG_PASSTHROUGH: u32 = 1u;
+const FLAG_TONE_MAP: u32 = 2u;
+const FLAG_GAMUT: u32 = 4u;
+const TRANSFER_SDR: u32 = 0u;
+const TRANSFER_PQ: u32 = 1u;
+const TRANSFER_HLG: u32 = 2u;
+
+@group(0) @binding(0) var<uniform> params: Params;
+// Component k is read from texture k; semi-planar and packed layouts bind
+// the same texture more than once and pick channels.
+@group(0) @binding(1) var tex0: texture_2d<f32>;
+@group(0) @binding(2) var tex1: texture_2d<f32>;
+@group(0) @binding(3) var tex2: texture_2d<f32>;
+// Pass 1 output: component 0 per (line, output column)...
+@group(0) @binding(4) var<storage, read_write> mid0: array<f32>;
+// ...and components 1, 2 on their own grid.
+@group(0) @binding(5) var<storage, read_write> mid12: array<vec2<f32>>;
+// Final pixels, tightly packed rows: one u32 (RGBA8) or two (RGBA16) each.
+@group(0) @binding(6) var<storage, read_write> out_pixels: array<u32>;

@@ -1,0 +1,337 @@
+//! `ImageGenerator`: AVAssetImageGenerator's whole request surface over an
+//! [`Asset`]. Every request snapshots the settings when submitted, is
+//! planned with the others of its batch, decoded on worker threads that
+//! stay warm, rendered on the GPU, and handed over exactly once — as a
+//! future, a stream item, a callback or a blocking return.
+
+mod batch;
+mod settings;
+mod worker;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll, Waker};
+use std::thread::JoinHandle;
+
+use crate::asset::Asset;
+use crate::error::Error;
+use crate::gpu::GpuContext;
+use crate::image::Image;
+use crate::time::Time;
+pub use batch::ImageResult;
+use batch::{Batch, Sink};
+pub use settings::GeneratorSettings;
+use worker::{GpuSource, Job, Shared};
+
+/// How one request of [`ImageGenerator::generate_images`] ended.
+#[derive(Debug)]
+pub enum Outcome {
+    Succeeded { image: Image, actual_time: Time },
+    Failed(Error),
+    Cancelled,
+}
+
+impl From<ImageResult> for Outcome {
+    fn from(r: ImageResult) -> Outcome {
+        match r {
+            Ok((image, actual_time)) => Outcome::Succeeded { image, actual_time },
+            Err(Error::Cancelled) => Outcome::Cancelled,
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+}
+
+/// One item of [`ImageGenerator::images`]: the time asked for and what came
+/// of it.
+#[derive(Debug)]
+pub struct GeneratedImage {
+    pub requested: Time,
+    pub result: ImageResult,
+}
+
+/// Generates images from an asset's default video track.
+///
+/// `Send + Sync`: share it (`Arc`) and submit from many threads. Dropping it
+/// cancels whatever is still pending and stops its threads.
+pub struct ImageGenerator {
+    shared: Arc<Shared>,
+    settings: Mutex<GeneratorSettings>,
+    live: Mutex<Vec<Weak<Batch>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl ImageGenerator {
+    /// A generator over `asset`, rendering on the process-wide default GPU
+    /// (a hardware adapter when there is one, else Mesa's lavapipe) with one
+    /// worker per core.
+    pub fn new(asset: impl Into<Arc<Asset>>) -> ImageGenerator {
+        ImageGenerator::build(asset.into(), GpuSource::Default, default_workers())
+    }
+
+    /// A generator rendering on the caller's GPU context (for instance one
+    /// made from the caller's own `wgpu::Device`).
+    pub fn with_gpu(asset: impl Into<Arc<Asset>>, gpu: GpuContext) -> ImageGenerator {
+        ImageGenerator::build(asset.into(), GpuSource::Given(gpu), default_workers())
+    }
+
+    /// Sets how many decoders may work at once on large batches (default:
+    /// the number of cores). Takes effect before the first request.
+    pub fn with_workers(self, workers: usize) -> ImageGenerator {
+        self.shared
+            .workers
+            .store(workers.max(1), std::sync::atomic::Ordering::Relaxed);
+        self
+    }
+
+    fn build(asset: Arc<Asset>, gpu: GpuSource, workers: usize) -> ImageGenerator {
+        ImageGenerator {
+            shared: Arc::new(Shared::new(asset, workers, gpu)),
+            settings: Mutex::new(GeneratorSettings::default()),
+            live: Mutex::new(Vec::new()),
+            threads: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn asset(&self) -> &Asset {
+        &self.shared.asset
+    }
+
+    /// A copy of the current settings.
+    pub fn settings(&self) -> GeneratorSettings {
+        self.settings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Changes settings for requests submitted from now on; requests already
+    /// submitted keep the settings they were submitted with.
+    pub fn configure<R>(&self, change: impl FnOnce(&mut GeneratorSettings) -> R) -> R {
+        change(&mut self.settings.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The image displayed at (or, with tolerances, near) `t`, and the time
+    /// of the frame it came from. Works on any executor; dropping the future
+    /// cancels the request.
+    pub fn image_at(&self, t: Time) -> ImageFuture {
+        let slot = Arc::new(Mutex::new(FutureSlot::default()));
+        let s = slot.clone();
+        let batch = self.submit(
+            vec![t],
+            Box::new(move |_, result| {
+                let mut slot = s.lock().unwrap_or_else(|p| p.into_inner());
+                slot.result = Some(result);
+                if let Some(w) = slot.waker.take() {
+                    w.wake();
+                }
+            }),
+        );
+        ImageFuture { slot, batch }
+    }
+
+    /// Images for many times, as a stream of items keyed by requested time,
+    /// in completion order. Dropping the stream cancels what is pending.
+    pub fn images(&self, times: impl IntoIterator<Item = Time>) -> ImageStream {
+        let times: Vec<Time> = times.into_iter().collect();
+        let state = Arc::new(Mutex::new(StreamState {
+            ready: std::collections::VecDeque::new(),
+            remaining: times.len(),
+            waker: None,
+        }));
+        let s = state.clone();
+        let requested = times.clone();
+        let batch = self.submit(
+            times,
+            Box::new(move |i, result| {
+                let mut st = s.lock().unwrap_or_else(|p| p.into_inner());
+                st.ready.push_back(GeneratedImage {
+                    requested: requested[i],
+                    result,
+                });
+                st.remaining -= 1;
+                if let Some(w) = st.waker.take() {
+                    w.wake();
+                }
+            }),
+        );
+        ImageStream { state, batch }
+    }
+
+    /// Generates one image and calls `handler` with it (on a worker thread).
+    pub fn generate_image(&self, t: Time, handler: impl FnOnce(ImageResult) + Send + 'static) {
+        let mut handler = Some(handler);
+        self.submit(
+            vec![t],
+            Box::new(move |_, result| {
+                if let Some(h) = handler.take() {
+                    h(result);
+                }
+            }),
+        );
+    }
+
+    /// Generates images for `times`, calling `handler` exactly once per
+    /// requested time (duplicates included) with its outcome.
+    pub fn generate_images(
+        &self,
+        times: impl IntoIterator<Item = Time>,
+        mut handler: impl FnMut(Time, Outcome) + Send + 'static,
+    ) {
+        let times: Vec<Time> = times.into_iter().collect();
+        let requested = times.clone();
+        self.submit(
+            times,
+            Box::new(move |i, result| handler(requested[i], result.into())),
+        );
+    }
+
+    /// Generates one image, blocking the calling thread until it is ready.
+    /// Do not call it from inside one of this generator's own callbacks.
+    pub fn copy_image(&self, t: Time) -> ImageResult {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.generate_image(t, move |r| {
+            let _ = tx.send(r);
+        });
+        rx.recv().unwrap_or(Err(Error::Cancelled))
+    }
+
+    /// Cancels every request of this generator not yet delivered, from every
+    /// API. When it returns, each of them has been handed `Cancelled` and no
+    /// image is still being delivered.
+    pub fn cancel_all(&self) {
+        let batches: Vec<Arc<Batch>> = self
+            .live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for batch in &batches {
+            batch.cancel();
+        }
+        if !worker::on_worker_thread() {
+            for batch in &batches {
+                batch.wait_quiet();
+            }
+        }
+    }
+
+    fn submit(&self, times: Vec<Time>, sink: Sink) -> Arc<Batch> {
+        let batch = Arc::new(Batch::new(times, self.settings(), sink));
+        if batch.len() == 0 {
+            return batch;
+        }
+        {
+            let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+            live.retain(|w| w.upgrade().is_some_and(|b| !b.is_finished()));
+            live.push(Arc::downgrade(&batch));
+        }
+        self.ensure_threads();
+        self.shared.push(Job::Plan(batch.clone()));
+        batch
+    }
+
+    /// Starts the worker threads on first use.
+    fn ensure_threads(&self) {
+        let mut threads = self.threads.lock().unwrap_or_else(|p| p.into_inner());
+        let wanted = self
+            .shared
+            .workers
+            .load(std::sync::atomic::Ordering::Relaxed);
+        while threads.len() < wanted {
+            let shared = self.shared.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("stills-worker-{}", threads.len()))
+                .spawn(move || worker::run_worker(shared));
+            match spawned {
+                Ok(handle) => threads.push(handle),
+                // With fewer threads the work still gets done; with none
+                // the next submission tries again.
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+impl Drop for ImageGenerator {
+    fn drop(&mut self) {
+        self.cancel_all();
+        self.shared.stop();
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+#[derive(Default)]
+struct FutureSlot {
+    result: Option<ImageResult>,
+    waker: Option<Waker>,
+}
+
+/// The future of [`ImageGenerator::image_at`].
+pub struct ImageFuture {
+    slot: Arc<Mutex<FutureSlot>>,
+    batch: Arc<Batch>,
+}
+
+impl Future for ImageFuture {
+    type Output = ImageResult;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ImageResult> {
+        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.result.take() {
+            Some(r) => Poll::Ready(r),
+            None => {
+                slot.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for ImageFuture {
+    fn drop(&mut self) {
+        self.batch.cancel();
+    }
+}
+
+struct StreamState {
+    ready: std::collections::VecDeque<GeneratedImage>,
+    remaining: usize,
+    waker: Option<Waker>,
+}
+
+/// The stream of [`ImageGenerator::images`].
+pub struct ImageStream {
+    state: Arc<Mutex<StreamState>>,
+    batch: Arc<Batch>,
+}
+
+impl futures_core::Stream for ImageStream {
+    type Item = GeneratedImage;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<GeneratedImage>> {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(item) = st.ready.pop_front() {
+            return Poll::Ready(Some(item));
+        }
+        if st.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        st.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl Drop for ImageStream {
+    fn drop(&mut self) {
+        self.batch.cancel();
+    }
+}

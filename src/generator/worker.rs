@@ -1,0 +1,459 @@
+//! The generator's workers: persistent threads that plan batches, decode
+//! planned runs with decoders they keep warm, and render each frame through
+//! the GPU pipeline straight into the waiting requests.
+
+use std::cell::Cell;
+use std::collections::{HashMap, VecDeque};
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+
+use crate::asset::{Asset, FrameIndex, VideoTrack};
+use crate::decode::{self, BackendChoice, BackendKind, DecodedFrame, Decoder, Surface};
+use crate::error::{Error, Result};
+use crate::generator::batch::Batch;
+use crate::gpu::{FramePipeline, GpuContext};
+use crate::image::{ColorSpace, Image, PixelFormat};
+use crate::plan::{Choice, DecodePlan, Planner, Request, Target, Window};
+use crate::render::spec::OutputEncoding;
+use crate::render::{
+    ChromaSubsampling, OutputSpec, PlaneLayout, SampleAlignment, SourceDescription,
+};
+use crate::surface::{ColorModel, HostFrame};
+use crate::time::{RoundingMethod, Time};
+
+/// Decoders a worker keeps open between batches, so a request on a warm
+/// generator pays for neither thread nor decoder start-up.
+const WARM_DECODERS_PER_WORKER: usize = 2;
+
+pub(crate) enum Job {
+    Plan(Arc<Batch>),
+    Decode {
+        batch: Arc<Batch>,
+        work: Arc<BatchWork>,
+        part: DecodePlan,
+    },
+}
+
+/// What every decode job of one batch shares.
+pub(crate) struct BatchWork {
+    track: VideoTrack,
+    index: Arc<FrameIndex>,
+    backend: BackendChoice,
+    /// Batch position of each planner request id.
+    request_ids: Vec<usize>,
+}
+
+/// State shared by the generator handle and its worker threads.
+pub(crate) struct Shared {
+    pub asset: Arc<Asset>,
+    pub workers: AtomicUsize,
+    gpu: GpuSource,
+    queue: Mutex<VecDeque<Job>>,
+    ready: Condvar,
+    pub shutdown: AtomicBool,
+}
+
+/// Where a generator's GPU comes from: the caller's, or the process-wide
+/// default made on first use and shared by every generator.
+pub(crate) enum GpuSource {
+    Given(GpuContext),
+    Default,
+}
+
+fn default_gpu() -> Result<GpuContext> {
+    static DEFAULT: OnceLock<std::result::Result<GpuContext, String>> = OnceLock::new();
+    DEFAULT
+        .get_or_init(|| {
+            GpuContext::new(crate::gpu::AdapterPreference::default()).map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(Error::Gpu)
+}
+
+impl Shared {
+    pub fn new(asset: Arc<Asset>, workers: usize, gpu: GpuSource) -> Shared {
+        Shared {
+            asset,
+            workers: AtomicUsize::new(workers),
+            gpu,
+            queue: Mutex::new(VecDeque::new()),
+            ready: Condvar::new(),
+            shutdown: AtomicBool::new(false),
+        }
+    }
+
+    fn gpu(&self) -> Result<GpuContext> {
+        match &self.gpu {
+            GpuSource::Given(ctx) => Ok(ctx.clone()),
+            GpuSource::Default => default_gpu(),
+        }
+    }
+
+    pub fn push(&self, job: Job) {
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(job);
+        self.ready.notify_one();
+    }
+
+    fn pop(&self) -> Option<Job> {
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(job) = queue.pop_front() {
+                return Some(job);
+            }
+            if self.shutdown.load(Ordering::Acquire) {
+                return None;
+            }
+            queue = self.ready.wait(queue).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Wakes every worker to notice shutdown, and cancels what is queued.
+    pub fn stop(&self) {
+        self.shutdown.store(true, Ordering::Release);
+        let jobs: Vec<Job> = self
+            .queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .collect();
+        for job in jobs {
+            match job {
+                Job::Plan(batch) | Job::Decode { batch, .. } => batch.cancel(),
+            }
+        }
+        self.ready.notify_all();
+    }
+}
+
+thread_local! {
+    static ON_WORKER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the calling thread is one of a generator's workers (where
+/// waiting for deliveries to finish would wait on itself).
+pub(crate) fn on_worker_thread() -> bool {
+    ON_WORKER.with(Cell::get)
+}
+
+/// One worker thread's loop.
+pub(crate) fn run_worker(shared: Arc<Shared>) {
+    ON_WORKER.with(|w| w.set(true));
+    let mut worker = Worker {
+        shared: shared.clone(),
+        decoders: Vec::new(),
+        pipeline: None,
+        specs: HashMap::new(),
+    };
+    while let Some(job) = shared.pop() {
+        let batch = match &job {
+            Job::Plan(b) | Job::Decode { batch: b, .. } => b.clone(),
+        };
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run(job)));
+        if outcome.is_err() {
+            // A bug must not lose requests: whatever this job owed fails.
+            batch.fail_all(&Error::DecodeFailed(
+                "internal error while generating (a bug in stills)".into(),
+            ));
+            worker.decoders.clear();
+            worker.pipeline = None;
+        }
+    }
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    decoders: Vec<((usize, BackendKind), Box<dyn Decoder>)>,
+    pipeline: Option<FramePipeline>,
+    /// Output specs by (track, frame layout, range override) for the batch
+    /// being decoded.
+    specs: HashMap<(crate::surface::PixelLayout, u32, u32, bool), OutputSpec>,
+}
+
+impl Worker {
+    fn run(&mut self, job: Job) {
+        match job {
+            Job::Plan(batch) => {
+                if let Err(e) = self.plan(&batch) {
+                    batch.fail_all(&e);
+                }
+            }
+            Job::Decode { batch, work, part } => {
+                self.specs.clear();
+                if let Err(e) = self.decode(&batch, &work, &part) {
+                    batch.fail_all(&e);
+                }
+            }
+        }
+    }
+
+    fn plan(&mut self, batch: &Arc<Batch>) -> Result<()> {
+        let asset = &self.shared.asset;
+        let track = asset.default_video_track()?.clone();
+        let index = asset.frame_index(&track)?;
+        let backend = decode::choose_backend(batch.settings.backend, &track)?;
+        let tb = index.time_base;
+        let (before, after) = (
+            batch.settings.tolerance_before,
+            batch.settings.tolerance_after,
+        );
+        let mut requests = Vec::new();
+        let mut request_ids = Vec::new();
+        for (i, &t) in batch.times.iter().enumerate() {
+            match planner_request(t, before, after, tb) {
+                Ok(r) => {
+                    requests.push(r);
+                    request_ids.push(i);
+                }
+                Err(e) => {
+                    batch.resolve(i, Err(e));
+                }
+            }
+        }
+        let plan = Planner::new(&index).plan(&requests);
+        for (k, choice) in plan.choices.iter().enumerate() {
+            if let Choice::NoImageAtTime = choice {
+                let i = request_ids[k];
+                batch.resolve(
+                    i,
+                    Err(Error::NoImageAtTime {
+                        requested: batch.times[i],
+                        reason: no_image_reason(&index, before, after),
+                    }),
+                );
+            }
+        }
+        if plan.decode.is_empty() {
+            return Ok(());
+        }
+        let work = Arc::new(BatchWork {
+            track,
+            index,
+            backend,
+            request_ids,
+        });
+        let parts = NonZeroUsize::new(self.shared.workers.load(Ordering::Relaxed))
+            .unwrap_or(NonZeroUsize::MIN);
+        for part in plan.decode.split(parts) {
+            self.shared.push(Job::Decode {
+                batch: batch.clone(),
+                work: work.clone(),
+                part,
+            });
+        }
+        Ok(())
+    }
+
+    /// Takes this worker's warm decoder for the batch's track and backend
+    /// (opening one if needed); `keep_decoder` puts it back.
+    fn take_decoder(&mut self, work: &BatchWork) -> Result<Box<dyn Decoder>> {
+        let key = (work.track.index, work.backend.backend);
+        if let Some(pos) = self.decoders.iter().position(|(k, _)| *k == key) {
+            return Ok(self.decoders.remove(pos).1);
+        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        decode::open_decoder(
+            work.backend.backend,
+            &self.shared.asset,
+            &work.track,
+            work.index.clone(),
+            threads,
+        )
+    }
+
+    fn keep_decoder(&mut self, work: &BatchWork, decoder: Box<dyn Decoder>) {
+        if self.decoders.len() >= WARM_DECODERS_PER_WORKER {
+            self.decoders.remove(0);
+        }
+        self.decoders
+            .push(((work.track.index, work.backend.backend), decoder));
+    }
+
+    fn decode(
+        &mut self,
+        batch: &Arc<Batch>,
+        work: &Arc<BatchWork>,
+        part: &DecodePlan,
+    ) -> Result<()> {
+        if self.pipeline.is_none() {
+            let gpu = self.shared.gpu()?;
+            self.pipeline = Some(FramePipeline::new(&gpu).map_err(|e| Error::Gpu(e.to_string()))?);
+        }
+        let mut decoder = self.take_decoder(work)?;
+        let waiting = |t: &Target| {
+            t.requests
+                .iter()
+                .any(|&r| batch.is_pending(work.request_ids[r]))
+        };
+        for run in part.runs() {
+            if !run.targets().iter().any(waiting) {
+                continue;
+            }
+            let shared = self.shared.clone();
+            let cancelled =
+                || shared.shutdown.load(Ordering::Acquire) || !run.targets().iter().any(waiting);
+            // Each picture is rendered and handed over as soon as it is
+            // decoded, so a worker holds one decoded frame at a time.
+            let mut deliver = |target: &Target, frame: Result<DecodedFrame>| {
+                let result = frame.and_then(|f| self.render(work, batch, f));
+                for &r in &target.requests {
+                    let outcome = match &result {
+                        Ok(pair) => Ok(pair.clone()),
+                        Err(e) => Err(e.duplicate()),
+                    };
+                    batch.resolve(work.request_ids[r], outcome);
+                }
+            };
+            decoder.decode_run(run, &cancelled, &mut deliver);
+        }
+        self.keep_decoder(work, decoder);
+        Ok(())
+    }
+
+    fn render(
+        &mut self,
+        work: &BatchWork,
+        batch: &Batch,
+        frame: DecodedFrame,
+    ) -> Result<(Image, Time)> {
+        let Surface::Host(host) = frame.surface;
+        let key = (host.layout(), host.width(), host.height(), frame.full_range);
+        let spec = match self.specs.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let source = source_description(&work.track, &host, frame.full_range);
+                e.insert(
+                    OutputSpec::new(&source, &batch.settings.render())
+                        .map_err(|e| Error::Unsupported(e.to_string()))?,
+                )
+            }
+        };
+        let pipeline = self
+            .pipeline
+            .as_mut()
+            .expect("pipeline made before decoding");
+        let rendered = pipeline
+            .render(&host, spec)
+            .map_err(|e| Error::Gpu(e.to_string()))?;
+        let (format, color_space) = match rendered.encoding {
+            OutputEncoding::Srgb8 => (PixelFormat::Rgba8, ColorSpace::SRGB),
+            OutputEncoding::Pq16 => (
+                PixelFormat::Rgba16,
+                ColorSpace {
+                    primaries: spec.color.source_primaries,
+                    transfer: crate::asset::color::TransferCharacteristic::Pq,
+                },
+            ),
+            OutputEncoding::Hlg16 => (
+                PixelFormat::Rgba16,
+                ColorSpace {
+                    primaries: spec.color.source_primaries,
+                    transfer: crate::asset::color::TransferCharacteristic::Hlg,
+                },
+            ),
+        };
+        let image = Image::new(
+            rendered.width,
+            rendered.height,
+            rendered.stride,
+            format,
+            color_space,
+            rendered.data,
+        )
+        .ok_or_else(|| Error::Gpu("the pipeline returned a short image".into()))?
+        .with_backend(work.backend.clone());
+        let actual = Time::from_stream_ticks(frame.pts, work.index.time_base)
+            .ok_or_else(|| Error::InvalidTime(format!("frame time {} overflows", frame.pts)))?;
+        Ok((image, actual))
+    }
+}
+
+/// Turns a requested time and the tolerances into the planner's window in
+/// stream ticks. Bounds are floored: for a frame shown over `[p, next)`,
+/// `p ≤ hi` ⇔ `p ≤ ⌊hi⌋` and `next > lo` ⇔ `next > ⌊lo⌋`, so the test
+/// stays exact for times between ticks.
+fn planner_request(t: Time, before: Time, after: Time, tb: crate::ratio::Ratio) -> Result<Request> {
+    if !t.is_numeric() {
+        return Err(Error::InvalidTime(format!(
+            "requested time {t:?} is not a number of seconds"
+        )));
+    }
+    let floor = |x: Time| -> Result<Option<i64>> {
+        if x.is_negative_infinity() || x.is_positive_infinity() {
+            return Ok(None);
+        }
+        x.to_stream_ticks(tb, RoundingMethod::RoundTowardNegativeInfinity)
+            .map(Some)
+            .ok_or_else(|| Error::InvalidTime(format!("{t} is out of the stream's range")))
+    };
+    let target = floor(t)?.ok_or_else(|| Error::InvalidTime(format!("{t:?}")))?;
+    Ok(Request {
+        window: Window {
+            lo: floor(t - before)?,
+            hi: floor(t + after)?,
+        },
+        target,
+    })
+}
+
+fn no_image_reason(index: &FrameIndex, before: Time, after: Time) -> String {
+    let tb = index.time_base;
+    let first = index
+        .presentation
+        .first()
+        .and_then(|&i| index.packets[i as usize].pts)
+        .and_then(|p| Time::from_stream_ticks(p, tb));
+    let end = Time::from_stream_ticks(index.end, tb);
+    match (first, end) {
+        (Some(first), Some(end)) => format!(
+            "no frame is shown within [-{before}, +{after}] of it; frames span {first}s to {end}s"
+        ),
+        _ => "the track shows no frames".into(),
+    }
+}
+
+/// What the render stage needs to know: the track's geometry and colour
+/// tags, and the decoded picture's actual layout.
+fn source_description(
+    track: &VideoTrack,
+    frame: &HostFrame,
+    full_range: bool,
+) -> SourceDescription {
+    let desc = frame.layout().desc();
+    let subsampling = desc
+        .planes
+        .get(1)
+        .filter(|_| desc.model == ColorModel::Yuv)
+        .map_or(ChromaSubsampling::YUV444, |p| ChromaSubsampling {
+            log2_x: p.x_shift,
+            log2_y: p.y_shift,
+        });
+    let mut color = track.color;
+    if full_range {
+        color.range = crate::asset::color::ColorRange::Full;
+    }
+    SourceDescription {
+        width: frame.width(),
+        height: frame.height(),
+        sample_aspect_ratio: track.sample_aspect_ratio,
+        clean_aperture: track.clean_aperture,
+        orientation: track.orientation,
+        bit_depth: desc.bit_depth,
+        alignment: if desc.msb_aligned {
+            SampleAlignment::Msb
+        } else {
+            SampleAlignment::Lsb
+        },
+        subsampling,
+        layout: match desc.model {
+            ColorModel::Yuv => PlaneLayout::Yuv,
+            ColorModel::Gray => PlaneLayout::Gray,
+            ColorModel::Rgb => PlaneLayout::Rgb,
+        },
+        color,
+        hdr: track.hdr,
+    }
+}

@@ -1,0 +1,301 @@
+use std::sync::{Arc, Mutex};
+
+use super::GpuError;
+
+/// Which adapters [`GpuContext::new`] may pick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AdapterPreference {
+    /// The best hardware adapter (discrete, then integrated, then virtual);
+    /// a software rasteriser (lavapipe) only when there is none.
+    #[default]
+    Auto,
+    /// Only a software adapter: reproducible results on any machine, and
+    /// what CI runs.
+    Software,
+}
+
+/// What the chosen adapter is, for logs and `stills probe`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdapterInfo {
+    pub name: String,
+    pub backend: wgpu::Backend,
+    pub device_type: wgpu::DeviceType,
+    pub driver: String,
+    pub driver_info: String,
+}
+
+impl AdapterInfo {
+    fn from_wgpu(info: &wgpu::AdapterInfo) -> AdapterInfo {
+        AdapterInfo {
+            name: info.name.clone(),
+            backend: info.backend,
+            device_type: info.device_type,
+            driver: info.driver.clone(),
+            driver_info: info.driver_info.clone(),
+        }
+    }
+
+    /// Whether this is a CPU implementation (lavapipe, WARP, SwiftShader).
+    pub fn is_software(&self) -> bool {
+        self.device_type == wgpu::DeviceType::Cpu
+    }
+}
+
+/// The compute pipelines and their shared layout, compiled once per device.
+pub(crate) struct Pipelines {
+    pub(crate) layout: wgpu::BindGroupLayout,
+    pub(crate) primary: wgpu::ComputePipeline,
+    pub(crate) secondary: wgpu::ComputePipeline,
+}
+
+struct Inner {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    info: AdapterInfo,
+    pipelines: Pipelines,
+    /// Set by the device-lost callback on devices this module created.
+    lost: Arc<Mutex<Option<String>>>,
+}
+
+/// A device, its queue and the compiled frame pipelines. Cheap to clone and
+/// shared across threads: every [`FramePipeline`](super::FramePipeline)
+/// built from it reuses the same compiled shaders, so the cost of compiling
+/// is paid once per process, not per request.
+#[derive(Clone)]
+pub struct GpuContext {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for GpuContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuContext")
+            .field("adapter", &self.inner.info)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The WGSL of both passes, assembled from one file per stage.
+pub(crate) const SHADER_SOURCE: &str = concat!(
+    include_str!("../../shaders/params.wgsl"),
+    include_str!("../../shaders/fetch.wgsl"),
+    include_str!("../../shaders/color.wgsl"),
+    include_str!("../../shaders/resample.wgsl"),
+    include_str!("../../shaders/output.wgsl"),
+);
+
+impl GpuContext {
+    /// Opens the best adapter allowed by `preference` and compiles the
+    /// pipelines. Requests `TEXTURE_FORMAT_16BIT_NORM` when the adapter has
+    /// it (16-bit input layouts need it) and the adapter's own limits, so
+    /// large frames are bounded by the hardware rather than by WebGPU's
+    /// defaults.
+    pub fn new(preference: AdapterPreference) -> Result<GpuContext, GpuError> {
+        pollster::block_on(Self::new_async(preference))
+    }
+
+    async fn new_async(preference: AdapterPreference) -> Result<GpuContext, GpuError> {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+        let adapters = instance.enumerate_adapters(wgpu::Backends::all()).await;
+        let adapter = adapters
+            .into_iter()
+            .filter(|a| {
+                preference == AdapterPreference::Auto
+                    || a.get_info().device_type == wgpu::DeviceType::Cpu
+            })
+            .filter(|a| {
+                a.get_downlevel_capabilities()
+                    .flags
+                    .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
+            })
+            .min_by_key(|a| rank(a.get_info().device_type));
+        let adapter = match adapter {
+            Some(adapter) => adapter,
+            None => instance
+                .request_adapter(&wgpu::RequestAdapterOptions {
+                    force_fallback_adapter: true,
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| GpuError::NoAdapter(e.to_string()))?,
+        };
+        let wanted = wgpu::Features::TEXTURE_FORMAT_16BIT_NORM;
+        let features = adapter.features() & wanted;
+        let info = adapter.get_info();
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("stills"),
+                required_features: features,
+                required_limits: adapter.limits(),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| GpuError::DeviceCreation {
+                adapter: info.name.clone(),
+                reason: e.to_string(),
+            })?;
+        let lost = Arc::new(Mutex::new(None));
+        let flag = Arc::clone(&lost);
+        device.set_device_lost_callback(move |reason, message| {
+            if let Ok(mut slot) = flag.lock() {
+                *slot = Some(format!("{reason:?}: {message}"));
+            }
+        });
+        // Errors outside an error scope would otherwise reach wgpu's default
+        // handler, which panics. Every call this module makes is scoped; this
+        // keeps a stray one from taking the process down.
+        device.on_uncaptured_error(Arc::new(|_error: wgpu::Error| {}));
+        Self::build(device, queue, &info, lost)
+    }
+
+    /// Wraps a device the caller already owns (for example one shared with a
+    /// renderer, or one created over imported Vulkan memory). The device
+    /// keeps its own error and device-lost handlers; loss is then detected
+    /// from failed work.
+    pub fn from_device(device: wgpu::Device, queue: wgpu::Queue) -> Result<GpuContext, GpuError> {
+        let info = device.adapter_info();
+        Self::build(device, queue, &info, Arc::new(Mutex::new(None)))
+    }
+
+    fn build(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        info: &wgpu::AdapterInfo,
+        lost: Arc<Mutex<Option<String>>>,
+    ) -> Result<GpuContext, GpuError> {
+        let pipelines = scoped(&device, || compile(&device))?;
+        Ok(GpuContext {
+            inner: Arc::new(Inner {
+                device,
+                queue,
+                info: AdapterInfo::from_wgpu(info),
+                pipelines,
+                lost,
+            }),
+        })
+    }
+
+    pub fn info(&self) -> &AdapterInfo {
+        &self.inner.info
+    }
+
+    pub fn device(&self) -> &wgpu::Device {
+        &self.inner.device
+    }
+
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.inner.queue
+    }
+
+    pub(crate) fn pipelines(&self) -> &Pipelines {
+        &self.inner.pipelines
+    }
+
+    /// `Err(DeviceLost)` once the device-lost callback has fired.
+    pub(crate) fn check_alive(&self) -> Result<(), GpuError> {
+        let lost = self
+            .inner
+            .lost
+            .lock()
+            .map_err(|_| GpuError::DeviceLost("device-lost state poisoned".into()))?;
+        match lost.as_ref() {
+            Some(reason) => Err(GpuError::DeviceLost(reason.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+fn rank(device_type: wgpu::DeviceType) -> u8 {
+    match device_type {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    }
+}
+
+/// Runs `work` inside out-of-memory, validation and internal error scopes
+/// and turns the first captured error into a [`GpuError`].
+pub(crate) fn scoped<T>(device: &wgpu::Device, work: impl FnOnce() -> T) -> Result<T, GpuError> {
+    let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let internal = device.push_error_scope(wgpu::ErrorFilter::Internal);
+    let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let value = work();
+    let errors = [
+        pollster::block_on(validation.pop()),
+        pollster::block_on(internal.pop()),
+        pollster::block_on(oom.pop()),
+    ];
+    match errors.into_iter().flatten().next() {
+        Some(error) => Err(GpuError::from_wgpu(error)),
+        None => Ok(value),
+    }
+}
+
+fn compile(device: &wgpu::Device) -> Pipelines {
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some("stills frame pipeline"),
+        source: wgpu::ShaderSource::Wgsl(SHADER_SOURCE.into()),
+    });
+    let texture = |binding| wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Texture {
+            sample_type: wgpu::TextureSampleType::Float { filterable: false },
+            view_dimension: wgpu::TextureViewDimension::D2,
+            multisampled: false,
+        },
+        count: None,
+    };
+    let storage = |binding| wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only: false },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    };
+    let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("stills frame bindings"),
+        entries: &[
+            wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            },
+            texture(1),
+            texture(2),
+            texture(3),
+            storage(4),
+            storage(5),
+            storage(6),
+        ],
+    });
+    let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some("stills frame pipeline layout"),
+        bind_group_layouts: &[Some(&layout)],
+        immediate_size: 0,
+    });
+    let pipeline = |entry: &str| {
+        device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(entry),
+            layout: Some(&pipeline_layout),
+            module: &module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        })
+    };
+    Pipelines {
+        primary: pipeline("resample_primary"),
+        secondary: pipeline("resample_secondary"),
+        layout,
+    }
+}

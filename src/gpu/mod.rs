@@ -1,0 +1,81 @@
+//! The GPU side of the frame pipeline: one decoded frame and its
+//! [`OutputSpec`](crate::render::spec::OutputSpec) in, the final pixels out,
+//! with one readback.
+//!
+//! # Stages
+//!
+//! All WGSL lives in `shaders/`, one file per stage, concatenated into one
+//! module (`context::SHADER_SOURCE`) with two entry points:
+//!
+//! 1. **Upload** (host): the uniform block and every plane are copied into a
+//!    persistent, already-mapped staging buffer with rows padded to 256 bytes,
+//!    then copied on the GPU into one texture per plane (`R8Unorm`,
+//!    `Rg8Unorm`, `Rgba8Unorm`, `R16Unorm`, `Rg16Unorm`; the 16-bit formats
+//!    need `TEXTURE_FORMAT_16BIT_NORM`, which lavapipe has) and into the
+//!    uniform buffer.
+//! 2. **Fetch** (`fetch.wgsl`): component 0 (Y, or R) is read from texture 0,
+//!    components 1 and 2 (Cb/Cr, or G/B) from textures 1 and 2, each from a
+//!    channel the layout table names, so planar, semi-planar, packed and gray
+//!    inputs share one kernel.
+//! 3. **Resample** (`resample.wgsl`): separable Lanczos-3. The output → source
+//!    map of every orientation is axis-aligned, so pass 1
+//!    (`resample_primary`) filters along the source axis output x runs on,
+//!    for every source line inside `source_rect`, into storage buffers; pass
+//!    2 (`resample_secondary`) filters those along the other axis. Each
+//!    plane is filtered on its own grid: chroma taps are placed from the
+//!    chroma siting offset, and the support widens by
+//!    `max(1, scale / subsampling)` so a downscale averages instead of
+//!    aliasing. Taps outside `source_rect` repeat its edge texels. Filtering
+//!    happens on code values, before YUV → RGB: the matrix is affine and the
+//!    weights are normalised, so this equals filtering R'G'B' as zscale and
+//!    swscale do, never linear light.
+//! 4. **Convert** (`output.wgsl`): normalise (`sample_scale`), then
+//!    `R'G'B' = yuv_to_rgb · YCbCr + yuv_offset`.
+//! 5. **Colour** (`color.wgsl`): SDR to SDR in the same primaries, and HDR kept
+//!    as HDR, pass R'G'B' through untouched (what FFmpeg does). Otherwise:
+//!    linearise (BT.1886, PQ EOTF, or HLG inverse OETF + OOTF), tone map with
+//!    the BT.2390 EETF applied to max(R, G, B) in the PQ domain (one gain for
+//!    all three channels: no hue shift), apply the gamut matrix, bring
+//!    out-of-range colours in by desaturating towards the grey of equal
+//!    luminance, and encode with the sRGB OETF.
+//! 6. **Store**: RGBA8 (`pack4x8unorm`) or RGBA16 (`pack2x16unorm`) into a
+//!    storage buffer with tightly packed rows, copied into a mappable buffer
+//!    and read back once. Because the output is a buffer, not a texture, no
+//!    256-byte row padding ever reaches the caller.
+//!
+//! # Uniform layout
+//!
+//! `Params` (`uniforms.rs`, mirrored in `shaders/params.wgsl`), 352 bytes,
+//! every member 16 bytes wide so the std140-like WGSL rules add no padding:
+//!
+//! | offset | member | contents |
+//! |---|---|---|
+//! | 0 | `out_size: vec4<u32>` | output width, height, pass-1 source axis (0 x, 1 y), words per pixel |
+//! | 16 | `map: vec4<f32>` | `src = a·(o + ½) + b`: pass 1 `a, b`, pass 2 `a, b` |
+//! | 32 | `scale: vec4<f32>` | source samples per output pixel along output x, y |
+//! | 48 | `grid: array<Grid, 2>` | per group (Y; CbCr): `size_lo` (plane w, h, first texel x, y), `hi_lines` (last texel x, y, first line, line count), `sub_off` (subsampling x, y, siting offset x, y) |
+//! | 144 | `channel: vec4<u32>` | texture channel of components 0–2; `w` = 1 for neutral chroma |
+//! | 160 | `yuv: array<vec4<f32>, 3>` | matrix rows, offset in `w` |
+//! | 208 | `gamut: array<vec4<f32>, 3>` | linear gamut matrix rows |
+//! | 256 | `luma_src`, `luma_out: vec4<f32>` | luminance weights of source and output RGB |
+//! | 288 | `color_mode: vec4<u32>` | transfer (0 SDR, 1 PQ, 2 HLG), flags (1 passthrough, 2 tone map, 4 gamut) |
+//! | 304 | `tone: vec4<f32>` | PQ(source black), PQ(source peak), knee `KS`, `maxLum` |
+//! | 320 | `tone2: vec4<f32>` | SDR white cd/m², HLG system gamma, HLG nominal peak |
+//! | 336 | `sample: vec4<f32>` | unorm → code factor, neutral chroma code |
+//!
+//! # Resources
+//!
+//! A [`FramePipeline`] keeps textures, staging and working buffers and bind
+//! groups per input shape (layout + size) and per output shape in small
+//! caches, so a stream of same-sized frames allocates nothing on the device.
+//! Errors are captured with error scopes and returned as [`GpuError`]; none
+//! panics.
+
+mod context;
+mod error;
+mod pipeline;
+pub mod uniforms;
+
+pub use context::{AdapterInfo, AdapterPreference, GpuContext};
+pub use error::GpuError;
+pub use pipeline::{FramePipeline, RenderedImage};

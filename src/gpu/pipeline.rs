@@ -1,0 +1,662 @@
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::render::spec::{OutputEncoding, OutputSpec};
+use crate::surface::{ComponentSource, HostFrame, PixelLayout};
+
+use super::context::scoped;
+use super::uniforms::{FramePlan, Params};
+use super::{GpuContext, GpuError};
+
+/// How many differently sized inputs (and outputs) stay allocated. A
+/// generator usually serves one source at one output size; a few entries
+/// cover a contact sheet mixing sizes without thrashing.
+const CACHE_ENTRIES: usize = 3;
+
+/// Bytes reserved at the start of each upload buffer for the uniform block,
+/// keeping the planes that follow at the 256-byte copy alignment.
+const PARAMS_SLOT: u64 = 512;
+
+const WORKGROUP_PRIMARY: u32 = 64;
+const WORKGROUP_SECONDARY: u32 = 8;
+
+/// The final pixels of one frame, read back once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedImage {
+    pub width: u32,
+    pub height: u32,
+    /// Bytes per row; rows are tightly packed (`width × 4` for 8-bit,
+    /// `width × 8` for 16-bit).
+    pub stride: usize,
+    /// `Srgb8`: RGBA8, sRGB, BT.709. `Pq16`/`Hlg16`: RGBA16 little-endian in
+    /// the source primaries and transfer. Alpha is opaque.
+    pub encoding: OutputEncoding,
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct InputKey {
+    layout: PixelLayout,
+    width: u32,
+    height: u32,
+}
+
+/// Upload staging plus one texture per plane for one input shape. The upload
+/// buffer is kept mapped for writing between frames: it is re-mapped as soon
+/// as a frame is submitted and is ready again when that frame's readback is.
+struct InputSet {
+    id: u64,
+    key: InputKey,
+    textures: Vec<wgpu::Texture>,
+    /// One view per component (component k is bound as texture k).
+    views: [wgpu::TextureView; 3],
+    upload: wgpu::Buffer,
+    upload_ready: Arc<Mutex<MapState>>,
+    /// Byte offset and padded row pitch of each plane in `upload`.
+    plane_offsets: Vec<(u64, u32)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct WorkKey {
+    width: u32,
+    height: u32,
+    lines: [u32; 2],
+    words_per_pixel: u32,
+}
+
+/// Intermediate, output and readback buffers for one output shape.
+struct WorkSet {
+    id: u64,
+    key: WorkKey,
+    mid0: wgpu::Buffer,
+    mid12: wgpu::Buffer,
+    out: wgpu::Buffer,
+    readback: wgpu::Buffer,
+    out_bytes: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MapState {
+    Pending,
+    Mapped,
+    Failed,
+}
+
+/// Runs frames through the fused GPU pass on one [`GpuContext`]. Holds the
+/// per-shape resources, so keep one per worker thread and feed it many
+/// frames: after the first frame of a shape, a frame allocates nothing on
+/// the device.
+pub struct FramePipeline {
+    ctx: GpuContext,
+    uniforms: wgpu::Buffer,
+    inputs: Vec<InputSet>,
+    work: Vec<WorkSet>,
+    bind_groups: Vec<(u64, u64, wgpu::BindGroup)>,
+    next_id: u64,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for FramePipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FramePipeline")
+            .field("adapter", &self.ctx.info().name)
+            .field("cached_inputs", &self.inputs.len())
+            .field("cached_outputs", &self.work.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FramePipeline {
+    pub fn new(ctx: &GpuContext) -> Result<FramePipeline, GpuError> {
+        ctx.check_alive()?;
+        let device = ctx.device();
+        let uniforms = scoped(device, || {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("stills params"),
+                size: std::mem::size_of::<Params>() as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        })?;
+        Ok(FramePipeline {
+            ctx: ctx.clone(),
+            uniforms,
+            inputs: Vec::new(),
+            work: Vec::new(),
+            bind_groups: Vec::new(),
+            next_id: 0,
+            timeout: Duration::from_secs(60),
+        })
+    }
+
+    /// The longest a frame may take on the device before it fails with
+    /// [`GpuError::Timeout`] (default 60 s, generous for lavapipe).
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    pub fn context(&self) -> &GpuContext {
+        &self.ctx
+    }
+
+    /// Renders `frame` as `spec` describes.
+    pub fn render(
+        &mut self,
+        frame: &HostFrame,
+        spec: &OutputSpec,
+    ) -> Result<RenderedImage, GpuError> {
+        let mut data = Vec::new();
+        let (width, height, stride) = self.render_into(frame, spec, &mut data)?;
+        Ok(RenderedImage {
+            width,
+            height,
+            stride,
+            encoding: spec.color.output,
+            data,
+        })
+    }
+
+    /// Like [`render`](Self::render), writing the pixels into `dst` (cleared
+    /// first, its capacity reused) and returning width, height and stride.
+    pub fn render_into(
+        &mut self,
+        frame: &HostFrame,
+        spec: &OutputSpec,
+        dst: &mut Vec<u8>,
+    ) -> Result<(u32, u32, usize), GpuError> {
+        self.ctx.check_alive()?;
+        let plan = FramePlan::new(frame.width(), frame.height(), frame.layout(), spec)?;
+        self.check_device_can(frame, &plan)?;
+        let result = self.run(frame, &plan, dst);
+        if result.is_err() {
+            // A failed frame may leave buffers mid-map or half-written:
+            // start the next one from fresh resources.
+            self.inputs.clear();
+            self.work.clear();
+            self.bind_groups.clear();
+        }
+        result?;
+        let stride = plan.out_width as usize * plan.words_per_pixel as usize * 4;
+        Ok((plan.out_width, plan.out_height, stride))
+    }
+
+    fn check_device_can(&self, frame: &HostFrame, plan: &FramePlan) -> Result<(), GpuError> {
+        let device = self.ctx.device();
+        let limits = device.limits();
+        let layout = frame.layout();
+        let desc = layout.desc();
+        if desc.planes.iter().any(|p| p.bytes_per_sample == 2)
+            && !device
+                .features()
+                .contains(wgpu::Features::TEXTURE_FORMAT_16BIT_NORM)
+        {
+            return Err(GpuError::missing_16bit_norm(layout));
+        }
+        for index in 0..desc.planes.len() {
+            let (w, h) = layout
+                .plane_size(index, frame.width(), frame.height())
+                .unwrap_or((0, 0));
+            let largest = w.max(h);
+            if largest > limits.max_texture_dimension_2d {
+                return Err(GpuError::TooLarge {
+                    what: "an input plane",
+                    limit: "max_texture_dimension_2d",
+                    requested: u64::from(largest),
+                    allowed: u64::from(limits.max_texture_dimension_2d),
+                });
+            }
+        }
+        let width = u64::from(plan.out_width);
+        let buffers = [
+            (
+                "the first-pass luma buffer",
+                width * u64::from(plan.lines[0]) * 4,
+            ),
+            (
+                "the first-pass chroma buffer",
+                width * u64::from(plan.lines[1]) * 8,
+            ),
+            (
+                "the output buffer",
+                width * u64::from(plan.out_height) * u64::from(plan.words_per_pixel) * 4,
+            ),
+        ];
+        for (what, size) in buffers {
+            let allowed = limits
+                .max_storage_buffer_binding_size
+                .min(limits.max_buffer_size);
+            if size > allowed {
+                return Err(GpuError::TooLarge {
+                    what,
+                    limit: "max_storage_buffer_binding_size",
+                    requested: size,
+                    allowed,
+                });
+            }
+        }
+        let upload = upload_layout(frame).1;
+        if upload > limits.max_buffer_size {
+            return Err(GpuError::TooLarge {
+                what: "the upload buffer",
+                limit: "max_buffer_size",
+                requested: upload,
+                allowed: limits.max_buffer_size,
+            });
+        }
+        let groups = [
+            plan.out_width.div_ceil(WORKGROUP_PRIMARY),
+            plan.lines[0] + plan.lines[1],
+            plan.out_width.div_ceil(WORKGROUP_SECONDARY),
+            plan.out_height.div_ceil(WORKGROUP_SECONDARY),
+        ];
+        let most = groups.into_iter().max().unwrap_or(0);
+        if most > limits.max_compute_workgroups_per_dimension {
+            return Err(GpuError::TooLarge {
+                what: "a dispatch",
+                limit: "max_compute_workgroups_per_dimension",
+                requested: u64::from(most),
+                allowed: u64::from(limits.max_compute_workgroups_per_dimension),
+            });
+        }
+        Ok(())
+    }
+
+    fn run(
+        &mut self,
+        frame: &HostFrame,
+        plan: &FramePlan,
+        dst: &mut Vec<u8>,
+    ) -> Result<(), GpuError> {
+        let ctx = self.ctx.clone();
+        let device = ctx.device();
+        let readback_state = Arc::new(Mutex::new(MapState::Pending));
+        let submission = scoped(device, || -> Result<_, GpuError> {
+            let input = self.input_set(frame)?;
+            let work = self.work_set(plan);
+            let bind_group = self.bind_group(input, work);
+            let input = &self.inputs[input];
+            let work = &self.work[work];
+            let bind_group = &self.bind_groups[bind_group].2;
+
+            fill_upload(input, frame, &plan.params)?;
+            let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("stills frame"),
+            });
+            encoder.copy_buffer_to_buffer(
+                &input.upload,
+                0,
+                &self.uniforms,
+                0,
+                std::mem::size_of::<Params>() as u64,
+            );
+            for (index, texture) in input.textures.iter().enumerate() {
+                let (offset, pitch) = input.plane_offsets[index];
+                let size = texture.size();
+                encoder.copy_buffer_to_texture(
+                    wgpu::TexelCopyBufferInfo {
+                        buffer: &input.upload,
+                        layout: wgpu::TexelCopyBufferLayout {
+                            offset,
+                            bytes_per_row: Some(pitch),
+                            rows_per_image: Some(size.height),
+                        },
+                    },
+                    wgpu::TexelCopyTextureInfo {
+                        texture,
+                        mip_level: 0,
+                        origin: wgpu::Origin3d::ZERO,
+                        aspect: wgpu::TextureAspect::All,
+                    },
+                    size,
+                );
+            }
+            {
+                let pipelines = ctx.pipelines();
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("stills resample"),
+                    timestamp_writes: None,
+                });
+                pass.set_bind_group(0, bind_group, &[]);
+                pass.set_pipeline(&pipelines.primary);
+                pass.dispatch_workgroups(
+                    plan.out_width.div_ceil(WORKGROUP_PRIMARY),
+                    plan.lines[0] + plan.lines[1],
+                    1,
+                );
+                pass.set_pipeline(&pipelines.secondary);
+                pass.dispatch_workgroups(
+                    plan.out_width.div_ceil(WORKGROUP_SECONDARY),
+                    plan.out_height.div_ceil(WORKGROUP_SECONDARY),
+                    1,
+                );
+            }
+            encoder.copy_buffer_to_buffer(&work.out, 0, &work.readback, 0, work.out_bytes);
+            let index = ctx.queue().submit([encoder.finish()]);
+
+            let state = Arc::clone(&readback_state);
+            work.readback
+                .slice(..work.out_bytes)
+                .map_async(wgpu::MapMode::Read, move |r| set_state(&state, r));
+            *lock(&input.upload_ready)? = MapState::Pending;
+            let state = Arc::clone(&input.upload_ready);
+            input
+                .upload
+                .slice(..)
+                .map_async(wgpu::MapMode::Write, move |r| set_state(&state, r));
+            Ok(index)
+        })??;
+
+        device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(submission),
+                timeout: Some(self.timeout),
+            })
+            .map_err(|e| match e {
+                wgpu::PollError::Timeout => GpuError::Timeout {
+                    seconds: self.timeout.as_secs(),
+                },
+                other => GpuError::DeviceLost(other.to_string()),
+            })?;
+        self.ctx.check_alive()?;
+        if *lock(&readback_state)? != MapState::Mapped {
+            return Err(GpuError::DeviceLost(
+                "the readback buffer could not be mapped".into(),
+            ));
+        }
+        let work = self
+            .work
+            .last()
+            .ok_or_else(|| GpuError::Internal("work set vanished".into()))?;
+        {
+            let view = work
+                .readback
+                .slice(..work.out_bytes)
+                .get_mapped_range()
+                .map_err(|e| GpuError::Internal(e.to_string()))?;
+            dst.clear();
+            dst.extend_from_slice(&view);
+        }
+        work.readback.unmap();
+        Ok(())
+    }
+
+    /// Index of the input set for `frame`'s shape, creating it if needed;
+    /// the set used last is moved to the end.
+    fn input_set(&mut self, frame: &HostFrame) -> Result<usize, GpuError> {
+        let key = InputKey {
+            layout: frame.layout(),
+            width: frame.width(),
+            height: frame.height(),
+        };
+        if let Some(pos) = self.inputs.iter().position(|s| s.key == key) {
+            let set = self.inputs.remove(pos);
+            self.inputs.push(set);
+        } else {
+            if self.inputs.len() == CACHE_ENTRIES {
+                let old = self.inputs.remove(0);
+                self.bind_groups.retain(|(input, _, _)| *input != old.id);
+            }
+            let id = self.fresh_id();
+            let set = create_input_set(self.ctx.device(), frame, id)?;
+            self.inputs.push(set);
+        }
+        let index = self.inputs.len() - 1;
+        let state = *lock(&self.inputs[index].upload_ready)?;
+        if state != MapState::Mapped {
+            return Err(GpuError::DeviceLost(format!(
+                "the upload buffer is not writable ({state:?})"
+            )));
+        }
+        Ok(index)
+    }
+
+    fn work_set(&mut self, plan: &FramePlan) -> usize {
+        let key = WorkKey {
+            width: plan.out_width,
+            height: plan.out_height,
+            lines: plan.lines,
+            words_per_pixel: plan.words_per_pixel,
+        };
+        if let Some(pos) = self.work.iter().position(|s| s.key == key) {
+            let set = self.work.remove(pos);
+            self.work.push(set);
+        } else {
+            if self.work.len() == CACHE_ENTRIES {
+                let old = self.work.remove(0);
+                self.bind_groups.retain(|(_, work, _)| *work != old.id);
+            }
+            let id = self.fresh_id();
+            let set = create_work_set(self.ctx.device(), key, id);
+            self.work.push(set);
+        }
+        self.work.len() - 1
+    }
+
+    fn bind_group(&mut self, input: usize, work: usize) -> usize {
+        let (input, work) = (&self.inputs[input], &self.work[work]);
+        if let Some(pos) = self
+            .bind_groups
+            .iter()
+            .position(|(i, w, _)| *i == input.id && *w == work.id)
+        {
+            return pos;
+        }
+        let device = self.ctx.device();
+        let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("stills frame"),
+            layout: &self.ctx.pipelines().layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: self.uniforms.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::TextureView(&input.views[0]),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: wgpu::BindingResource::TextureView(&input.views[1]),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: wgpu::BindingResource::TextureView(&input.views[2]),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 4,
+                    resource: work.mid0.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 5,
+                    resource: work.mid12.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 6,
+                    resource: work.out.as_entire_binding(),
+                },
+            ],
+        });
+        self.bind_groups.push((input.id, work.id, group));
+        self.bind_groups.len() - 1
+    }
+
+    fn fresh_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, GpuError> {
+    m.lock()
+        .map_err(|_| GpuError::Internal("map state poisoned".into()))
+}
+
+fn set_state(state: &Mutex<MapState>, result: Result<(), wgpu::BufferAsyncError>) {
+    if let Ok(mut slot) = state.lock() {
+        *slot = if result.is_ok() {
+            MapState::Mapped
+        } else {
+            MapState::Failed
+        };
+    }
+}
+
+/// Offset and row pitch of each plane in the upload buffer, and the
+/// buffer's size. Rows are padded to `COPY_BYTES_PER_ROW_ALIGNMENT`, which
+/// buffer-to-texture copies require; the uniform block comes first.
+fn upload_layout(frame: &HostFrame) -> (Vec<(u64, u32)>, u64) {
+    let mut offsets = Vec::with_capacity(frame.planes().len());
+    let mut offset = PARAMS_SLOT;
+    for index in 0..frame.planes().len() {
+        let row = frame.row_bytes(index) as u64;
+        let align = u64::from(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
+        let pitch = row.div_ceil(align) * align;
+        let rows = frame
+            .layout()
+            .plane_size(index, frame.width(), frame.height())
+            .map_or(0, |(_, h)| u64::from(h));
+        offsets.push((offset, pitch as u32));
+        offset += pitch * rows;
+    }
+    (offsets, offset)
+}
+
+fn texture_format(bytes_per_sample: u8, samples: u8) -> Option<wgpu::TextureFormat> {
+    match (bytes_per_sample, samples) {
+        (1, 1) => Some(wgpu::TextureFormat::R8Unorm),
+        (1, 2) => Some(wgpu::TextureFormat::Rg8Unorm),
+        (1, 4) => Some(wgpu::TextureFormat::Rgba8Unorm),
+        (2, 1) => Some(wgpu::TextureFormat::R16Unorm),
+        (2, 2) => Some(wgpu::TextureFormat::Rg16Unorm),
+        _ => None,
+    }
+}
+
+fn create_input_set(
+    device: &wgpu::Device,
+    frame: &HostFrame,
+    id: u64,
+) -> Result<InputSet, GpuError> {
+    let layout = frame.layout();
+    let desc = layout.desc();
+    let mut textures = Vec::with_capacity(desc.planes.len());
+    for (index, format) in desc.planes.iter().enumerate() {
+        let (width, height) = layout
+            .plane_size(index, frame.width(), frame.height())
+            .ok_or_else(|| GpuError::Internal(format!("{layout:?} has no plane {index}")))?;
+        let texture_format = texture_format(format.bytes_per_sample, format.samples_per_texel)
+            .ok_or_else(|| GpuError::Internal(format!("no texture format for {format:?}")))?;
+        textures.push(device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("stills input plane"),
+            size: wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: texture_format,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        }));
+    }
+    let view = |component: usize| {
+        let plane = match desc.components[component] {
+            ComponentSource::Plane { plane, .. } => usize::from(plane),
+            // Unused by the shader (the component is a constant), but the
+            // binding must hold some texture.
+            ComponentSource::Neutral => 0,
+        };
+        textures[plane].create_view(&wgpu::TextureViewDescriptor::default())
+    };
+    let views = [view(0), view(1), view(2)];
+    let (plane_offsets, size) = upload_layout(frame);
+    let upload = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("stills upload"),
+        size,
+        usage: wgpu::BufferUsages::MAP_WRITE | wgpu::BufferUsages::COPY_SRC,
+        mapped_at_creation: true,
+    });
+    Ok(InputSet {
+        id,
+        key: InputKey {
+            layout,
+            width: frame.width(),
+            height: frame.height(),
+        },
+        textures,
+        views,
+        upload,
+        upload_ready: Arc::new(Mutex::new(MapState::Mapped)),
+        plane_offsets,
+    })
+}
+
+fn create_work_set(device: &wgpu::Device, key: WorkKey, id: u64) -> WorkSet {
+    let width = u64::from(key.width);
+    // Storage bindings must not be empty, even for a group with no lines.
+    let storage = |label, size: u64| {
+        device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: size.max(16),
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        })
+    };
+    let out_bytes = width * u64::from(key.height) * u64::from(key.words_per_pixel) * 4;
+    WorkSet {
+        id,
+        key,
+        mid0: storage(
+            "stills pass-1 component 0",
+            width * u64::from(key.lines[0]) * 4,
+        ),
+        mid12: storage(
+            "stills pass-1 components 1-2",
+            width * u64::from(key.lines[1]) * 8,
+        ),
+        out: device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("stills output"),
+            size: out_bytes,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        }),
+        readback: device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("stills readback"),
+            size: out_bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        }),
+        out_bytes,
+    }
+}
+
+/// Copies the uniform block and every plane's rows into the mapped upload
+/// buffer, then unmaps it for the copy commands.
+fn fill_upload(input: &InputSet, frame: &HostFrame, params: &Params) -> Result<(), GpuError> {
+    {
+        let mut view = input
+            .upload
+            .slice(..)
+            .get_mapped_range_mut()
+            .map_err(|e| GpuError::Internal(e.to_string()))?;
+        let bytes = bytemuck::bytes_of(params);
+        view.slice(..bytes.len()).copy_from_slice(bytes);
+        for (index, plane) in frame.planes().iter().enumerate() {
+            let (offset, pitch) = input.plane_offsets[index];
+            let row = frame.row_bytes(index);
+            let rows = frame
+                .layout()
+                .plane_size(index, frame.width(), frame.height())
+                .map_or(0, |(_, h)| h as usize);
+            for r in 0..rows {
+                let start = offset as usize + r * pitch as usize;
+                let src = &plane.data[r * plane.stride..r * plane.stride + row];
+                view.slice(start..start + row).copy_from_slice(src);
+            }
+        }
+    }
+    input.upload.unmap();
+    Ok(())
+}

@@ -1,0 +1,694 @@
+//! The uniform block the shaders read, built from an [`OutputSpec`] and the
+//! frame's layout. Pure arithmetic: every geometric and colour decision is
+//! resolved here so it can be tested without a device, and the shaders only
+//! evaluate it.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::render::spec::{Affine2, OutputEncoding, OutputSpec, Rect, ToneMap, TransferFunction};
+use crate::surface::{ComponentSource, PixelLayout};
+
+use super::GpuError;
+
+/// One sampling grid: the plane that feeds component 0 (group 0) or
+/// components 1 and 2 (group 1). 48 bytes, a multiple of 16 as WGSL requires
+/// for array elements in a uniform buffer.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct Grid {
+    /// Plane width and height in texels; first usable texel x, y.
+    pub size_lo: [i32; 4],
+    /// Last usable texel x, y; first line pass 1 filters; line count (0 when
+    /// the group has no plane, as gray's chroma).
+    pub hi_lines: [i32; 4],
+    /// Subsampling factor x, y; siting offset x, y in luma samples.
+    pub sub_off: [f32; 4],
+}
+
+/// The uniform block, field for field the `Params` struct of
+/// `shaders/params.wgsl`. Every member is 16 bytes or an array of 16-byte
+/// rows, so the Rust and WGSL layouts agree without implicit padding (a
+/// `vec3` would be 16-byte aligned in WGSL but 12 bytes here).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct Params {
+    /// Output width, height; source axis pass 1 filters (0 = x, 1 = y);
+    /// 32-bit words per output pixel (1 for RGBA8, 2 for RGBA16).
+    pub out_size: [u32; 4],
+    /// `src = a·(o + 0.5) + b` for pass 1 (`a`, `b` along output x) and pass 2
+    /// (`a`, `b` along output y), in luma samples.
+    pub map: [f32; 4],
+    /// Source luma samples per output pixel along output x and y.
+    pub scale: [f32; 4],
+    pub grid: [Grid; 2],
+    /// Texture channel of components 0, 1, 2; `w` = 1 when components 1 and 2
+    /// are neutral (no chroma planes).
+    pub channel: [u32; 4],
+    /// Rows of the YUV → R'G'B' matrix, offset in `w`.
+    pub yuv: [[f32; 4]; 3],
+    /// Rows of the linear-light gamut matrix.
+    pub gamut: [[f32; 4]; 3],
+    /// Relative luminance weights of the source RGB (after `yuv`).
+    pub luma_src: [f32; 4],
+    /// Relative luminance weights of the output RGB.
+    pub luma_out: [f32; 4],
+    /// Transfer (0 SDR, 1 PQ, 2 HLG); flags (`FLAG_*`).
+    pub color_mode: [u32; 4],
+    /// PQ of the source black, PQ of the source peak, knee start `KS`,
+    /// normalised target peak `maxLum` (BT.2390).
+    pub tone: [f32; 4],
+    /// SDR white in cd/m² (linear 1.0); HLG system gamma; HLG nominal peak in
+    /// cd/m².
+    pub tone2: [f32; 4],
+    /// Factor from unorm-read samples to normalised codes; neutral chroma as a
+    /// normalised code.
+    pub sample: [f32; 4],
+}
+
+/// R'G'B' goes straight to the output (SDR → SDR in the same primaries, or
+/// HDR kept as HDR): FFmpeg's behaviour, and no round trip through linear.
+pub const FLAG_PASSTHROUGH: u32 = 1;
+/// Apply the BT.2390 EETF.
+pub const FLAG_TONE_MAP: u32 = 2;
+/// Apply the gamut matrix.
+pub const FLAG_GAMUT: u32 = 4;
+
+pub const TRANSFER_SDR: u32 = 0;
+pub const TRANSFER_PQ: u32 = 1;
+pub const TRANSFER_HLG: u32 = 2;
+
+/// BT.709 luminance weights: the output primaries of every linearised path.
+const LUMA_709: [f64; 3] = [0.2126, 0.7152, 0.0722];
+/// BT.2408 reference white, used when HDR reaches SDR without a tone map.
+const DEFAULT_SDR_WHITE: f64 = 203.0;
+const DEFAULT_HLG_GAMMA: f64 = 1.2;
+const DEFAULT_HLG_PEAK: f64 = 1000.0;
+
+/// Everything a frame needs besides its pixels: the uniforms and the sizes
+/// of the working buffers and dispatches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FramePlan {
+    pub params: Params,
+    pub out_width: u32,
+    pub out_height: u32,
+    /// Lines pass 1 produces for group 0 and group 1.
+    pub lines: [u32; 2],
+    pub words_per_pixel: u32,
+}
+
+impl FramePlan {
+    /// Resolves `spec` against a `width`×`height` frame of `layout`.
+    pub fn new(
+        width: u32,
+        height: u32,
+        layout: PixelLayout,
+        spec: &OutputSpec,
+    ) -> Result<FramePlan, GpuError> {
+        if spec.width == 0 || spec.height == 0 {
+            return Err(GpuError::UnsupportedSpec(format!(
+                "output size {}x{} is empty",
+                spec.width, spec.height
+            )));
+        }
+        let desc = layout.desc();
+        if spec.color.bit_depth != desc.bit_depth {
+            return Err(GpuError::SpecMismatch(format!(
+                "spec is for {}-bit samples, frame is {} ({}-bit)",
+                spec.color.bit_depth,
+                layout.ffmpeg_name(),
+                desc.bit_depth
+            )));
+        }
+        check_rect(&spec.source_rect, width, height)?;
+        let axes = AxisMap::from_affine(&spec.out_to_src)?;
+        let scale = spec.scale;
+        if !scale.iter().all(|s| s.is_finite() && *s > 0.0) {
+            return Err(GpuError::UnsupportedSpec(format!(
+                "scale {scale:?} must be positive"
+            )));
+        }
+
+        let chroma_offset = spec.color.chroma_offset;
+        if !chroma_offset.iter().all(|o| o.is_finite()) {
+            return Err(GpuError::UnsupportedSpec(
+                "chroma offset is not finite".into(),
+            ));
+        }
+        let secondary = 1 - axes.primary_axis;
+        let mut grids = [Grid::zeroed(); 2];
+        let mut lines = [0u32; 2];
+        let sources = [desc.components[0], desc.components[1]];
+        let mut channel = [0u32; 4];
+        for (c, source) in desc.components.iter().enumerate() {
+            if let ComponentSource::Plane { channel: ch, .. } = source {
+                channel[c] = u32::from(*ch);
+            }
+        }
+        for (group, source) in sources.iter().enumerate() {
+            let ComponentSource::Plane { plane, .. } = *source else {
+                channel[3] = 1;
+                continue;
+            };
+            let format = desc.planes[usize::from(plane)];
+            let size = layout
+                .plane_size(usize::from(plane), width, height)
+                .ok_or_else(|| GpuError::Internal(format!("{layout:?} has no plane {plane}")))?;
+            let sub = [
+                f64::from(1u32 << format.x_shift),
+                f64::from(1u32 << format.y_shift),
+            ];
+            // Siting only means something along a subsampled axis; a full
+            // resolution axis is co-sited whatever the stream's tag says.
+            let offset = [
+                if format.x_shift > 0 {
+                    chroma_offset[0]
+                } else {
+                    0.0
+                },
+                if format.y_shift > 0 {
+                    chroma_offset[1]
+                } else {
+                    0.0
+                },
+            ];
+            let rect = &spec.source_rect;
+            let (lo_x, hi_x) = texel_range(rect.x0, rect.x1, sub[0], offset[0], size.0);
+            let (lo_y, hi_y) = texel_range(rect.y0, rect.y1, sub[1], offset[1], size.1);
+            let lo = [lo_x, lo_y];
+            let hi = [hi_x, hi_y];
+            let count = hi[secondary] - lo[secondary] + 1;
+            lines[group] = count as u32;
+            grids[group] = Grid {
+                size_lo: [size.0 as i32, size.1 as i32, lo_x, lo_y],
+                hi_lines: [hi_x, hi_y, lo[secondary], count],
+                sub_off: [
+                    sub[0] as f32,
+                    sub[1] as f32,
+                    offset[0] as f32,
+                    offset[1] as f32,
+                ],
+            };
+        }
+
+        let color = &spec.color;
+        let words_per_pixel = match color.output {
+            OutputEncoding::Srgb8 => 1,
+            OutputEncoding::Pq16 | OutputEncoding::Hlg16 => 2,
+        };
+        let gamut_identity = is_identity(&color.gamut);
+        let passthrough = color.tone_map.is_none()
+            && gamut_identity
+            && matches!(
+                (color.transfer, color.output),
+                (TransferFunction::Sdr, OutputEncoding::Srgb8)
+                    | (TransferFunction::Pq, OutputEncoding::Pq16)
+                    | (TransferFunction::Hlg, OutputEncoding::Hlg16)
+            );
+        if !passthrough && color.output != OutputEncoding::Srgb8 {
+            return Err(GpuError::UnsupportedSpec(format!(
+                "{:?} output keeps the source signal, so it needs a matching transfer ({:?}), \
+                 identity gamut and no tone map",
+                color.output, color.transfer
+            )));
+        }
+        let mut flags = 0;
+        if passthrough {
+            flags |= FLAG_PASSTHROUGH;
+        }
+        if !gamut_identity {
+            flags |= FLAG_GAMUT;
+        }
+        let transfer = match color.transfer {
+            TransferFunction::Sdr => TRANSFER_SDR,
+            TransferFunction::Pq => TRANSFER_PQ,
+            TransferFunction::Hlg => TRANSFER_HLG,
+        };
+        let mut tone = [0.0f32; 4];
+        let mut tone2 = [
+            DEFAULT_SDR_WHITE as f32,
+            DEFAULT_HLG_GAMMA as f32,
+            DEFAULT_HLG_PEAK as f32,
+            0.0,
+        ];
+        if let Some(tm) = &color.tone_map {
+            let curve = Eetf::new(tm)?;
+            flags |= FLAG_TONE_MAP;
+            tone = [
+                curve.black_pq as f32,
+                curve.peak_pq as f32,
+                curve.knee as f32,
+                curve.max_lum as f32,
+            ];
+            tone2 = [
+                tm.target_peak as f32,
+                tm.hlg_system_gamma as f32,
+                tm.source_peak as f32,
+                0.0,
+            ];
+        }
+
+        let mut yuv = [[0.0f32; 4]; 3];
+        let mut gamut = [[0.0f32; 4]; 3];
+        for r in 0..3 {
+            for c in 0..3 {
+                yuv[r][c] = color.yuv_to_rgb[r][c] as f32;
+                gamut[r][c] = color.gamut[r][c] as f32;
+            }
+            yuv[r][3] = color.yuv_offset[r] as f32;
+        }
+        let mut luma_src = [0.0f32; 4];
+        for (j, weight) in luma_src.iter_mut().take(3).enumerate() {
+            *weight = (0..3).map(|i| LUMA_709[i] * color.gamut[i][j]).sum::<f64>() as f32;
+        }
+        let depth = i32::from(desc.bit_depth);
+        let neutral = f64::from(1u32 << (depth - 1)) / (2f64.powi(depth) - 1.0);
+        let all_finite = color
+            .yuv_to_rgb
+            .iter()
+            .chain(color.gamut.iter())
+            .flatten()
+            .chain(color.yuv_offset.iter())
+            .all(|v| v.is_finite())
+            && color.sample_scale.is_finite();
+        if !all_finite {
+            return Err(GpuError::UnsupportedSpec(
+                "colour matrices must be finite".into(),
+            ));
+        }
+
+        let params = Params {
+            out_size: [
+                spec.width,
+                spec.height,
+                axes.primary_axis as u32,
+                words_per_pixel,
+            ],
+            map: [
+                axes.primary.0 as f32,
+                axes.primary.1 as f32,
+                axes.secondary.0 as f32,
+                axes.secondary.1 as f32,
+            ],
+            scale: [scale[0] as f32, scale[1] as f32, 0.0, 0.0],
+            grid: grids,
+            channel,
+            yuv,
+            gamut,
+            luma_src,
+            luma_out: [
+                LUMA_709[0] as f32,
+                LUMA_709[1] as f32,
+                LUMA_709[2] as f32,
+                0.0,
+            ],
+            color_mode: [transfer, flags, 0, 0],
+            tone,
+            tone2,
+            sample: [color.sample_scale as f32, neutral as f32, 0.0, 0.0],
+        };
+        Ok(FramePlan {
+            params,
+            out_width: spec.width,
+            out_height: spec.height,
+            lines,
+            words_per_pixel,
+        })
+    }
+}
+
+/// The two one-dimensional maps an axis-aligned affine splits into.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct AxisMap {
+    /// The source axis (0 = x, 1 = y) that output x runs along.
+    primary_axis: usize,
+    /// `(a, b)` with `src[primary_axis] = a·(x + 0.5) + b`.
+    primary: (f64, f64),
+    /// `(a, b)` with `src[1 - primary_axis] = a·(y + 0.5) + b`.
+    secondary: (f64, f64),
+}
+
+impl AxisMap {
+    /// Splits `affine`, which must be one of the eight axis-aligned
+    /// orientations times a scale: what makes two separable passes exact.
+    fn from_affine(affine: &Affine2) -> Result<AxisMap, GpuError> {
+        let [[m00, m01], [m10, m11]] = affine.m;
+        let values = [m00, m01, m10, m11, affine.t[0], affine.t[1]];
+        if !values.iter().all(|v| v.is_finite()) {
+            return Err(GpuError::UnsupportedSpec(
+                "the output → source map is not finite".into(),
+            ));
+        }
+        let norm = m00.abs().max(m01.abs()).max(m10.abs()).max(m11.abs());
+        let tiny = norm * 1e-9;
+        if norm == 0.0 {
+            return Err(GpuError::UnsupportedSpec(
+                "the output → source map is singular".into(),
+            ));
+        }
+        if m01.abs() <= tiny && m10.abs() <= tiny && m00.abs() > tiny && m11.abs() > tiny {
+            Ok(AxisMap {
+                primary_axis: 0,
+                primary: (m00, affine.t[0]),
+                secondary: (m11, affine.t[1]),
+            })
+        } else if m00.abs() <= tiny && m11.abs() <= tiny && m01.abs() > tiny && m10.abs() > tiny {
+            Ok(AxisMap {
+                primary_axis: 1,
+                primary: (m10, affine.t[1]),
+                secondary: (m01, affine.t[0]),
+            })
+        } else {
+            Err(GpuError::UnsupportedSpec(format!(
+                "the output → source map {:?} is not axis-aligned",
+                affine.m
+            )))
+        }
+    }
+}
+
+fn check_rect(rect: &Rect, width: u32, height: u32) -> Result<(), GpuError> {
+    let slack = 1e-6;
+    let ok = [rect.x0, rect.y0, rect.x1, rect.y1]
+        .iter()
+        .all(|v| v.is_finite())
+        && rect.x0 >= -slack
+        && rect.y0 >= -slack
+        && rect.x1 <= f64::from(width) + slack
+        && rect.y1 <= f64::from(height) + slack
+        && rect.x0 < rect.x1
+        && rect.y0 < rect.y1;
+    if ok {
+        Ok(())
+    } else {
+        Err(GpuError::SpecMismatch(format!(
+            "source rectangle {rect:?} is not a non-empty part of the {width}x{height} frame"
+        )))
+    }
+}
+
+/// First and last texel of a plane whose centres lie inside `[u0, u1]` (luma
+/// coordinates), for a plane subsampled by `sub` with its first sample
+/// `offset` luma samples after the first luma sample. A rectangle thinner
+/// than one texel keeps the texel nearest its middle.
+fn texel_range(u0: f64, u1: f64, sub: f64, offset: f64, size: u32) -> (i32, i32) {
+    let to_plane = |u: f64| (u - 0.5 - offset) / sub + 0.5;
+    let last = f64::from(size) - 1.0;
+    let lo = (to_plane(u0) - 0.5).ceil().clamp(0.0, last);
+    let hi = (to_plane(u1) - 0.5).floor().clamp(0.0, last);
+    if lo <= hi {
+        (lo as i32, hi as i32)
+    } else {
+        let mid = (to_plane(0.5 * (u0 + u1)) - 0.5).round().clamp(0.0, last) as i32;
+        (mid, mid)
+    }
+}
+
+fn is_identity(m: &[[f64; 3]; 3]) -> bool {
+    (0..3).all(|r| (0..3).all(|c| (m[r][c] - if r == c { 1.0 } else { 0.0 }).abs() < 1e-6))
+}
+
+/// SMPTE ST 2084 inverse EOTF: absolute luminance (cd/m²) to signal.
+pub fn pq_encode(nits: f64) -> f64 {
+    const M1: f64 = 2610.0 / 16384.0;
+    const M2: f64 = 2523.0 / 4096.0 * 128.0;
+    const C1: f64 = 3424.0 / 4096.0;
+    const C2: f64 = 2413.0 / 4096.0 * 32.0;
+    const C3: f64 = 2392.0 / 4096.0 * 32.0;
+    let y = (nits / 10000.0).clamp(0.0, 1.0).powf(M1);
+    ((C1 + C2 * y) / (1.0 + C3 * y)).powf(M2)
+}
+
+/// The BT.2390 EETF constants in the PQ domain.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Eetf {
+    pub black_pq: f64,
+    pub peak_pq: f64,
+    /// Knee start `KS = 1.5·maxLum − 0.5`; at or above 1 the curve is the
+    /// identity (the target holds the whole source range).
+    pub knee: f64,
+    pub max_lum: f64,
+}
+
+impl Eetf {
+    pub fn new(tm: &ToneMap) -> Result<Eetf, GpuError> {
+        let valid = [
+            tm.source_peak,
+            tm.source_black,
+            tm.target_peak,
+            tm.hlg_system_gamma,
+        ]
+        .iter()
+        .all(|v| v.is_finite())
+            && tm.source_black >= 0.0
+            && tm.source_peak > tm.source_black
+            && tm.target_peak > 0.0
+            && tm.hlg_system_gamma > 0.0;
+        if !valid {
+            return Err(GpuError::UnsupportedSpec(format!(
+                "tone map parameters {tm:?} are out of range"
+            )));
+        }
+        let black_pq = pq_encode(tm.source_black);
+        let peak_pq = pq_encode(tm.source_peak);
+        if peak_pq - black_pq < 1e-6 {
+            return Err(GpuError::UnsupportedSpec(format!(
+                "tone map source range {}–{} cd/m² is empty",
+                tm.source_black, tm.source_peak
+            )));
+        }
+        let max_lum = (pq_encode(tm.target_peak) - black_pq) / (peak_pq - black_pq);
+        Ok(Eetf {
+            black_pq,
+            peak_pq,
+            knee: 1.5 * max_lum - 0.5,
+            max_lum,
+        })
+    }
+
+    /// The curve on a normalised PQ value `e1` in `[0, 1]`, as the shader
+    /// evaluates it (kept here so tests can pin its shape).
+    pub fn apply_normalised(&self, e1: f64) -> f64 {
+        if e1 <= self.knee || self.knee >= 1.0 {
+            return e1;
+        }
+        let t = (e1 - self.knee) / (1.0 - self.knee);
+        let (t2, t3) = (t * t, t * t * t);
+        (2.0 * t3 - 3.0 * t2 + 1.0) * self.knee
+            + (t3 - 2.0 * t2 + t) * (1.0 - self.knee)
+            + (-2.0 * t3 + 3.0 * t2) * self.max_lum
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::asset::color::{ColorPrimaries, HdrFormat};
+    use crate::render::spec::ColorSpec;
+
+    fn spec(width: u32, height: u32, affine: Affine2, rect: Rect, bits: u8) -> OutputSpec {
+        OutputSpec {
+            width,
+            height,
+            out_to_src: affine,
+            source_rect: rect,
+            scale: [1.0, 1.0],
+            color: ColorSpec {
+                bit_depth: bits,
+                sample_scale: 1.0,
+                yuv_to_rgb: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+                yuv_offset: [0.0; 3],
+                chroma_offset: [0.0, 0.5],
+                transfer: TransferFunction::Sdr,
+                source_primaries: ColorPrimaries::Bt709,
+                gamut: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+                tone_map: None,
+                output: OutputEncoding::Srgb8,
+            },
+        }
+    }
+
+    const IDENTITY: Affine2 = Affine2 {
+        m: [[1.0, 0.0], [0.0, 1.0]],
+        t: [0.0, 0.0],
+    };
+
+    fn full(width: f64, height: f64) -> Rect {
+        Rect {
+            x0: 0.0,
+            y0: 0.0,
+            x1: width,
+            y1: height,
+        }
+    }
+
+    #[test]
+    fn params_layout_is_vec4_aligned() {
+        assert_eq!(std::mem::size_of::<Grid>(), 48);
+        assert_eq!(std::mem::size_of::<Params>() % 16, 0);
+        assert_eq!(std::mem::size_of::<Params>(), 352);
+    }
+
+    #[test]
+    fn yuv420_grids_cover_the_planes() {
+        let plan = FramePlan::new(
+            33,
+            17,
+            PixelLayout::Yuv420p,
+            &spec(33, 17, IDENTITY, full(33.0, 17.0), 8),
+        )
+        .unwrap();
+        let luma = plan.params.grid[0];
+        assert_eq!(luma.size_lo, [33, 17, 0, 0]);
+        assert_eq!(luma.hi_lines, [32, 16, 0, 17]);
+        let chroma = plan.params.grid[1];
+        assert_eq!(chroma.size_lo, [17, 9, 0, 0]);
+        // Left siting: chroma row 8 sits at luma y 17.0, outside the last
+        // luma centre 16.5 but inside the clamp to the plane.
+        assert_eq!(chroma.hi_lines, [16, 8, 0, 9]);
+        assert_eq!(chroma.sub_off, [2.0, 2.0, 0.0, 0.5]);
+        assert_eq!(plan.lines, [17, 9]);
+    }
+
+    #[test]
+    fn crop_limits_texels_and_lines() {
+        let rect = Rect {
+            x0: 4.0,
+            y0: 2.0,
+            x1: 20.0,
+            y1: 10.0,
+        };
+        let affine = Affine2 {
+            m: [[1.0, 0.0], [0.0, 1.0]],
+            t: [4.0, 2.0],
+        };
+        let plan =
+            FramePlan::new(32, 16, PixelLayout::Nv12, &spec(16, 8, affine, rect, 8)).unwrap();
+        assert_eq!(plan.params.grid[0].size_lo, [32, 16, 4, 2]);
+        assert_eq!(plan.params.grid[0].hi_lines, [19, 9, 2, 8]);
+        assert_eq!(plan.params.grid[1].size_lo, [16, 8, 2, 1]);
+        assert_eq!(plan.params.grid[1].hi_lines, [9, 4, 1, 4]);
+    }
+
+    #[test]
+    fn rotation_swaps_the_filter_axes() {
+        // 90° clockwise: output x runs down the source, output y runs right
+        // to left.
+        let affine = Affine2 {
+            m: [[0.0, 1.0], [1.0, 0.0]],
+            t: [0.0, 0.0],
+        };
+        let plan = FramePlan::new(
+            32,
+            16,
+            PixelLayout::Yuv444p,
+            &spec(16, 32, affine, full(32.0, 16.0), 8),
+        )
+        .unwrap();
+        assert_eq!(plan.params.out_size, [16, 32, 1, 1]);
+        // Pass 1 runs along source y, so its lines are source columns.
+        assert_eq!(plan.lines, [32, 32]);
+        assert_eq!(plan.params.grid[0].hi_lines, [31, 15, 0, 32]);
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_render() {
+        let shear = Affine2 {
+            m: [[1.0, 0.2], [0.0, 1.0]],
+            t: [0.0, 0.0],
+        };
+        let bad = FramePlan::new(
+            8,
+            8,
+            PixelLayout::Gray8,
+            &spec(8, 8, shear, full(8.0, 8.0), 8),
+        );
+        assert!(matches!(bad, Err(GpuError::UnsupportedSpec(_))));
+        let outside = FramePlan::new(
+            8,
+            8,
+            PixelLayout::Gray8,
+            &spec(8, 8, IDENTITY, full(9.0, 8.0), 8),
+        );
+        assert!(matches!(outside, Err(GpuError::SpecMismatch(_))));
+        let depth = FramePlan::new(
+            8,
+            8,
+            PixelLayout::Gray10,
+            &spec(8, 8, IDENTITY, full(8.0, 8.0), 8),
+        );
+        assert!(matches!(depth, Err(GpuError::SpecMismatch(_))));
+        let mut hdr_out = spec(8, 8, IDENTITY, full(8.0, 8.0), 8);
+        hdr_out.color.output = OutputEncoding::Pq16;
+        assert!(matches!(
+            FramePlan::new(8, 8, PixelLayout::Gray8, &hdr_out),
+            Err(GpuError::UnsupportedSpec(_))
+        ));
+    }
+
+    #[test]
+    fn gray_has_neutral_chroma() {
+        let plan = FramePlan::new(
+            8,
+            8,
+            PixelLayout::Gray10,
+            &spec(8, 8, IDENTITY, full(8.0, 8.0), 10),
+        )
+        .unwrap();
+        assert_eq!(plan.lines, [8, 0]);
+        assert_eq!(plan.params.channel[3], 1);
+        assert!((plan.params.sample[1] - 512.0 / 1023.0).abs() < 1e-7);
+    }
+
+    #[test]
+    fn passthrough_only_without_colour_work() {
+        let base = spec(8, 8, IDENTITY, full(8.0, 8.0), 8);
+        let plan = FramePlan::new(8, 8, PixelLayout::Gray8, &base).unwrap();
+        assert_eq!(plan.params.color_mode[1], FLAG_PASSTHROUGH);
+        let mut wide = base.clone();
+        wide.color.gamut[0][1] = 0.1;
+        let plan = FramePlan::new(8, 8, PixelLayout::Gray8, &wide).unwrap();
+        assert_eq!(plan.params.color_mode[1], FLAG_GAMUT);
+    }
+
+    #[test]
+    fn pq_matches_st2084_anchor_points() {
+        assert!((pq_encode(10000.0) - 1.0).abs() < 1e-12);
+        assert!(pq_encode(0.0).abs() < 1e-6);
+        // 100 cd/m² → 0.5081, 1000 cd/m² → 0.7518 (BT.2100 tables).
+        assert!((pq_encode(100.0) - 0.5081).abs() < 1e-4);
+        assert!((pq_encode(1000.0) - 0.7518).abs() < 1e-4);
+    }
+
+    #[test]
+    fn eetf_is_identity_below_the_knee_and_lands_on_the_target_peak() {
+        let tm = ToneMap {
+            format: HdrFormat::Pq,
+            source_peak: 1000.0,
+            source_black: 0.0,
+            target_peak: 203.0,
+            hlg_system_gamma: 1.2,
+        };
+        let curve = Eetf::new(&tm).unwrap();
+        assert!(curve.knee > 0.0 && curve.knee < 1.0);
+        assert_eq!(curve.apply_normalised(curve.knee * 0.5), curve.knee * 0.5);
+        assert!((curve.apply_normalised(1.0) - curve.max_lum).abs() < 1e-12);
+        // Monotonic across the knee.
+        let mut last = 0.0;
+        for i in 0..=100 {
+            let v = curve.apply_normalised(f64::from(i) / 100.0);
+            assert!(v >= last);
+            last = v;
+        }
+        let bright = Eetf::new(&ToneMap {
+            target_peak: 2000.0,
+            ..tm
+        })
+        .unwrap();
+        assert_eq!(bright.apply_normalised(0.9), 0.9);
+        assert!(Eetf::new(&ToneMap {
+            source_peak: 0.0,
+            ..tm
+        })
+        .is_err());
+    }
+}

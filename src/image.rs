@@ -1,0 +1,345 @@
+//! The generated image: pixels read back once from the GPU, with what they
+//! mean (format and colour space), convertible to the `image` crate's
+//! buffers and savable as PNG, JPEG or WebP.
+
+use std::io::{BufWriter, Cursor, Write};
+use std::path::Path;
+
+use crate::asset::color::{ColorPrimaries, TransferCharacteristic};
+use crate::decode::BackendChoice;
+use crate::error::{Error, Result};
+
+/// How the pixel bytes are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PixelFormat {
+    /// 4 × 8 bits per pixel, R G B A.
+    Rgba8,
+    /// 4 × 16 bits per pixel, R G B A, each little-endian.
+    Rgba16,
+}
+
+impl PixelFormat {
+    pub fn bytes_per_pixel(self) -> usize {
+        match self {
+            PixelFormat::Rgba8 => 4,
+            PixelFormat::Rgba16 => 8,
+        }
+    }
+}
+
+/// What the pixel values mean: primaries and transfer of RGB, full range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ColorSpace {
+    pub primaries: ColorPrimaries,
+    pub transfer: TransferCharacteristic,
+}
+
+impl ColorSpace {
+    /// BT.709 primaries with the sRGB transfer: what every SDR image is.
+    pub const SRGB: ColorSpace = ColorSpace {
+        primaries: ColorPrimaries::Bt709,
+        transfer: TransferCharacteristic::Iec61966_2_1,
+    };
+
+    /// Whether the pixels are high dynamic range (PQ or HLG).
+    pub fn is_hdr(&self) -> bool {
+        self.transfer.hdr_format().is_some()
+    }
+}
+
+/// Encodings `Image::save` can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ImageFormat {
+    Png,
+    Jpeg,
+    /// Lossless WebP.
+    WebP,
+}
+
+impl ImageFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ImageFormat::Png => "png",
+            ImageFormat::Jpeg => "jpg",
+            ImageFormat::WebP => "webp",
+        }
+    }
+}
+
+/// JPEG quality used by `save`: high enough that thumbnails show no
+/// blocking, as ffmpegthumbnailer's default of 8/10 does.
+const JPEG_QUALITY: u8 = 90;
+
+/// An image generated from a video frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    width: u32,
+    height: u32,
+    stride: usize,
+    format: PixelFormat,
+    color_space: ColorSpace,
+    data: Vec<u8>,
+    backend: Option<BackendChoice>,
+}
+
+impl Image {
+    /// Wraps pixel bytes; `None` when `data` cannot hold `height` rows of
+    /// `stride` bytes or a row does not fit in `stride`.
+    pub fn new(
+        width: u32,
+        height: u32,
+        stride: usize,
+        format: PixelFormat,
+        color_space: ColorSpace,
+        data: Vec<u8>,
+    ) -> Option<Image> {
+        let row = (width as usize).checked_mul(format.bytes_per_pixel())?;
+        let need = stride.checked_mul(height as usize)?;
+        (width > 0 && height > 0 && row <= stride && data.len() >= need).then_some(Image {
+            width,
+            height,
+            stride,
+            format,
+            color_space,
+            data,
+            backend: None,
+        })
+    }
+
+    /// Which decode backend made this image, and why better ones were
+    /// passed over; `None` for images not made by a generator.
+    pub fn backend(&self) -> Option<&BackendChoice> {
+        self.backend.as_ref()
+    }
+
+    pub(crate) fn with_backend(mut self, backend: BackendChoice) -> Image {
+        self.backend = Some(backend);
+        self
+    }
+
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Bytes from the start of one row to the next.
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+
+    pub fn pixel_format(&self) -> PixelFormat {
+        self.format
+    }
+
+    pub fn color_space(&self) -> ColorSpace {
+        self.color_space
+    }
+
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    pub fn into_data(self) -> Vec<u8> {
+        self.data
+    }
+
+    /// The pixels of row `y`, without stride padding.
+    pub fn row(&self, y: u32) -> &[u8] {
+        let start = y as usize * self.stride;
+        &self.data[start..start + self.width as usize * self.format.bytes_per_pixel()]
+    }
+
+    fn packed(&self) -> Vec<u8> {
+        (0..self.height)
+            .flat_map(|y| self.row(y).iter().copied())
+            .collect()
+    }
+
+    /// As an 8-bit `image` buffer; `None` for 16-bit (HDR) images.
+    pub fn to_rgba8(&self) -> Option<image::RgbaImage> {
+        match self.format {
+            PixelFormat::Rgba8 => {
+                image::RgbaImage::from_raw(self.width, self.height, self.packed())
+            }
+            PixelFormat::Rgba16 => None,
+        }
+    }
+
+    /// As a 16-bit `image` buffer (8-bit images are widened exactly).
+    pub fn to_rgba16(&self) -> image::ImageBuffer<image::Rgba<u16>, Vec<u16>> {
+        let samples: Vec<u16> = match self.format {
+            PixelFormat::Rgba8 => self.packed().iter().map(|&v| u16::from(v) * 257).collect(),
+            PixelFormat::Rgba16 => self
+                .packed()
+                .chunks_exact(2)
+                .map(|b| u16::from_le_bytes([b[0], b[1]]))
+                .collect(),
+        };
+        image::ImageBuffer::from_raw(self.width, self.height, samples)
+            .expect("sample count matches the size")
+    }
+
+    /// Encodes the image. HDR images are written only as 16-bit PNG with a
+    /// `cICP` chunk naming their primaries and transfer, so HDR-aware
+    /// viewers show them as HDR; JPEG and WebP would silently clip them.
+    pub fn encode(&self, format: ImageFormat) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let encode_err = |e: image::ImageError| Error::Io {
+            path: format!("<{} encoder>", format.extension()).into(),
+            source: std::io::Error::other(e),
+        };
+        match (self.format, format) {
+            (PixelFormat::Rgba16, ImageFormat::Png) => self.write_png16(&mut out)?,
+            (PixelFormat::Rgba16, _) => {
+                return Err(Error::Unsupported(format!(
+                    "a 16-bit {} image can only be saved as PNG, not {}",
+                    if self.color_space.is_hdr() { "HDR" } else { "" },
+                    format.extension()
+                )))
+            }
+            (PixelFormat::Rgba8, ImageFormat::Png) => {
+                let img = self.to_rgba8().expect("8-bit");
+                img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+                    .map_err(encode_err)?;
+            }
+            (PixelFormat::Rgba8, ImageFormat::Jpeg) => {
+                let rgb =
+                    image::DynamicImage::ImageRgba8(self.to_rgba8().expect("8-bit")).to_rgb8();
+                let encoder =
+                    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY);
+                rgb.write_with_encoder(encoder).map_err(encode_err)?;
+            }
+            (PixelFormat::Rgba8, ImageFormat::WebP) => {
+                let img = self.to_rgba8().expect("8-bit");
+                img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::WebP)
+                    .map_err(encode_err)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes the encoded image to `path`.
+    pub fn save(&self, path: impl AsRef<Path>, format: ImageFormat) -> Result<()> {
+        let path = path.as_ref();
+        let bytes = self.encode(format)?;
+        let io_err = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = BufWriter::new(std::fs::File::create(path).map_err(io_err)?);
+        file.write_all(&bytes).map_err(io_err)?;
+        file.flush().map_err(io_err)
+    }
+
+    fn write_png16(&self, out: &mut Vec<u8>) -> Result<()> {
+        let png_err = |e: png::EncodingError| Error::Io {
+            path: "<png encoder>".into(),
+            source: std::io::Error::other(e),
+        };
+        let mut encoder = png::Encoder::new(&mut *out, self.width, self.height);
+        encoder.set_color(png::ColorType::Rgba);
+        encoder.set_depth(png::BitDepth::Sixteen);
+        let mut writer = encoder.write_header().map_err(png_err)?;
+        if let Some(cicp) = cicp(self.color_space) {
+            writer
+                .write_chunk(png::chunk::ChunkType(*b"cICP"), &cicp)
+                .map_err(png_err)?;
+        }
+        // PNG stores 16-bit samples big-endian.
+        let be: Vec<u8> = self
+            .packed()
+            .chunks_exact(2)
+            .flat_map(|b| [b[1], b[0]])
+            .collect();
+        writer.write_image_data(&be).map_err(png_err)?;
+        writer.finish().map_err(png_err)
+    }
+}
+
+/// The PNG `cICP` chunk (H.273 code points: primaries, transfer, matrix 0 =
+/// RGB, full range) for a colour space, when it has code points.
+fn cicp(cs: ColorSpace) -> Option<[u8; 4]> {
+    let primaries = match cs.primaries {
+        ColorPrimaries::Bt709 => 1,
+        ColorPrimaries::Bt2020 => 9,
+        ColorPrimaries::Smpte432 => 12,
+        _ => return None,
+    };
+    let transfer = match cs.transfer {
+        TransferCharacteristic::Iec61966_2_1 => 13,
+        TransferCharacteristic::Pq => 16,
+        TransferCharacteristic::Hlg => 18,
+        _ => return None,
+    };
+    Some([primaries, transfer, 0, 1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gradient(format: PixelFormat, cs: ColorSpace) -> Image {
+        let (w, h) = (5u32, 3u32);
+        let bpp = format.bytes_per_pixel();
+        let stride = w as usize * bpp + 3;
+        let data = (0..stride * h as usize)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        Image::new(w, h, stride, format, cs, data).unwrap()
+    }
+
+    #[test]
+    fn rejects_short_buffers() {
+        assert!(Image::new(4, 4, 16, PixelFormat::Rgba8, ColorSpace::SRGB, vec![0; 63]).is_none());
+        assert!(Image::new(4, 4, 15, PixelFormat::Rgba8, ColorSpace::SRGB, vec![0; 64]).is_none());
+        assert!(Image::new(0, 4, 16, PixelFormat::Rgba8, ColorSpace::SRGB, vec![]).is_none());
+    }
+
+    #[test]
+    fn png_round_trip_drops_stride_padding() {
+        let img = gradient(PixelFormat::Rgba8, ColorSpace::SRGB);
+        let png = img.encode(ImageFormat::Png).unwrap();
+        let back = image::load_from_memory(&png).unwrap().to_rgba8();
+        assert_eq!(back, img.to_rgba8().unwrap());
+        assert_eq!(back.get_pixel(1, 2).0.to_vec(), img.row(2)[4..8].to_vec());
+    }
+
+    #[test]
+    fn hdr_png_is_16_bit_with_cicp() {
+        let cs = ColorSpace {
+            primaries: ColorPrimaries::Bt2020,
+            transfer: TransferCharacteristic::Pq,
+        };
+        let img = gradient(PixelFormat::Rgba16, cs);
+        let png = img.encode(ImageFormat::Png).unwrap();
+        let at = png
+            .windows(4)
+            .position(|w| w == b"cICP")
+            .expect("cICP chunk");
+        assert_eq!(&png[at + 4..at + 8], &[9, 16, 0, 1]);
+        assert!(at < png.windows(4).position(|w| w == b"IDAT").unwrap());
+        let back = image::load_from_memory(&png).unwrap().to_rgba16();
+        assert_eq!(back, img.to_rgba16());
+        assert!(matches!(
+            img.encode(ImageFormat::Jpeg),
+            Err(Error::Unsupported(_))
+        ));
+    }
+
+    #[test]
+    fn jpeg_and_webp_decode() {
+        let img = gradient(PixelFormat::Rgba8, ColorSpace::SRGB);
+        for f in [ImageFormat::Jpeg, ImageFormat::WebP] {
+            let bytes = img.encode(f).unwrap();
+            let back = image::load_from_memory(&bytes).unwrap();
+            assert_eq!((back.width(), back.height()), (5, 3));
+        }
+        let webp = image::load_from_memory(&img.encode(ImageFormat::WebP).unwrap())
+            .unwrap()
+            .to_rgba8();
+        assert_eq!(webp, img.to_rgba8().unwrap(), "WebP is lossless");
+    }
+}
