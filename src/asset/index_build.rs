@@ -23,11 +23,19 @@ pub(super) fn build(
             .map(|us| rescale_us(us, tb))
             .unwrap_or(0),
     };
-    let declared_end = demuxer.input.stream(track.index).and_then(|s| {
-        let (start, duration) = (s.start_time(), s.duration());
-        let unknown = crate::ffmpeg::av::ffi::AV_NOPTS_VALUE;
-        (start != unknown && duration > 0).then(|| start + duration - offset)
-    });
+    // Only MP4/MOV declare a track's end (its edit list or `mdhd`); for
+    // other formats FFmpeg fills a stream's start and duration in from the
+    // container's, which says nothing about where this track's frames stop
+    // (a truncated Matroska file keeps its header's full duration).
+    let declares_end = container.format.starts_with("mov,");
+    let declared_end = declares_end
+        .then(|| demuxer.input.stream(track.index))
+        .flatten()
+        .and_then(|s| {
+            let (start, duration) = (s.start_time(), s.duration());
+            let unknown = crate::ffmpeg::av::ffi::AV_NOPTS_VALUE;
+            (start != unknown && duration > 0).then(|| start + duration - offset)
+        });
     let is_vp9 = track.codec == "vp9";
     let mut packets = Vec::new();
     while let Some((info, packet)) = demuxer.read_packet().map_err(|e| e.to_string())? {

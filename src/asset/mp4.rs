@@ -54,7 +54,10 @@ pub fn scan<R: Read + Seek>(reader: &mut R, len: u64) -> io::Result<Mp4Facts> {
         let Some((size, kind, header_len)) = parse_header(&header[..avail], len - offset) else {
             break;
         };
-        if offset + size > len {
+        // A hostile 64-bit size can wrap `offset + size` around to a small
+        // number; such a box runs past the end of any file.
+        let end = offset.checked_add(size).filter(|&end| end <= len);
+        if end.is_none() {
             facts.truncation = Some(Truncation {
                 box_type: fourcc(kind),
                 offset,
@@ -71,10 +74,10 @@ pub fn scan<R: Read + Seek>(reader: &mut R, len: u64) -> io::Result<Mp4Facts> {
                 read_moov(&body, &mut facts);
             }
         }
-        if size == 0 {
-            break;
+        match end {
+            Some(end) => offset = end,
+            None => break,
         }
-        offset += size;
     }
     Ok(facts)
 }

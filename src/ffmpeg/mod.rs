@@ -40,6 +40,9 @@ fn init() {
         // A library must not write to the caller's stderr; every failure
         // reaches the caller as a typed error instead.
         av::util::log::set_level(av::util::log::Level::Quiet);
+        // ffmpeg-next fills in the text of its `Error` values here; without
+        // it they all display as "".
+        av::util::error::register_all();
     });
 }
 
@@ -172,11 +175,12 @@ impl CodecParams {
         unsafe {
             let p = &*params.as_ptr();
             let profile_name = ffi::avcodec_profile_name(p.codec_id, p.profile);
-            let sar = Ratio::new(
-                p.sample_aspect_ratio.num as i64,
-                p.sample_aspect_ratio.den as i64,
-            )
-            .filter(|r| r.num > 0);
+            // The container's ratio (MP4 `pasp`, Matroska display size)
+            // wins over the bitstream's, as in `av_guess_sample_aspect_ratio`.
+            let ratio =
+                |r: ffi::AVRational| Ratio::new(r.num as i64, r.den as i64).filter(|r| r.num > 0);
+            let sar = ratio((*stream.as_ptr()).sample_aspect_ratio)
+                .or_else(|| ratio(p.sample_aspect_ratio));
             let pixel_format = (p.format >= 0).then(|| {
                 av::format::Pixel::from(std::mem::transmute::<i32, ffi::AVPixelFormat>(p.format))
             });

@@ -25,6 +25,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Mesa's implicit device-select Vulkan layer probes Wayland and X11 to
+    // order GPUs, and on a headless server prints "XDG_RUNTIME_DIR is
+    // invalid" to stderr. stills chooses its own adapter, so the layer has
+    // nothing to do; it is switched off unless the user set it. This runs
+    // before any thread exists.
+    if std::env::var_os("NODEVICE_SELECT").is_none() {
+        std::env::set_var("NODEVICE_SELECT", "1");
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Probe(args) => probe::run(args),

@@ -1,0 +1,223 @@
+//! `stills probe` as a user runs it: on every real-world file it ends in
+//! time, and either prints one JSON document or fails with one line that
+//! names the file and the cause; never a panic.
+
+mod common;
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Longer than any file here needs by two orders of magnitude: reaching it
+/// means the probe hangs.
+const HANG: Duration = Duration::from_secs(60);
+
+struct Run {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `stills` with `args`, killing it (and failing) after `HANG`.
+fn stills(args: &[&str]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stills"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the stills binary runs");
+    // Drained on their own threads so a full pipe cannot pass for a hang.
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut text = String::new();
+            pipe.read_to_string(&mut text).map(|_| text)
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped")));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waitable") {
+            break status;
+        }
+        if started.elapsed() > HANG {
+            child.kill().expect("killable");
+            child.wait().expect("reaped");
+            panic!("hang: `stills {}` ran past {HANG:?}", args.join(" "));
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let text = |h: thread::JoinHandle<std::io::Result<String>>| {
+        h.join()
+            .expect("reader thread")
+            .expect("the output is UTF-8")
+    };
+    Run {
+        status,
+        stdout: text(stdout),
+        stderr: text(stderr),
+    }
+}
+
+/// The JSON documents on `stdout`, each a whole value.
+fn documents(stdout: &str) -> Vec<Value> {
+    serde_json::Deserializer::from_str(stdout)
+        .into_iter::<Value>()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {stdout}"))
+}
+
+/// Checks the parts of a probe document every file must have, and that they
+/// agree with each other.
+fn check_document(doc: &Value, file: &str) {
+    assert_eq!(doc["source"], file, "source names the file");
+    assert!(doc["container"]["format"].is_string(), "{file}: format");
+    let tracks = doc["tracks"].as_array().expect("tracks is an array");
+    let videos = doc["video_tracks"].as_array().expect("video_tracks array");
+    let video_count = tracks.iter().filter(|t| t["kind"] == "video").count();
+    assert_eq!(videos.len(), video_count, "{file}: video tracks");
+    for v in videos {
+        let shown = &v["timeline"]["frame_count"];
+        assert!(
+            shown.is_u64() || v["timeline_error"].is_string(),
+            "{file}: track {} has neither a timeline nor its error",
+            v["index"]
+        );
+    }
+    let default = &doc["default_video_track"];
+    assert!(
+        default.is_null() || videos.iter().any(|v| v["index"] == *default),
+        "{file}: default track {default} is not a video track"
+    );
+}
+
+/// `stills probe FILE` on every shared file: success is one JSON document
+/// and a silent stderr; failure is exit 1 with one line naming the file.
+/// Only the file ffprobe cannot open either may fail.
+#[test]
+fn probe_every_shared_file() {
+    let Some(dir) = common::media::media_dir() else {
+        return;
+    };
+    let mut failed = Vec::new();
+    for rel in common::media::media_files(&dir) {
+        let path = dir.join(&rel);
+        let file = path.to_str().expect("UTF-8 path");
+        let run = stills(&["probe", file]);
+        assert!(!run.stderr.contains("panicked"), "{file}: {}", run.stderr);
+        if run.status.success() {
+            assert!(run.stderr.is_empty(), "{file}: stderr {:?}", run.stderr);
+            let docs = documents(&run.stdout);
+            assert_eq!(docs.len(), 1, "{file}: one document");
+            check_document(&docs[0], file);
+        } else {
+            assert_eq!(run.status.code(), Some(1), "{file}: {}", run.stderr);
+            assert!(run.stdout.is_empty(), "{file}: stdout {:?}", run.stdout);
+            let lines: Vec<&str> = run.stderr.lines().collect();
+            assert_eq!(lines.len(), 1, "{file}: stderr {:?}", run.stderr);
+            let cause = lines[0]
+                .split_once(file)
+                .map(|(_, after)| after.trim_start_matches(':').trim());
+            assert!(
+                cause.is_some_and(|c| !c.is_empty()),
+                "{file}: the line must name the file and a cause: {}",
+                lines[0]
+            );
+            failed.push(rel);
+        }
+    }
+    assert_eq!(failed, [Path::new("isoboxer/spliced_10000.m4v")]);
+}
+
+/// A few values of the documents against ffprobe: the 10 s empty edit, the
+/// edit list that hides one of five packets, the 90° phone clip, and the two
+/// video tracks of which one is empty.
+#[test]
+fn probe_reports_known_values() {
+    let Some(dir) = common::media::media_dir() else {
+        return;
+    };
+    let files = [
+        "androidx/bbb_800x640_768kbps_30fps_avc_2b_firstpts_10_sec.mp4",
+        "androidx/dolbyVision-hdr.MOV",
+        "decord/video_90.mov",
+        "androidx/sample_empty_track.mp4",
+    ];
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| dir.join(f).to_str().expect("UTF-8 path").to_string())
+        .collect();
+    let mut args = vec!["probe"];
+    args.extend(paths.iter().map(String::as_str));
+    let run = stills(&args);
+    assert!(run.status.success(), "{}", run.stderr);
+    let docs = documents(&run.stdout);
+    assert_eq!(docs.len(), files.len(), "one document per file, in order");
+    for (doc, path) in docs.iter().zip(&paths) {
+        check_document(doc, path);
+    }
+    let v = |doc: usize, track: usize| &docs[doc]["video_tracks"][track];
+    assert_eq!(v(0, 0)["timeline"]["first_frame"]["seconds"], 10.0);
+    assert_eq!(v(0, 0)["timeline"]["frame_count"], 120);
+    assert_eq!(v(1, 0)["timeline"]["frame_count"], 4);
+    assert_eq!(v(1, 0)["hdr"]["dolby_vision"]["profile"], 8);
+    assert_eq!(v(2, 0)["orientation"]["rotation"], 90);
+    assert_eq!(v(2, 0)["display_width"], 320);
+    assert_eq!(v(2, 0)["display_height"], 568);
+    assert_eq!(v(3, 1)["timeline"]["frame_count"], 0);
+    assert_eq!(docs[3]["default_video_track"], 0);
+}
+
+#[test]
+fn probe_without_files_is_a_usage_error() {
+    let run = stills(&["probe"]);
+    assert_eq!(run.status.code(), Some(2), "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("Usage"), "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[test]
+fn probe_of_a_missing_file_fails_with_one_line() {
+    let missing = std::env::temp_dir().join(format!(
+        "stills-probe-{}-no-such-video.mp4",
+        std::process::id()
+    ));
+    let file = missing.to_str().expect("UTF-8 path");
+    let run = stills(&["probe", file]);
+    assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{:?}", run.stderr);
+    assert!(lines[0].contains(file), "{}", lines[0]);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+/// One bad file among good ones: the good ones are still described, and
+/// the run exits 1 with one line for the bad one.
+#[test]
+fn probe_goes_on_after_a_failure() {
+    let Some(dir) = common::media::media_dir() else {
+        return;
+    };
+    let good = dir.join("decord/video_180.mov");
+    let bad = dir.join("isoboxer/spliced_10000.m4v");
+    let (good, bad) = (good.to_str().expect("UTF-8"), bad.to_str().expect("UTF-8"));
+    let run = stills(&["probe", bad, good]);
+    assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
+    let docs = documents(&run.stdout);
+    assert_eq!(docs.len(), 1);
+    check_document(&docs[0], good);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{:?}", run.stderr);
+    assert!(
+        lines[0].contains(bad) && lines[0].contains("truncated"),
+        "{}",
+        lines[0]
+    );
+}
