@@ -1311,7 +1311,7 @@ fn raw_h264_interlaced_metadata() {
 /// ticks each from this file, but no packet carries a timestamp, and the
 /// frame index refuses such a track.
 #[test]
-#[ignore = "stills refuses raw streams without timestamps (src/asset/index_build.rs); see the tests' report"]
+
 fn raw_h264_timeline() {
     check("croscodecs/test-25fps-interlaced.h264", true);
 }

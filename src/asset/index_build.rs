@@ -52,13 +52,42 @@ pub(super) fn build(
         });
     }
     if !packets.is_empty() && packets.iter().all(|p| p.pts.is_none()) {
-        return Err(format!(
-            "track {} has no presentation timestamps (a raw elementary stream); \
-             remux it into a container first",
-            track.index
-        ));
+        time_by_decoding(source, track, &mut packets)?;
     }
     Ok(assemble(packets, tb, offset, declared_end))
+}
+
+/// Gives the packets of a stream without timestamps (a raw elementary
+/// stream) the times a player shows them at: the n-th picture in output
+/// order at n frame durations. Only decoding reveals that order when
+/// B-frames reorder pictures, so this decodes the stream once.
+fn time_by_decoding(
+    source: &Source,
+    track: &VideoTrack,
+    packets: &mut [IndexEntry],
+) -> Result<(), String> {
+    let step = packets
+        .iter()
+        .map(|p| p.duration)
+        .find(|&d| d > 0)
+        .ok_or_else(|| {
+            format!(
+                "track {} has neither timestamps nor frame durations",
+                track.index
+            )
+        })?;
+    let order = crate::ffmpeg::presentation_order(source, track.index)
+        .map_err(|e| format!("decoding to order a stream without timestamps: {e}"))?;
+    for p in packets.iter_mut() {
+        p.shown = false;
+    }
+    for (n, &position) in order.iter().enumerate() {
+        if let Some(p) = packets.get_mut(position) {
+            p.pts = Some(n as i64 * step);
+            p.shown = true;
+        }
+    }
+    Ok(())
 }
 
 /// Converts microseconds to ticks of `tb`, rounding to nearest.

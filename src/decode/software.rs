@@ -183,11 +183,17 @@ impl SoftwareDecoder {
             if cancelled() {
                 return Err(Error::Cancelled);
             }
-            let Some((pos, packet)) = self.next_packet()? else {
+            let Some((pos, mut packet)) = self.next_packet()? else {
                 break;
             };
             let pos = pos.unwrap_or(fed);
             fed = pos + 1;
+            if packet.pts().is_none() {
+                // A stream without timestamps (raw H.264) got its times from
+                // the index; the decoder carries them to the picture.
+                let pts = self.index.packets.get(pos).and_then(|p| p.pts);
+                packet.set_pts(pts.map(|p| p + offset));
+            }
             let wanted = target_packets.contains_key(&pos);
             self.decoder.skip_frame(if wanted {
                 av::Discard::Default

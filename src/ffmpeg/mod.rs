@@ -395,3 +395,45 @@ impl Scaler {
         self.0.run(input, output)
     }
 }
+
+/// For a stream whose packets carry no timestamps (a raw elementary
+/// stream), the order in which its pictures are shown: decodes every packet
+/// once, tagging each with its decode position as a timestamp, and reads the
+/// tags back in output order. Returns decode positions in presentation
+/// order; packets that yield no picture are absent.
+pub fn presentation_order(source: &Source, stream: usize) -> Result<Vec<usize>, av::Error> {
+    let mut demuxer = Demuxer::open(source).map_err(|f| f.code)?;
+    demuxer.discard_all_but(stream);
+    let params = demuxer
+        .input
+        .stream(stream)
+        .ok_or(av::Error::StreamNotFound)?
+        .parameters();
+    let mut decoder = av::codec::Context::from_parameters(params)?
+        .decoder()
+        .video()?;
+    let mut order = Vec::new();
+    let mut frame = av::frame::Video::empty();
+    let mut drain = |decoder: &mut av::decoder::Video, order: &mut Vec<usize>| {
+        while decoder.receive_frame(&mut frame).is_ok() {
+            if let Some(tag) = frame.pts() {
+                order.push(tag as usize);
+            }
+        }
+    };
+    let mut position = 0i64;
+    while let Some((info, mut packet)) = demuxer.read_packet()? {
+        if info.stream != stream {
+            continue;
+        }
+        packet.set_pts(Some(position));
+        packet.set_dts(Some(position));
+        position += 1;
+        // A corrupt packet costs its own picture, not the ordering.
+        let _ = decoder.send_packet(&packet);
+        drain(&mut decoder, &mut order);
+    }
+    let _ = decoder.send_eof();
+    drain(&mut decoder, &mut order);
+    Ok(order)
+}
