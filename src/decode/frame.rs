@@ -1,5 +1,6 @@
 //! What a decoder hands to the frame pipeline.
 
+use crate::asset::color::{ContentLightLevel, MasteringDisplay};
 use crate::surface::HostFrame;
 
 /// Where a decoded picture lives. Hardware backends add their own variants
@@ -20,4 +21,8 @@ pub struct DecodedFrame {
     /// The decoder's own range flag for this picture, which overrides an
     /// unspecified track tag (JPEG-style `yuvj` formats are full range).
     pub full_range: bool,
+    /// HDR metadata the bitstream carries with the picture (HEVC/AV1 SEI
+    /// and OBUs), for streams whose container does not repeat it.
+    pub mastering_display: Option<MasteringDisplay>,
+    pub content_light_level: Option<ContentLightLevel>,
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::asset::index::FrameIndex;
+use crate::asset::track::{parse_content_light, parse_mastering_display};
 use crate::asset::VideoTrack;
 use crate::decode::frame::{DecodedFrame, Surface};
 use crate::decode::{BackendKind, Decoder};
@@ -260,6 +261,12 @@ impl SoftwareDecoder {
                     pts: target.pts,
                     surface: Surface::Host(host),
                     full_range,
+                    mastering_display: frame
+                        .side_data(av::frame::side_data::Type::MasteringDisplayMetadata)
+                        .and_then(|d| parse_mastering_display(d.data())),
+                    content_light_level: frame
+                        .side_data(av::frame::side_data::Type::ContentLightLevel)
+                        .and_then(|d| parse_content_light(d.data())),
                 });
             deliver(target, result);
         }

@@ -3,7 +3,7 @@
 //! the GPU pipeline straight into the waiting requests.
 
 use std::cell::Cell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
@@ -146,7 +146,6 @@ pub(crate) fn run_worker(shared: Arc<Shared>) {
         shared: shared.clone(),
         decoders: Vec::new(),
         pipeline: None,
-        specs: HashMap::new(),
     };
     while let Some(job) = shared.pop() {
         let batch = match &job {
@@ -168,9 +167,6 @@ struct Worker {
     shared: Arc<Shared>,
     decoders: Vec<((usize, BackendKind), Box<dyn Decoder>)>,
     pipeline: Option<FramePipeline>,
-    /// Output specs by (track, frame layout, range override) for the batch
-    /// being decoded.
-    specs: HashMap<(crate::surface::PixelLayout, u32, u32, bool), OutputSpec>,
 }
 
 impl Worker {
@@ -182,7 +178,6 @@ impl Worker {
                 }
             }
             Job::Decode { batch, work, part } => {
-                self.specs.clear();
                 if let Err(e) = self.decode(&batch, &work, &part) {
                     batch.fail_all(&e);
                 }
@@ -319,24 +314,16 @@ impl Worker {
         batch: &Batch,
         frame: DecodedFrame,
     ) -> Result<(Image, Time)> {
-        let Surface::Host(host) = frame.surface;
-        let key = (host.layout(), host.width(), host.height(), frame.full_range);
-        let spec = match self.specs.entry(key) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                let source = source_description(&work.track, &host, frame.full_range);
-                e.insert(
-                    OutputSpec::new(&source, &batch.settings.render())
-                        .map_err(|e| Error::Unsupported(e.to_string()))?,
-                )
-            }
-        };
+        let Surface::Host(host) = &frame.surface;
+        let source = source_description(&work.track, host, &frame);
+        let spec = OutputSpec::new(&source, &batch.settings.render())
+            .map_err(|e| Error::Unsupported(e.to_string()))?;
         let pipeline = self
             .pipeline
             .as_mut()
             .expect("pipeline made before decoding");
         let rendered = pipeline
-            .render(&host, spec)
+            .render(host, &spec)
             .map_err(|e| Error::Gpu(e.to_string()))?;
         let (format, color_space) = match rendered.encoding {
             OutputEncoding::Srgb8 => (PixelFormat::Rgba8, ColorSpace::SRGB),
@@ -420,7 +407,7 @@ fn no_image_reason(index: &FrameIndex, before: Time, after: Time) -> String {
 fn source_description(
     track: &VideoTrack,
     frame: &HostFrame,
-    full_range: bool,
+    decoded: &DecodedFrame,
 ) -> SourceDescription {
     let desc = frame.layout().desc();
     let subsampling = desc
@@ -432,9 +419,13 @@ fn source_description(
             log2_y: p.y_shift,
         });
     let mut color = track.color;
-    if full_range {
+    if decoded.full_range {
         color.range = crate::asset::color::ColorRange::Full;
     }
+    // The container's HDR metadata wins; the bitstream's fills the gaps.
+    let mut hdr = track.hdr;
+    hdr.mastering_display = hdr.mastering_display.or(decoded.mastering_display);
+    hdr.content_light_level = hdr.content_light_level.or(decoded.content_light_level);
     SourceDescription {
         width: frame.width(),
         height: frame.height(),
@@ -454,6 +445,71 @@ fn source_description(
             ColorModel::Rgb => PlaneLayout::Rgb,
         },
         color,
-        hdr: track.hdr,
+        hdr,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ratio::Ratio;
+
+    fn tb(num: i64, den: i64) -> Ratio {
+        Ratio::new(num, den).unwrap()
+    }
+
+    #[test]
+    fn exact_requests_floor_to_the_tick_at_or_before() {
+        // 1/25 s ticks: 0.5 s is tick 12.5 → 12; the frame at tick 12 is
+        // the one displayed at 0.5 s.
+        let r = planner_request(Time::new(1, 2), Time::ZERO, Time::ZERO, tb(1, 25)).unwrap();
+        assert_eq!(r.target, 12);
+        assert_eq!((r.window.lo, r.window.hi), (Some(12), Some(12)));
+        let on_tick =
+            planner_request(Time::new(12, 25), Time::ZERO, Time::ZERO, tb(1, 25)).unwrap();
+        assert_eq!(on_tick.target, 12);
+        let negative =
+            planner_request(Time::new(-1, 100), Time::ZERO, Time::ZERO, tb(1, 25)).unwrap();
+        assert_eq!(negative.target, -1);
+    }
+
+    #[test]
+    fn windows_are_floored_and_infinite_sides_unbounded() {
+        let r = planner_request(
+            Time::new(1, 1),
+            Time::new(1, 10),
+            Time::new(3, 100),
+            tb(1, 25),
+        )
+        .unwrap();
+        // [0.9, 1.03] s in 1/25 s ticks is [22.5, 25.75] → [22, 25].
+        assert_eq!(
+            (r.window.lo, r.window.hi, r.target),
+            (Some(22), Some(25), 25)
+        );
+        let open = planner_request(
+            Time::new(1, 1),
+            Time::POSITIVE_INFINITY,
+            Time::POSITIVE_INFINITY,
+            tb(1, 25),
+        )
+        .unwrap();
+        assert_eq!((open.window.lo, open.window.hi), (None, None));
+    }
+
+    #[test]
+    fn non_numeric_times_are_invalid() {
+        for t in [
+            Time::INVALID,
+            Time::INDEFINITE,
+            Time::POSITIVE_INFINITY,
+            Time::NEGATIVE_INFINITY,
+            Time::from_seconds(f64::NAN, 600),
+        ] {
+            assert!(matches!(
+                planner_request(t, Time::ZERO, Time::ZERO, tb(1, 25)),
+                Err(Error::InvalidTime(_))
+            ));
+        }
     }
 }
