@@ -15,8 +15,9 @@ use crate::ratio::Ratio;
 pub struct VideoTrack {
     /// FFmpeg's stream index in the container.
     pub index: usize,
-    /// The container's own track ID (MP4 `tkhd` track_ID, Matroska track
-    /// number, MPEG-TS PID).
+    /// The container's own track ID where FFmpeg reports one (MP4 `tkhd`
+    /// track_ID, MPEG-TS PID); 0 for Matroska/WebM, whose track numbers
+    /// FFmpeg 5.1 does not expose.
     pub id: i32,
     /// FFmpeg's codec name (`h264`, `hevc`, `vp9`, `av1`, `prores`…).
     pub codec: String,
