@@ -103,6 +103,9 @@ enum Packets {
     /// (checked with `ffprobe -show_packets`): the first `frames.packets` of
     /// that fixture's list. Its presentation order is those packets sorted by pts.
     SameAs(&'static str),
+    /// Like `SameAs`, for a file cut inside its last packet: FFmpeg flags
+    /// that packet corrupt, so it is indexed but never shown.
+    CutFrom(&'static str),
 }
 
 /// The track's packets and timeline, times in ticks of its time base on the
@@ -587,21 +590,23 @@ const FIXTURES: &[(&str, Expect)] = &[
         // ffprobe demuxes 30 packets, the first 30 of h264_bframes.mp4 (the
         // 30th cut short: "Packet corrupt", then "partial file"). Codes
         // 29..31 lie past the cut, so pts 14336 is followed by 16384: a gap
-        // four steps long. The track still ends where the MP4 declares.
+        // four steps long. The 30th packet (code 32) is cut short, so it is
+        // not shown, and the track ends after the last whole frame rather
+        // than where the truncated MP4 declares.
         Expect::Opens(Container {
             warnings: &["truncated: box 'mdat' at offset 1276 declares 48378 bytes \
                          but the file ends at 29792"],
             video: &[Video {
-                packets_from: Packets::SameAs("h264_bframes.mp4"),
+                packets_from: Packets::CutFrom("h264_bframes.mp4"),
                 frames: Frames {
                     packets: 30,
-                    shown: 30,
+                    shown: 29,
                     sync: 3,
                     first: 0,
-                    last: 16384,
-                    end: 25600,
-                    rate: (29 * 12800, 16384),
-                    vfr: true,
+                    last: 28 * 512,
+                    end: 29 * 512,
+                    rate: (25, 1),
+                    vfr: false,
                 },
                 ..BFRAMES
             }],
@@ -782,7 +787,7 @@ fn readme_frames(file: &str, nth_video: usize, want: &Video) -> (Vec<ListedPacke
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let (source, nth) = match want.packets_from {
         Packets::Listed => (file, nth_video),
-        Packets::SameAs(other) => (other, 0),
+        Packets::SameAs(other) | Packets::CutFrom(other) => (other, 0),
     };
     let section = readme_section(&readme, source);
     let nth_line = |prefix: &str| -> String {
@@ -809,13 +814,16 @@ fn readme_frames(file: &str, nth_video: usize, want: &Video) -> (Vec<ListedPacke
                 .collect();
             (packets, shown)
         }
-        Packets::SameAs(_) => {
+        Packets::SameAs(_) | Packets::CutFrom(_) => {
             assert!(
                 packets.len() >= want.frames.packets,
                 "{source} lists only {} packets",
                 packets.len()
             );
             packets.truncate(want.frames.packets);
+            if let (Packets::CutFrom(_), Some(last)) = (want.packets_from, packets.last_mut()) {
+                last.discard = true;
+            }
             let mut shown: Vec<i64> = packets
                 .iter()
                 .filter(|p| !p.discard)

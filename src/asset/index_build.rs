@@ -27,7 +27,8 @@ pub(super) fn build(
     // other formats FFmpeg fills a stream's start and duration in from the
     // container's, which says nothing about where this track's frames stop
     // (a truncated Matroska file keeps its header's full duration).
-    let declares_end = container.format.starts_with("mov,");
+    // A truncated file's declared end lies past its data.
+    let declares_end = container.format.starts_with("mov,") && !container.truncated;
     let declared_end = declares_end
         .then(|| demuxer.input.stream(track.index))
         .flatten()
@@ -48,7 +49,8 @@ pub(super) fn build(
             pts,
             duration: info.duration.max(0),
             sync: info.key,
-            shown: pts.is_some() && !info.discard && !hidden,
+            // A damaged packet's picture is not what the file shows there.
+            shown: pts.is_some() && !info.discard && !info.corrupt && !hidden,
         });
     }
     if !packets.is_empty() && packets.iter().all(|p| p.pts.is_none()) {

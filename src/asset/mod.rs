@@ -66,6 +66,9 @@ pub struct ContainerInfo {
     pub start_time: Option<f64>,
     /// The container's declared duration, in seconds.
     pub duration: Option<f64>,
+    /// The data ends before the container says it does (an MP4 box runs
+    /// past the end of the file).
+    pub truncated: bool,
     /// Problems found that did not stop the asset from opening, e.g. a
     /// truncated `mdat`.
     pub warnings: Vec<String>,
@@ -217,7 +220,8 @@ impl Asset {
             TimelineKind::TransportClock
         };
         let mut warnings = Vec::new();
-        if let Some(t) = mp4_facts.as_ref().and_then(|f| f.truncation.as_ref()) {
+        let truncation = mp4_facts.as_ref().and_then(|f| f.truncation.as_ref());
+        if let Some(t) = truncation {
             warnings.push(format!("truncated: {t}"));
         }
         let us = |v: i64| v as f64 / f64::from(ffmpeg::av::ffi::AV_TIME_BASE);
@@ -226,6 +230,7 @@ impl Asset {
             timeline,
             start_time: demuxer.start_time_us().map(us),
             duration: demuxer.duration_us().map(us),
+            truncated: truncation.is_some(),
             warnings,
         };
         let mut tracks = Vec::new();

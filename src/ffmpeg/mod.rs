@@ -234,6 +234,9 @@ pub struct PacketInfo {
     /// FFmpeg's `AV_PKT_FLAG_DISCARD`: outside the edit list, decode but do
     /// not show.
     pub discard: bool,
+    /// FFmpeg's `AV_PKT_FLAG_CORRUPT`: the demuxer knows the payload is
+    /// damaged (e.g. cut short by the end of a truncated file).
+    pub corrupt: bool,
 }
 
 /// How many read errors in a row end demuxing: a demuxer that can resync
@@ -258,6 +261,7 @@ impl Demuxer {
                         duration: packet.duration(),
                         key: flags & ffi::AV_PKT_FLAG_KEY != 0,
                         discard: flags & ffi::AV_PKT_FLAG_DISCARD != 0,
+                        corrupt: flags & ffi::AV_PKT_FLAG_CORRUPT != 0,
                     };
                     return Ok(Some((info, packet)));
                 }
