@@ -33,8 +33,10 @@ struct Params {
     color_mode: vec4<u32>,
     // PQ(source black), PQ(source peak), knee KS, maxLum
     tone: vec4<f32>,
-    // SDR white cd/m2, HLG system gamma, HLG nominal peak cd/m2
+    // minLum, target black cd/m2, SDR white cd/m2
     tone2: vec4<f32>,
+    // HLG system gamma, HLG nominal peak cd/m2
+    hlg: vec4<f32>,
     // unorm -> normalised code factor, neutral chroma code
     sample: vec4<f32>,
 }

@@ -299,3 +299,106 @@ fn compile(device: &wgpu::Device) -> Pipelines {
         layout,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::mem::offset_of;
+
+    use wgpu::naga;
+
+    use super::SHADER_SOURCE;
+    use crate::gpu::uniforms::{Grid, Params};
+
+    fn parse() -> naga::Module {
+        naga::front::wgsl::parse_str(SHADER_SOURCE).expect("the WGSL parses")
+    }
+
+    #[test]
+    fn the_shader_validates_without_a_device() {
+        let module = parse();
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::empty(),
+        )
+        .validate(&module)
+        .expect("the WGSL validates");
+        let entries: Vec<_> = module
+            .entry_points
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(entries, ["resample_primary", "resample_secondary"]);
+    }
+
+    /// The Rust `Params` and the WGSL `Params` must agree byte for byte; naga
+    /// computes the WGSL layout, so a member added on one side only, or a
+    /// `vec3` sneaking in, fails here rather than as wrong colours.
+    #[test]
+    fn rust_and_wgsl_uniform_layouts_agree() {
+        let module = parse();
+        let layout = |name: &str| {
+            module
+                .types
+                .iter()
+                .find_map(|(_, ty)| match &ty.inner {
+                    naga::TypeInner::Struct { members, span }
+                        if ty.name.as_deref() == Some(name) =>
+                    {
+                        Some((
+                            members
+                                .iter()
+                                .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
+                                .collect::<Vec<_>>(),
+                            *span,
+                        ))
+                    }
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("struct {name} in the WGSL"))
+        };
+        let (members, span) = layout("Params");
+        let rust = [
+            ("out_size", offset_of!(Params, out_size)),
+            ("map", offset_of!(Params, map)),
+            ("scale", offset_of!(Params, scale)),
+            ("grid", offset_of!(Params, grid)),
+            ("channel", offset_of!(Params, channel)),
+            ("yuv", offset_of!(Params, yuv)),
+            ("gamut", offset_of!(Params, gamut)),
+            ("luma_src", offset_of!(Params, luma_src)),
+            ("luma_out", offset_of!(Params, luma_out)),
+            ("color_mode", offset_of!(Params, color_mode)),
+            ("tone", offset_of!(Params, tone)),
+            ("tone2", offset_of!(Params, tone2)),
+            ("hlg", offset_of!(Params, hlg)),
+            ("sample", offset_of!(Params, sample)),
+        ];
+        let rust: Vec<_> = rust
+            .iter()
+            .map(|(n, o)| (n.to_string(), *o as u32))
+            .collect();
+        assert_eq!(members, rust);
+        assert_eq!(span as usize, std::mem::size_of::<Params>());
+
+        let (members, span) = layout("Grid");
+        let rust = [
+            ("size_lo", offset_of!(Grid, size_lo)),
+            ("hi_lines", offset_of!(Grid, hi_lines)),
+            ("sub_off", offset_of!(Grid, sub_off)),
+        ];
+        let rust: Vec<_> = rust
+            .iter()
+            .map(|(n, o)| (n.to_string(), *o as u32))
+            .collect();
+        assert_eq!(members, rust);
+        assert_eq!(span as usize, std::mem::size_of::<Grid>());
+    }
+
+    #[test]
+    fn contexts_and_pipelines_cross_threads() {
+        fn shared<T: Send + Sync>() {}
+        fn movable<T: Send>() {}
+        shared::<super::GpuContext>();
+        movable::<crate::gpu::FramePipeline>();
+    }
+}

@@ -68,6 +68,8 @@ impl GpuError {
         match error {
             wgpu::Error::OutOfMemory { .. } => GpuError::OutOfMemory(error.to_string()),
             wgpu::Error::Validation { description, .. } => {
+                // wgpu reports work on a lost device as a validation error
+                // ("Parent device is lost"); it has no variant of its own.
                 if description.contains("lost") {
                     GpuError::DeviceLost(description)
                 } else {

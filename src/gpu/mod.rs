@@ -33,11 +33,15 @@
 //!    `R'G'B' = yuv_to_rgb · YCbCr + yuv_offset`.
 //! 5. **Colour** (`color.wgsl`): SDR to SDR in the same primaries, and HDR kept
 //!    as HDR, pass R'G'B' through untouched (what FFmpeg does). Otherwise:
-//!    linearise (BT.1886, PQ EOTF, or HLG inverse OETF + OOTF), tone map with
-//!    the BT.2390 EETF applied to max(R, G, B) in the PQ domain (one gain for
-//!    all three channels: no hue shift), apply the gamut matrix, bring
-//!    out-of-range colours in by desaturating towards the grey of equal
-//!    luminance, and encode with the sRGB OETF.
+//!    linearise (BT.1886; PQ EOTF; HLG inverse OETF + OOTF), apply the gamut
+//!    matrix, tone map with the BT.2390 EETF in the PQ domain (libplacebo's
+//!    knee offset 1.0, black-level lift onto a 1000:1 SDR display) driven by
+//!    the largest output channel, so one gain scales all three channels and
+//!    no hue turns, then bring what is still outside the gamut in by moving
+//!    it towards the grey of equal luminance. Tone-mapped HDR is encoded with
+//!    the sRGB OETF; SDR whose primaries changed is re-encoded with the
+//!    inverse BT.1886 curve it was linearised with, so its tone matches the
+//!    passthrough path and only the gamut moves.
 //! 6. **Store**: RGBA8 (`pack4x8unorm`) or RGBA16 (`pack2x16unorm`) into a
 //!    storage buffer with tightly packed rows, copied into a mappable buffer
 //!    and read back once. Because the output is a buffer, not a texture, no
@@ -45,8 +49,8 @@
 //!
 //! # Uniform layout
 //!
-//! `Params` (`uniforms.rs`, mirrored in `shaders/params.wgsl`), 352 bytes,
-//! every member 16 bytes wide so the std140-like WGSL rules add no padding:
+//! `Params` (`uniforms.rs`, mirrored in `shaders/params.wgsl`), 368 bytes,
+//! every member 16 bytes wide so WGSL's uniform layout rules add no padding:
 //!
 //! | offset | member | contents |
 //! |---|---|---|
@@ -60,8 +64,9 @@
 //! | 256 | `luma_src`, `luma_out: vec4<f32>` | luminance weights of source and output RGB |
 //! | 288 | `color_mode: vec4<u32>` | transfer (0 SDR, 1 PQ, 2 HLG), flags (1 passthrough, 2 tone map, 4 gamut) |
 //! | 304 | `tone: vec4<f32>` | PQ(source black), PQ(source peak), knee `KS`, `maxLum` |
-//! | 320 | `tone2: vec4<f32>` | SDR white cd/m², HLG system gamma, HLG nominal peak |
-//! | 336 | `sample: vec4<f32>` | unorm → code factor, neutral chroma code |
+//! | 320 | `tone2: vec4<f32>` | `minLum`, target black cd/m², SDR white cd/m² |
+//! | 336 | `hlg: vec4<f32>` | HLG system gamma, nominal peak cd/m² |
+//! | 352 | `sample: vec4<f32>` | unorm → code factor, neutral chroma code |
 //!
 //! # Resources
 //!

@@ -139,6 +139,13 @@ impl FramePipeline {
         &self.ctx
     }
 
+    /// How many texture or buffer sets this pipeline has allocated so far.
+    /// A stream of same-shaped frames stops increasing it after its first
+    /// frame; a rising count in steady state means the cache is thrashing.
+    pub fn resource_sets_created(&self) -> u64 {
+        self.next_id
+    }
+
     /// Renders `frame` as `spec` describes.
     pub fn render(
         &mut self,
@@ -367,17 +374,19 @@ impl FramePipeline {
             .work
             .last()
             .ok_or_else(|| GpuError::Internal("work set vanished".into()))?;
-        {
-            let view = work
-                .readback
-                .slice(..work.out_bytes)
-                .get_mapped_range()
-                .map_err(|e| GpuError::Internal(e.to_string()))?;
-            dst.clear();
-            dst.extend_from_slice(&view);
-        }
-        work.readback.unmap();
-        Ok(())
+        scoped(device, || -> Result<(), GpuError> {
+            {
+                let view = work
+                    .readback
+                    .slice(..work.out_bytes)
+                    .get_mapped_range()
+                    .map_err(|e| GpuError::Internal(e.to_string()))?;
+                dst.clear();
+                dst.extend_from_slice(&view);
+            }
+            work.readback.unmap();
+            Ok(())
+        })?
     }
 
     /// Index of the input set for `frame`'s shape, creating it if needed;

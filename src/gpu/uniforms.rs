@@ -57,9 +57,11 @@ pub struct Params {
     /// PQ of the source black, PQ of the source peak, knee start `KS`,
     /// normalised target peak `maxLum` (BT.2390).
     pub tone: [f32; 4],
-    /// SDR white in cd/m² (linear 1.0); HLG system gamma; HLG nominal peak in
-    /// cd/m².
+    /// Normalised target black `minLum`; target black and SDR white in
+    /// cd/m² (the output signal spans black..white).
     pub tone2: [f32; 4],
+    /// HLG system gamma; HLG nominal peak in cd/m².
+    pub hlg: [f32; 4],
     /// Factor from unorm-read samples to normalised codes; neutral chroma as a
     /// normalised code.
     pub sample: [f32; 4],
@@ -224,12 +226,8 @@ impl FramePlan {
             TransferFunction::Hlg => TRANSFER_HLG,
         };
         let mut tone = [0.0f32; 4];
-        let mut tone2 = [
-            DEFAULT_SDR_WHITE as f32,
-            DEFAULT_HLG_GAMMA as f32,
-            DEFAULT_HLG_PEAK as f32,
-            0.0,
-        ];
+        let mut tone2 = [0.0, 0.0, DEFAULT_SDR_WHITE as f32, 0.0];
+        let mut hlg = [DEFAULT_HLG_GAMMA as f32, DEFAULT_HLG_PEAK as f32, 0.0, 0.0];
         if let Some(tm) = &color.tone_map {
             let curve = Eetf::new(tm)?;
             flags |= FLAG_TONE_MAP;
@@ -240,11 +238,12 @@ impl FramePlan {
                 curve.max_lum as f32,
             ];
             tone2 = [
+                curve.min_lum as f32,
+                curve.target_black as f32,
                 tm.target_peak as f32,
-                tm.hlg_system_gamma as f32,
-                tm.source_peak as f32,
                 0.0,
             ];
+            hlg = [tm.hlg_system_gamma as f32, tm.source_peak as f32, 0.0, 0.0];
         }
 
         let mut yuv = [[0.0f32; 4]; 3];
@@ -304,6 +303,7 @@ impl FramePlan {
             color_mode: [transfer, flags, 0, 0],
             tone,
             tone2,
+            hlg,
             sample: [color.sample_scale as f32, neutral as f32, 0.0, 0.0],
         };
         Ok(FramePlan {
@@ -418,15 +418,33 @@ pub fn pq_encode(nits: f64) -> f64 {
     ((C1 + C2 * y) / (1.0 + C3 * y)).powf(M2)
 }
 
+/// Where the EETF's roll-off starts: `KS = (1 + offset)·maxLum − offset`.
+/// BT.2390 writes 0.5; libplacebo (the reference the render module's tone
+/// mapping parameters follow) defaults to 1.0, a longer, gentler shoulder
+/// that keeps more highlight detail when 1000 cd/m² meets a 203 cd/m² white.
+pub const KNEE_OFFSET: f64 = 1.0;
+
+/// Contrast of the SDR display tone mapping aims at (BT.1886's usual
+/// 1000:1, libplacebo's `PL_COLOR_SDR_CONTRAST`). Its black is where the
+/// EETF's black-level lift puts the source black, so shadow detail stays
+/// above the display's black instead of being crushed into it.
+pub const SDR_CONTRAST: f64 = 1000.0;
+
 /// The BT.2390 EETF constants in the PQ domain.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Eetf {
     pub black_pq: f64,
     pub peak_pq: f64,
-    /// Knee start `KS = 1.5·maxLum − 0.5`; at or above 1 the curve is the
-    /// identity (the target holds the whole source range).
+    /// Knee start `KS` (see [`KNEE_OFFSET`]); at or above 1 the curve is
+    /// the identity (the target holds the whole source range).
     pub knee: f64,
+    /// Target peak, normalised to the source range.
     pub max_lum: f64,
+    /// Target black, normalised to the source range (0 when the source is
+    /// darker than the target can show anyway).
+    pub min_lum: f64,
+    /// Target black in cd/m².
+    pub target_black: f64,
 }
 
 impl Eetf {
@@ -456,26 +474,33 @@ impl Eetf {
                 tm.source_black, tm.source_peak
             )));
         }
-        let max_lum = (pq_encode(tm.target_peak) - black_pq) / (peak_pq - black_pq);
+        let normalise = |nits: f64| (pq_encode(nits) - black_pq) / (peak_pq - black_pq);
+        let target_black = tm.target_peak / SDR_CONTRAST;
+        let max_lum = normalise(tm.target_peak);
         Ok(Eetf {
             black_pq,
             peak_pq,
-            knee: 1.5 * max_lum - 0.5,
+            knee: (1.0 + KNEE_OFFSET) * max_lum - KNEE_OFFSET,
             max_lum,
+            min_lum: normalise(target_black).max(0.0),
+            target_black,
         })
     }
 
     /// The curve on a normalised PQ value `e1` in `[0, 1]`, as the shader
-    /// evaluates it (kept here so tests can pin its shape).
+    /// evaluates it (kept here so tests can pin its shape): the Hermite
+    /// roll-off above the knee, then the black-level lift.
     pub fn apply_normalised(&self, e1: f64) -> f64 {
-        if e1 <= self.knee || self.knee >= 1.0 {
-            return e1;
-        }
-        let t = (e1 - self.knee) / (1.0 - self.knee);
-        let (t2, t3) = (t * t, t * t * t);
-        (2.0 * t3 - 3.0 * t2 + 1.0) * self.knee
-            + (t3 - 2.0 * t2 + t) * (1.0 - self.knee)
-            + (-2.0 * t3 + 3.0 * t2) * self.max_lum
+        let e2 = if e1 <= self.knee || self.knee >= 1.0 {
+            e1
+        } else {
+            let t = (e1 - self.knee) / (1.0 - self.knee);
+            let (t2, t3) = (t * t, t * t * t);
+            (2.0 * t3 - 3.0 * t2 + 1.0) * self.knee
+                + (t3 - 2.0 * t2 + t) * (1.0 - self.knee)
+                + (-2.0 * t3 + 3.0 * t2) * self.max_lum
+        };
+        e2 + self.min_lum * (1.0 - e2).max(0.0).powi(4)
     }
 }
 
@@ -525,7 +550,7 @@ mod tests {
     fn params_layout_is_vec4_aligned() {
         assert_eq!(std::mem::size_of::<Grid>(), 48);
         assert_eq!(std::mem::size_of::<Params>() % 16, 0);
-        assert_eq!(std::mem::size_of::<Params>(), 352);
+        assert_eq!(std::mem::size_of::<Params>(), 368);
     }
 
     #[test]
@@ -660,31 +685,40 @@ mod tests {
     }
 
     #[test]
-    fn eetf_is_identity_below_the_knee_and_lands_on_the_target_peak() {
+    fn eetf_rolls_off_above_the_knee_and_lifts_the_source_black() {
         let tm = ToneMap {
             format: HdrFormat::Pq,
             source_peak: 1000.0,
-            source_black: 0.0,
+            source_black: 0.005,
             target_peak: 203.0,
             hlg_system_gamma: 1.2,
         };
         let curve = Eetf::new(&tm).unwrap();
         assert!(curve.knee > 0.0 && curve.knee < 1.0);
-        assert_eq!(curve.apply_normalised(curve.knee * 0.5), curve.knee * 0.5);
-        assert!((curve.apply_normalised(1.0) - curve.max_lum).abs() < 1e-12);
-        // Monotonic across the knee.
+        assert!((curve.target_black - 0.203).abs() < 1e-12);
+        assert!(curve.min_lum > 0.0 && curve.min_lum < 0.1);
+        // The source black lands on the target black, the source peak on the
+        // target peak (plus a lift of minLum·(1 − maxLum)⁴, far below a code).
+        assert!((curve.apply_normalised(0.0) - curve.min_lum).abs() < 1e-12);
+        let top = curve.apply_normalised(1.0) - curve.max_lum;
+        assert!((0.0..1e-3).contains(&top), "{top}");
+        // Below the knee only the lift, which fades towards the knee.
+        let mid = curve.knee * 0.5;
+        let lift = curve.apply_normalised(mid) - mid;
+        assert!(lift > 0.0 && lift < curve.min_lum);
         let mut last = 0.0;
         for i in 0..=100 {
             let v = curve.apply_normalised(f64::from(i) / 100.0);
-            assert!(v >= last);
+            assert!(v > last, "monotonic at {i}");
             last = v;
         }
+        // A target brighter than the source needs no roll-off.
         let bright = Eetf::new(&ToneMap {
             target_peak: 2000.0,
             ..tm
         })
         .unwrap();
-        assert_eq!(bright.apply_normalised(0.9), 0.9);
+        assert!(bright.knee >= 1.0);
         assert!(Eetf::new(&ToneMap {
             source_peak: 0.0,
             ..tm
