@@ -39,7 +39,7 @@ pub enum Error {
     #[error("{source_name}: no video track")]
     NoVideoTrack { source_name: String },
     /// No frame is displayed inside the requested window.
-    #[error("no image at {requested}: {reason}")]
+    #[error("no image at {requested}s: {reason}")]
     NoImageAtTime {
         requested: crate::time::Time,
         reason: String,

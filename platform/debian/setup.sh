@@ -34,7 +34,7 @@ fi
 
 # Rust comes from rustup, not apt: Debian 12's rustc (1.63) is too old for
 # the crates stills uses.
-need="1.85"
+need="1.86"
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found. Install Rust $need or newer with rustup (https://rustup.rs), then re-run." >&2
   exit 1

@@ -216,7 +216,7 @@ impl Worker {
                     i,
                     Err(Error::NoImageAtTime {
                         requested: batch.times[i],
-                        reason: no_image_reason(&index, before, after),
+                        reason: no_image_reason(&index, batch.times[i], before, after),
                     }),
                 );
             }
@@ -386,7 +386,7 @@ fn planner_request(t: Time, before: Time, after: Time, tb: crate::ratio::Ratio) 
     })
 }
 
-fn no_image_reason(index: &FrameIndex, before: Time, after: Time) -> String {
+fn no_image_reason(index: &FrameIndex, t: Time, before: Time, after: Time) -> String {
     let tb = index.time_base;
     let first = index
         .presentation
@@ -394,10 +394,19 @@ fn no_image_reason(index: &FrameIndex, before: Time, after: Time) -> String {
         .and_then(|&i| index.packets[i as usize].pts)
         .and_then(|p| Time::from_stream_ticks(p, tb));
     let end = Time::from_stream_ticks(index.end, tb);
+    let window = if before == Time::ZERO && after == Time::ZERO {
+        "no frame is displayed at that time".to_string()
+    } else {
+        format!(
+            "no frame is displayed between {}s and {}s",
+            t - before,
+            t + after
+        )
+    };
     match (first, end) {
-        (Some(first), Some(end)) => format!(
-            "no frame is shown within [-{before}, +{after}] of it; frames span {first}s to {end}s"
-        ),
+        (Some(first), Some(end)) => {
+            format!("{window}; the track shows frames from {first}s to {end}s")
+        }
         _ => "the track shows no frames".into(),
     }
 }

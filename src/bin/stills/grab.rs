@@ -198,19 +198,19 @@ pub fn run(args: GrabArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let times = match args.count {
-        Some(n) => {
-            let index = asset
-                .default_video_track()
-                .and_then(|t| asset.frame_index(t));
-            match index {
-                Ok(index) => spread(&index, n),
-                Err(e) => {
-                    eprintln!("stills: {e}");
-                    return ExitCode::FAILURE;
-                }
-            }
+    // Problems with the file as a whole are said once, not per time.
+    let index = match asset
+        .default_video_track()
+        .and_then(|t| asset.frame_index(t))
+    {
+        Ok(index) => index,
+        Err(e) => {
+            eprintln!("stills: {e}");
+            return ExitCode::FAILURE;
         }
+    };
+    let times = match args.count {
+        Some(n) => spread(&index, n),
         None => args.at.clone(),
     };
     if let Err(e) = std::fs::create_dir_all(&args.out) {

@@ -1,0 +1,126 @@
+//! The frame pipeline alone (upload, fused compute pass, one readback), on
+//! whatever adapter `GpuContext` picks: a GPU where there is one, Mesa's
+//! lavapipe (software Vulkan on the CPU) elsewhere. Two cases from the
+//! issue: a 1080p 8-bit frame to a 320-wide thumbnail, and a 4K 10-bit PQ
+//! frame tone mapped to a 4K SDR image.
+//!
+//! `cargo bench --bench pipeline`
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use stills::asset::color::{
+    ChromaLocation, ColorInfo, ColorPrimaries, ColorRange, HdrFormat, HdrInfo, MatrixCoefficients,
+    TransferCharacteristic,
+};
+use stills::gpu::{AdapterPreference, FramePipeline, GpuContext};
+use stills::render::{
+    ChromaSubsampling, OutputSpec, PlaneLayout, RenderSettings, SampleAlignment, Size,
+    SourceDescription,
+};
+use stills::surface::{HostFrame, PixelLayout, Plane};
+
+/// A deterministic frame with detail in every plane, so the resampler
+/// reads real data.
+fn frame(width: u32, height: u32, layout: PixelLayout) -> HostFrame {
+    let desc = layout.desc();
+    let planes = desc
+        .planes
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let w = width.div_ceil(1 << p.x_shift) as usize;
+            let h = height.div_ceil(1 << p.y_shift) as usize;
+            let bytes = p.bytes_per_sample as usize * p.samples_per_texel as usize;
+            let stride = w * bytes;
+            let max = (1u32 << desc.bit_depth) - 1;
+            let mut data = Vec::with_capacity(stride * h);
+            for y in 0..h {
+                for x in 0..w * p.samples_per_texel as usize {
+                    let v = (((x * 7 + y * 13 + i * 101) as u32).wrapping_mul(2654435761) >> 20)
+                        % (max + 1);
+                    match p.bytes_per_sample {
+                        1 => data.push(v as u8),
+                        _ => data.extend_from_slice(&(v as u16).to_le_bytes()),
+                    }
+                }
+            }
+            Plane { data, stride }
+        })
+        .collect();
+    HostFrame::new(width, height, layout, planes).expect("valid synthetic frame")
+}
+
+fn source(width: u32, height: u32, bits: u8, color: ColorInfo, hdr: HdrInfo) -> SourceDescription {
+    SourceDescription {
+        width,
+        height,
+        sample_aspect_ratio: None,
+        clean_aperture: None,
+        orientation: None,
+        bit_depth: bits,
+        alignment: SampleAlignment::Lsb,
+        subsampling: ChromaSubsampling::YUV420,
+        layout: PlaneLayout::Yuv,
+        color,
+        hdr,
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let gpu = GpuContext::new(AdapterPreference::Auto).expect("a GPU or lavapipe");
+    eprintln!("adapter: {:?}", gpu.info());
+    let mut pipeline = FramePipeline::new(&gpu).expect("pipeline");
+    let mut group = c.benchmark_group("pipeline");
+    group.sample_size(10);
+
+    let sdr = ColorInfo {
+        primaries: ColorPrimaries::Bt709,
+        transfer: TransferCharacteristic::Bt709,
+        matrix: MatrixCoefficients::Bt709,
+        range: ColorRange::Limited,
+        chroma_location: ChromaLocation::Left,
+    };
+    let no_hdr = HdrInfo {
+        format: None,
+        mastering_display: None,
+        content_light_level: None,
+        dolby_vision: None,
+    };
+    let hd = frame(1920, 1080, PixelLayout::Yuv420p);
+    let thumb = OutputSpec::new(
+        &source(1920, 1080, 8, sdr, no_hdr),
+        &RenderSettings {
+            maximum_size: Size {
+                width: 320,
+                height: 0,
+            },
+            ..RenderSettings::default()
+        },
+    )
+    .expect("spec");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("1080p 8-bit -> 320 thumbnail", |b| {
+        b.iter(|| pipeline.render(&hd, &thumb).expect("render"))
+    });
+
+    let pq = ColorInfo {
+        primaries: ColorPrimaries::Bt2020,
+        transfer: TransferCharacteristic::Pq,
+        matrix: MatrixCoefficients::Bt2020Ncl,
+        range: ColorRange::Limited,
+        chroma_location: ChromaLocation::TopLeft,
+    };
+    let hdr = HdrInfo {
+        format: Some(HdrFormat::Pq),
+        ..no_hdr
+    };
+    let uhd = frame(3840, 2160, PixelLayout::Yuv420p10);
+    let tone_mapped = OutputSpec::new(&source(3840, 2160, 10, pq, hdr), &RenderSettings::default())
+        .expect("spec");
+    group.bench_function("4K 10-bit PQ -> 4K SDR", |b| {
+        b.iter(|| pipeline.render(&uhd, &tone_mapped).expect("render"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
