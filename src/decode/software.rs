@@ -329,6 +329,12 @@ fn open_decoder(
         count: threads,
         ..Default::default()
     });
+    // Output pictures the H.264 decoder has not marked "recovered": after
+    // a seek to an open-GOP I-frame it marks every picture decoded before
+    // that I-frame is output as not recovered, and drops them when a run
+    // ends with a drain. The planner only targets frames whose start
+    // guarantees a correct decode, so nothing broken reaches a caller.
+    context.set_flags(av::codec::Flags::OUTPUT_CORRUPT);
     let decoder = context.decoder().video().map_err(|e| match e {
         av::Error::DecoderNotFound => {
             Error::Unsupported(format!("this FFmpeg has no decoder for stream {stream}"))

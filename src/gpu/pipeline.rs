@@ -365,11 +365,7 @@ impl FramePipeline {
                 other => GpuError::DeviceLost(other.to_string()),
             })?;
         self.ctx.check_alive()?;
-        if *lock(&readback_state)? != MapState::Mapped {
-            return Err(GpuError::DeviceLost(
-                "the readback buffer could not be mapped".into(),
-            ));
-        }
+        wait_mapped(device, &readback_state, self.timeout, "the readback buffer")?;
         let work = self
             .work
             .last()
@@ -410,12 +406,12 @@ impl FramePipeline {
             self.inputs.push(set);
         }
         let index = self.inputs.len() - 1;
-        let state = *lock(&self.inputs[index].upload_ready)?;
-        if state != MapState::Mapped {
-            return Err(GpuError::DeviceLost(format!(
-                "the upload buffer is not writable ({state:?})"
-            )));
-        }
+        wait_mapped(
+            self.ctx.device(),
+            &self.inputs[index].upload_ready,
+            self.timeout,
+            "the upload buffer",
+        )?;
         Ok(index)
     }
 
@@ -492,6 +488,37 @@ impl FramePipeline {
     fn fresh_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
+    }
+}
+
+/// Waits until the map callback of a buffer has run. Another thread's
+/// `poll` may have collected the callback (its submission being done) and
+/// not run it yet when this thread's own poll returns, so `Pending` here
+/// means "soon", not "failed".
+fn wait_mapped(
+    device: &wgpu::Device,
+    state: &Mutex<MapState>,
+    timeout: Duration,
+    what: &str,
+) -> Result<(), GpuError> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        match *lock(state)? {
+            MapState::Mapped => return Ok(()),
+            MapState::Failed => {
+                return Err(GpuError::DeviceLost(format!("{what} could not be mapped")))
+            }
+            MapState::Pending => {}
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(GpuError::Timeout {
+                seconds: timeout.as_secs(),
+            });
+        }
+        device
+            .poll(wgpu::PollType::Poll)
+            .map_err(|e| GpuError::DeviceLost(e.to_string()))?;
+        std::thread::yield_now();
     }
 }
 

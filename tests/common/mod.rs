@@ -2,5 +2,7 @@
 //! every helper.
 #![allow(dead_code)]
 
+pub mod facts;
 pub mod framecode;
+pub mod harness;
 pub mod media;
