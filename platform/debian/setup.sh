@@ -12,7 +12,7 @@ packages=(
   libavfilter-dev libavdevice-dev libswresample-dev
   libva-dev
   libvulkan1 mesa-vulkan-drivers
-  python3
+  python3 time
 )
 
 missing=()
