@@ -43,7 +43,10 @@ fn frame(width: u32, height: u32, layout: PixelLayout) -> HostFrame {
                     }
                 }
             }
-            Plane { data, stride }
+            Plane {
+                data: data.into(),
+                stride,
+            }
         })
         .collect();
     HostFrame::new(width, height, layout, planes).expect("valid synthetic frame")

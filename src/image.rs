@@ -2,7 +2,9 @@
 //! mean (format and colour space), convertible to the `image` crate's
 //! buffers and savable as PNG, JPEG or WebP.
 
-use std::io::{BufWriter, Cursor, Write};
+use std::io::{BufWriter, Write};
+
+use image::{ExtendedColorType, ImageEncoder};
 use std::path::Path;
 
 use crate::asset::color::{ColorPrimaries, TransferCharacteristic};
@@ -158,6 +160,18 @@ impl Image {
             .collect()
     }
 
+    /// The pixels without row padding, borrowed when there is none (the
+    /// pipeline's images have none), so encoding a large image does not
+    /// copy it first.
+    fn tight(&self) -> std::borrow::Cow<'_, [u8]> {
+        let row = self.width as usize * self.format.bytes_per_pixel();
+        if self.stride == row {
+            std::borrow::Cow::Borrowed(&self.data[..row * self.height as usize])
+        } else {
+            std::borrow::Cow::Owned(self.packed())
+        }
+    }
+
     /// As an 8-bit `image` buffer; `None` for 16-bit (HDR) images.
     pub fn to_rgba8(&self) -> Option<image::RgbaImage> {
         match self.format {
@@ -201,8 +215,13 @@ impl Image {
                 )))
             }
             (PixelFormat::Rgba8, ImageFormat::Png) => {
-                let img = self.to_rgba8().expect("8-bit");
-                img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+                image::codecs::png::PngEncoder::new(&mut out)
+                    .write_image(
+                        &self.tight(),
+                        self.width,
+                        self.height,
+                        ExtendedColorType::Rgba8,
+                    )
                     .map_err(encode_err)?;
             }
             (PixelFormat::Rgba8, ImageFormat::Jpeg) => {
@@ -213,8 +232,13 @@ impl Image {
                 rgb.write_with_encoder(encoder).map_err(encode_err)?;
             }
             (PixelFormat::Rgba8, ImageFormat::WebP) => {
-                let img = self.to_rgba8().expect("8-bit");
-                img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::WebP)
+                image::codecs::webp::WebPEncoder::new_lossless(&mut out)
+                    .write_image(
+                        &self.tight(),
+                        self.width,
+                        self.height,
+                        ExtendedColorType::Rgba8,
+                    )
                     .map_err(encode_err)?;
             }
         }
@@ -305,6 +329,19 @@ mod tests {
         let back = image::load_from_memory(&png).unwrap().to_rgba8();
         assert_eq!(back, img.to_rgba8().unwrap());
         assert_eq!(back.get_pixel(1, 2).0.to_vec(), img.row(2)[4..8].to_vec());
+    }
+
+    #[test]
+    fn tightly_packed_images_encode_without_a_copy_and_round_trip() {
+        let data: Vec<u8> = (0..4 * 6 * 2).map(|i| (i * 11 % 256) as u8).collect();
+        let img = Image::new(6, 2, 24, PixelFormat::Rgba8, ColorSpace::SRGB, data.clone()).unwrap();
+        assert!(matches!(img.tight(), std::borrow::Cow::Borrowed(_)));
+        for f in [ImageFormat::Png, ImageFormat::WebP] {
+            let back = image::load_from_memory(&img.encode(f).unwrap())
+                .unwrap()
+                .to_rgba8();
+            assert_eq!(back.into_raw(), data, "{f:?}");
+        }
     }
 
     #[test]

@@ -310,8 +310,59 @@ fn ceil_shift(value: u32, shift: u8) -> u32 {
 /// One plane of a host frame: `data` holds rows of `stride` bytes each.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plane {
-    pub data: Vec<u8>,
+    pub data: PlaneBytes,
     pub stride: usize,
+}
+
+/// Where a plane's bytes live: any read-only buffer that can be shared
+/// across threads. The decoder hands over its own picture buffers
+/// (reference-counted, not copied), tests and callers hand over `Vec`s.
+pub trait PlaneSource: Send + Sync {
+    fn bytes(&self) -> &[u8];
+}
+
+impl PlaneSource for Vec<u8> {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+/// A plane's bytes, shared cheaply (`Clone` takes a reference).
+#[derive(Clone)]
+pub struct PlaneBytes(std::sync::Arc<dyn PlaneSource>);
+
+impl PlaneBytes {
+    pub fn new(source: impl PlaneSource + 'static) -> PlaneBytes {
+        PlaneBytes(std::sync::Arc::new(source))
+    }
+}
+
+impl From<Vec<u8>> for PlaneBytes {
+    fn from(v: Vec<u8>) -> PlaneBytes {
+        PlaneBytes::new(v)
+    }
+}
+
+impl std::ops::Deref for PlaneBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.0.bytes()
+    }
+}
+
+impl PartialEq for PlaneBytes {
+    fn eq(&self, other: &PlaneBytes) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for PlaneBytes {}
+
+impl std::fmt::Debug for PlaneBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PlaneBytes({} bytes)", self.len())
+    }
 }
 
 /// Why a [`HostFrame`] was refused.
@@ -438,7 +489,7 @@ impl HostFrame {
                 needed: size,
             })?;
             planes.push(Plane {
-                data: bytes.to_vec(),
+                data: bytes.to_vec().into(),
                 stride: row_bytes,
             });
             offset = end;
@@ -567,7 +618,7 @@ mod tests {
             })
         );
         let short_stride = vec![Plane {
-            data: vec![0; 64],
+            data: vec![0; 64].into(),
             stride: 7,
         }];
         assert_eq!(
@@ -580,12 +631,12 @@ mod tests {
         );
         // The last row may end at its last sample.
         let tight = vec![Plane {
-            data: vec![0; 16 + 8],
+            data: vec![0; 16 + 8].into(),
             stride: 16,
         }];
         assert!(HostFrame::new(4, 2, PixelLayout::Gray16, tight).is_ok());
         let short = vec![Plane {
-            data: vec![0; 16 + 7],
+            data: vec![0; 16 + 7].into(),
             stride: 16,
         }];
         assert_eq!(

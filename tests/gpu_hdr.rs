@@ -284,7 +284,7 @@ fn wide_gamut_colours_keep_their_hue() {
             }
         }
         stills::surface::Plane {
-            data,
+            data: data.into(),
             stride: width * 2,
         }
     };

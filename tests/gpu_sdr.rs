@@ -123,15 +123,15 @@ fn odd_sized_yuv420p_matches_zscale_on_the_even_frame_around_it() {
     let (cb, cr) = chroma.split_at(33 * 25);
     let planes = vec![
         Plane {
-            data: luma.to_vec(),
+            data: luma.to_vec().into(),
             stride: 66,
         },
         Plane {
-            data: cb.to_vec(),
+            data: cb.to_vec().into(),
             stride: 33,
         },
         Plane {
-            data: cr.to_vec(),
+            data: cr.to_vec().into(),
             stride: 33,
         },
     ];
@@ -483,7 +483,7 @@ fn bad_input_gives_typed_errors_and_the_pipeline_carries_on() {
         1,
         PixelLayout::Gray8,
         vec![Plane {
-            data: vec![128; wide as usize],
+            data: vec![128; wide as usize].into(),
             stride: wide as usize,
         }],
     )

@@ -10,9 +10,9 @@ use crate::asset::VideoTrack;
 use crate::decode::frame::{DecodedFrame, Surface};
 use crate::decode::{BackendKind, Decoder};
 use crate::error::{Error, Result};
-use crate::ffmpeg::{av, Demuxer, Scaler, Source};
+use crate::ffmpeg::{av, Demuxer, FrameRef, Scaler, Source};
 use crate::plan::{Run, Target};
-use crate::surface::{HostFrame, PixelLayout, Plane};
+use crate::surface::{HostFrame, PixelLayout, Plane, PlaneBytes, PlaneSource};
 
 /// A gap this small (in packets) between where the demuxer is and where the
 /// next run starts is read through rather than sought across: demuxing a
@@ -361,7 +361,9 @@ impl Converter {
         let name = format.descriptor().map(|d| d.name()).unwrap_or("none");
         let (width, height) = (frame.width(), frame.height());
         if let Some((layout, full_range)) = direct_layout(name) {
-            return Ok((copy_planes(frame, width, height, layout)?, full_range));
+            let held = FrameRef::new(frame)
+                .map_err(|e| Error::DecodeFailed(format!("holding a decoded picture: {e}")))?;
+            return Ok((share_planes(held, width, height, layout)?, full_range));
         }
         let layout = conversion_target(format).ok_or_else(|| {
             Error::Unsupported(format!("pixel format '{name}' has no conversion path"))
@@ -382,7 +384,10 @@ impl Converter {
         scaler
             .run(frame, &mut converted)
             .map_err(|e| Error::DecodeFailed(format!("converting '{name}': {e}")))?;
-        Ok((copy_planes(&converted, width, height, layout)?, false))
+        Ok((
+            share_planes(FrameRef::owned(converted), width, height, layout)?,
+            false,
+        ))
     }
 }
 
@@ -444,24 +449,43 @@ fn pixel_of(layout: PixelLayout) -> av::ffi::AVPixelFormat {
     crate::ffmpeg::pixel_by_name(layout.ffmpeg_name())
 }
 
-fn copy_planes(
-    frame: &av::frame::Video,
+/// The planes of one picture, handed over without copying its pixels.
+struct FramePlane {
+    frame: Arc<FrameRef>,
+    index: usize,
+}
+
+impl PlaneSource for FramePlane {
+    fn bytes(&self) -> &[u8] {
+        self.frame.frame().data(self.index)
+    }
+}
+
+fn share_planes(
+    frame: FrameRef,
     width: u32,
     height: u32,
     layout: PixelLayout,
 ) -> Result<HostFrame> {
     let count = layout.desc().planes.len();
-    if frame.planes() < count {
+    let available = frame.frame().planes();
+    if available < count {
         return Err(Error::DecodeFailed(format!(
-            "decoded picture has {} planes, {} needs {count}",
-            frame.planes(),
+            "decoded picture has {available} planes, {} needs {count}",
             layout.ffmpeg_name()
         )));
     }
-    let planes = (0..count)
-        .map(|i| Plane {
-            data: frame.data(i).to_vec(),
-            stride: frame.stride(i),
+    let strides: Vec<usize> = (0..count).map(|i| frame.frame().stride(i)).collect();
+    let frame = Arc::new(frame);
+    let planes = strides
+        .into_iter()
+        .enumerate()
+        .map(|(index, stride)| Plane {
+            data: PlaneBytes::new(FramePlane {
+                frame: frame.clone(),
+                index,
+            }),
+            stride,
         })
         .collect();
     HostFrame::new(width, height, layout, planes)

@@ -441,3 +441,32 @@ pub fn presentation_order(source: &Source, stream: usize) -> Result<Vec<usize>, 
     drain(&mut decoder, &mut order);
     Ok(order)
 }
+
+/// A decoded picture held by reference (`av_frame_ref`): its buffers stay
+/// alive, unchanged and uncopied, for as long as this lives, while the
+/// decoder goes on with buffers of its own.
+pub struct FrameRef(av::frame::Video);
+
+impl FrameRef {
+    pub fn new(frame: &av::frame::Video) -> Result<FrameRef, av::Error> {
+        let mut held = av::frame::Video::empty();
+        // SAFETY: both pointers are valid AVFrames we hold; `held` is empty
+        // (fresh from `av_frame_alloc`), which `av_frame_ref` requires, and
+        // on failure it is left empty and freed by its own `Drop`.
+        let ret = unsafe { ffi::av_frame_ref(held.as_mut_ptr(), frame.as_ptr()) };
+        if ret < 0 {
+            return Err(av::Error::from(ret));
+        }
+        Ok(FrameRef(held))
+    }
+
+    /// Takes ownership of a picture nothing else refers to (a conversion
+    /// result).
+    pub fn owned(frame: av::frame::Video) -> FrameRef {
+        FrameRef(frame)
+    }
+
+    pub fn frame(&self) -> &av::frame::Video {
+        &self.0
+    }
+}

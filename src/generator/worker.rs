@@ -12,7 +12,7 @@ use crate::asset::{Asset, FrameIndex, VideoTrack};
 use crate::decode::{self, BackendChoice, BackendKind, DecodedFrame, Decoder, Surface};
 use crate::error::{Error, Result};
 use crate::generator::batch::Batch;
-use crate::gpu::{FramePipeline, GpuContext};
+use crate::gpu::{FramePipeline, GpuContext, RenderedImage};
 use crate::image::{ColorSpace, Image, PixelFormat};
 use crate::plan::{Choice, DecodePlan, Planner, Request, Target, Window};
 use crate::render::spec::OutputEncoding;
@@ -49,6 +49,9 @@ pub(crate) struct Shared {
     pub asset: Arc<Asset>,
     pub workers: AtomicUsize,
     gpu: GpuSource,
+    /// One pipeline for all of this generator's workers: they decode side
+    /// by side and take turns on the GPU, so its buffers exist once.
+    pipeline: Mutex<Option<FramePipeline>>,
     queue: Mutex<VecDeque<Job>>,
     ready: Condvar,
     pub shutdown: AtomicBool,
@@ -77,6 +80,7 @@ impl Shared {
             asset,
             workers: AtomicUsize::new(workers),
             gpu,
+            pipeline: Mutex::new(None),
             queue: Mutex::new(VecDeque::new()),
             ready: Condvar::new(),
             shutdown: AtomicBool::new(false),
@@ -88,6 +92,26 @@ impl Shared {
             GpuSource::Given(ctx) => Ok(ctx.clone()),
             GpuSource::Default => default_gpu(),
         }
+    }
+
+    /// Renders one frame on the generator's pipeline, made on first use.
+    fn render(&self, frame: &HostFrame, spec: &OutputSpec) -> Result<RenderedImage> {
+        let mut pipeline = self.pipeline.lock().unwrap_or_else(|p| p.into_inner());
+        if pipeline.is_none() {
+            let gpu = self.gpu()?;
+            *pipeline = Some(FramePipeline::new(&gpu).map_err(|e| Error::Gpu(e.to_string()))?);
+        }
+        pipeline
+            .as_mut()
+            .expect("made above")
+            .render(frame, spec)
+            .map_err(|e| Error::Gpu(e.to_string()))
+    }
+
+    /// Drops the pipeline after a failure inside it, so the next frame
+    /// starts from fresh GPU resources.
+    fn reset_pipeline(&self) {
+        *self.pipeline.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     pub fn push(&self, job: Job) {
@@ -145,7 +169,6 @@ pub(crate) fn run_worker(shared: Arc<Shared>) {
     let mut worker = Worker {
         shared: shared.clone(),
         decoders: Vec::new(),
-        pipeline: None,
     };
     while let Some(job) = shared.pop() {
         let batch = match &job {
@@ -158,7 +181,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>) {
                 "internal error while generating (a bug in stills)".into(),
             ));
             worker.decoders.clear();
-            worker.pipeline = None;
+            shared.reset_pipeline();
         }
     }
 }
@@ -166,7 +189,6 @@ pub(crate) fn run_worker(shared: Arc<Shared>) {
 struct Worker {
     shared: Arc<Shared>,
     decoders: Vec<((usize, BackendKind), Box<dyn Decoder>)>,
-    pipeline: Option<FramePipeline>,
 }
 
 impl Worker {
@@ -230,7 +252,8 @@ impl Worker {
             backend,
             request_ids,
         });
-        let parts = NonZeroUsize::new(self.shared.workers.load(Ordering::Relaxed))
+        let workers = self.shared.workers.load(Ordering::Relaxed);
+        let parts = NonZeroUsize::new(workers.min(decoders_within_budget(&work.track)))
             .unwrap_or(NonZeroUsize::MIN);
         for part in plan.decode.split(parts) {
             self.shared.push(Job::Decode {
@@ -249,7 +272,12 @@ impl Worker {
         if let Some(pos) = self.decoders.iter().position(|(k, _)| *k == key) {
             return Ok(self.decoders.remove(pos).1);
         }
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Workers decode side by side: together they use each core once,
+        // rather than every worker's frame threads fighting for all of them
+        // (and each thread holding its own reference pictures).
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = self.shared.workers.load(Ordering::Relaxed).max(1);
+        let threads = cores.div_ceil(workers);
         decode::open_decoder(
             work.backend.backend,
             &self.shared.asset,
@@ -273,10 +301,6 @@ impl Worker {
         work: &Arc<BatchWork>,
         part: &DecodePlan,
     ) -> Result<()> {
-        if self.pipeline.is_none() {
-            let gpu = self.shared.gpu()?;
-            self.pipeline = Some(FramePipeline::new(&gpu).map_err(|e| Error::Gpu(e.to_string()))?);
-        }
         let mut decoder = self.take_decoder(work)?;
         let waiting = |t: &Target| {
             t.requests
@@ -293,11 +317,18 @@ impl Worker {
             // Each picture is rendered and handed over as soon as it is
             // decoded, so a worker holds one decoded frame at a time.
             let mut deliver = |target: &Target, frame: Result<DecodedFrame>| {
-                let result = frame.and_then(|f| self.render(work, batch, f));
-                for &r in &target.requests {
-                    let outcome = match &result {
-                        Ok(pair) => Ok(pair.clone()),
-                        Err(e) => Err(e.duplicate()),
+                let mut result = Some(frame.and_then(|f| self.render(work, batch, f)));
+                let count = target.requests.len();
+                for (k, &r) in target.requests.iter().enumerate() {
+                    // Duplicates get copies; the last request takes the
+                    // image itself, so a lone request copies nothing.
+                    let outcome = if k + 1 == count {
+                        result.take().expect("taken once, by the last request")
+                    } else {
+                        match result.as_ref().expect("kept for the last request") {
+                            Ok(pair) => Ok(pair.clone()),
+                            Err(e) => Err(e.duplicate()),
+                        }
                     };
                     batch.resolve(work.request_ids[r], outcome);
                 }
@@ -318,13 +349,7 @@ impl Worker {
         let source = source_description(&work.track, host, &frame);
         let spec = OutputSpec::new(&source, &batch.settings.render())
             .map_err(|e| Error::Unsupported(e.to_string()))?;
-        let pipeline = self
-            .pipeline
-            .as_mut()
-            .expect("pipeline made before decoding");
-        let rendered = pipeline
-            .render(host, &spec)
-            .map_err(|e| Error::Gpu(e.to_string()))?;
+        let rendered = self.shared.render(host, &spec)?;
         let (format, color_space) = match rendered.encoding {
             OutputEncoding::Srgb8 => (PixelFormat::Rgba8, ColorSpace::SRGB),
             OutputEncoding::Pq16 => (
@@ -356,6 +381,36 @@ impl Worker {
             .ok_or_else(|| Error::InvalidTime(format!("frame time {} overflows", frame.pts)))?;
         Ok((image, actual))
     }
+}
+
+/// How much memory the decoders of one batch may hold in pictures. Each
+/// decoder keeps a few reference pictures plus those in flight; at 4K 10-bit
+/// (25 MB a picture) two decoders alone would pass 400 MB, so large
+/// streams get fewer decoders side by side and small ones as many as there
+/// are workers.
+const DECODE_MEMORY_BUDGET: u64 = 256 << 20;
+
+/// Pictures one decoder holds at once, as planned for: H.264/HEVC keep up
+/// to a handful of references, plus the picture being decoded and the
+/// reorder delay.
+const PICTURES_PER_DECODER: u64 = 8;
+
+/// How many decoders of `track` fit in [`DECODE_MEMORY_BUDGET`] (at least
+/// one).
+fn decoders_within_budget(track: &VideoTrack) -> usize {
+    let bytes_per_sample = if track.bit_depth.unwrap_or(8) > 8 {
+        2
+    } else {
+        1
+    };
+    let (sx, sy) = track.chroma_subsampling.unwrap_or((1, 1));
+    let luma = u64::from(track.coded_width) * u64::from(track.coded_height);
+    let chroma = 2 * (luma >> (sx + sy));
+    let picture = (luma + chroma) * bytes_per_sample;
+    let per_decoder = (picture * PICTURES_PER_DECODER).max(1);
+    usize::try_from(DECODE_MEMORY_BUDGET / per_decoder)
+        .unwrap_or(usize::MAX)
+        .max(1)
 }
 
 /// Turns a requested time and the tolerances into the planner's window in
@@ -504,6 +559,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!((open.window.lo, open.window.hi), (None, None));
+    }
+
+    #[test]
+    fn large_streams_get_fewer_decoders() {
+        let asset = crate::Asset::open(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/h264_bframes.mp4"
+        ))
+        .unwrap();
+        let mut track = asset.default_video_track().unwrap().clone();
+        assert!(decoders_within_budget(&track) > 100, "320x240 8-bit");
+        (track.coded_width, track.coded_height) = (1920, 1080);
+        assert_eq!(decoders_within_budget(&track), 10);
+        (track.coded_width, track.coded_height, track.bit_depth) = (3840, 2160, Some(10));
+        assert_eq!(decoders_within_budget(&track), 1);
+        (track.coded_width, track.coded_height) = (16384, 16384);
+        assert_eq!(decoders_within_budget(&track), 1);
     }
 
     #[test]
