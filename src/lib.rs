@@ -22,7 +22,6 @@ pub mod decode;
 pub mod error;
 mod ffmpeg;
 pub mod generator;
-#[allow(unsafe_code)]
 pub mod gpu;
 pub mod image;
 pub mod plan;

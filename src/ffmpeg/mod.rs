@@ -181,7 +181,11 @@ impl CodecParams {
                 |r: ffi::AVRational| Ratio::new(r.num as i64, r.den as i64).filter(|r| r.num > 0);
             let sar = ratio((*stream.as_ptr()).sample_aspect_ratio)
                 .or_else(|| ratio(p.sample_aspect_ratio));
-            let pixel_format = (p.format >= 0).then(|| {
+            // `format` is a plain int; only values inside the enum's range
+            // (generated from these same headers, contiguous from 0 to
+            // AV_PIX_FMT_NB) may become an `AVPixelFormat`.
+            let known = 0..ffi::AVPixelFormat::AV_PIX_FMT_NB as i32;
+            let pixel_format = known.contains(&p.format).then(|| {
                 av::format::Pixel::from(std::mem::transmute::<i32, ffi::AVPixelFormat>(p.format))
             });
             CodecParams {
