@@ -31,7 +31,11 @@
 //!    Lanczos weights per output column of pass 1 and output row of pass 2,
 //!    edge taps already folded into the edge texel) into a read-only storage
 //!    buffer cached with the output-shape buffers; the passes only multiply
-//!    and add. Filtering
+//!    and add. A pass-1 workgroup (64 output columns of one line) first
+//!    copies the texels its columns span into workgroup memory, each texel
+//!    fetched once however many columns read it, and filters from there; a
+//!    downscale too steep for the 2048-texel stage (about 29×) reads the
+//!    texture directly. Filtering
 //!    happens on code values, before YUV → RGB: the matrix is affine and the
 //!    weights are normalised, so this equals filtering R'G'B' as zscale and
 //!    swscale do, never linear light.
