@@ -39,6 +39,8 @@ struct Params {
     hlg: vec4<f32>,
     // unorm -> normalised code factor, neutral chroma code
     sample: vec4<f32>,
+    // word offset in `taps` of the tables of pass 1 group 0, 1, pass 2 group 0, 1
+    taps: vec4<u32>,
 }
 
 const FLAG_PASSTHROUGH: u32 = 1u;
@@ -60,3 +62,5 @@ const TRANSFER_HLG: u32 = 2u;
 @group(0) @binding(5) var<storage, read_write> mid12: array<vec2<f32>>;
 // Final pixels, tightly packed rows: one u32 (RGBA8) or two (RGBA16) each.
 @group(0) @binding(6) var<storage, read_write> out_pixels: array<u32>;
+// Filter tap tables built on the host (`TapTables` in src/gpu/uniforms.rs).
+@group(0) @binding(7) var<storage, read> taps: array<u32>;

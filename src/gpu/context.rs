@@ -276,6 +276,16 @@ fn compile(device: &wgpu::Device) -> Pipelines {
             storage(4),
             storage(5),
             storage(6),
+            wgpu::BindGroupLayoutEntry {
+                binding: 7,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage { read_only: true },
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            },
         ],
     });
     let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -372,6 +382,7 @@ mod tests {
             ("tone2", offset_of!(Params, tone2)),
             ("hlg", offset_of!(Params, hlg)),
             ("sample", offset_of!(Params, sample)),
+            ("taps", offset_of!(Params, taps)),
         ];
         let rust: Vec<_> = rust
             .iter()

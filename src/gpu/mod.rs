@@ -25,7 +25,17 @@
 //!    plane is filtered on its own grid: chroma taps are placed from the
 //!    chroma siting offset, and the support widens by
 //!    `max(1, scale / subsampling)` so a downscale averages instead of
-//!    aliasing. Taps outside `source_rect` repeat its edge texels. Filtering
+//!    aliasing. Taps outside `source_rect` repeat its edge texels. The
+//!    weights depend only on the output index, never on the line, so the
+//!    host builds them once per geometry (`uniforms::TapTables`: normalised
+//!    Lanczos weights per output column of pass 1 and output row of pass 2,
+//!    edge taps already folded into the edge texel) into a read-only storage
+//!    buffer cached with the output-shape buffers; the passes only multiply
+//!    and add. A pass-1 workgroup (64 output columns of one line) first
+//!    copies the texels its columns span into workgroup memory, each texel
+//!    fetched once however many columns read it, and filters from there; a
+//!    downscale too steep for the 2048-texel stage (about 29×) reads the
+//!    texture directly. Filtering
 //!    happens on code values, before YUV → RGB: the matrix is affine and the
 //!    weights are normalised, so this equals filtering R'G'B' as zscale and
 //!    swscale do, never linear light.
@@ -49,7 +59,7 @@
 //!
 //! # Uniform layout
 //!
-//! `Params` (`uniforms.rs`, mirrored in `shaders/params.wgsl`), 368 bytes,
+//! `Params` (`uniforms.rs`, mirrored in `shaders/params.wgsl`), 384 bytes,
 //! every member 16 bytes wide so WGSL's uniform layout rules add no padding:
 //!
 //! | offset | member | contents |
@@ -67,12 +77,14 @@
 //! | 320 | `tone2: vec4<f32>` | `minLum`, target black cd/m², SDR white cd/m² |
 //! | 336 | `hlg: vec4<f32>` | HLG system gamma, nominal peak cd/m² |
 //! | 352 | `sample: vec4<f32>` | unorm → code factor, neutral chroma code |
+//! | 368 | `taps: vec4<u32>` | word offsets in the tap buffer (binding 7) of the tables of pass 1 group 0, 1 and pass 2 group 0, 1 |
 //!
 //! # Resources
 //!
 //! A [`FramePipeline`] keeps textures, staging and working buffers and bind
 //! groups per input shape (layout + size) and per output shape in small
-//! caches, so a stream of same-sized frames allocates nothing on the device.
+//! caches, so a stream of same-sized frames allocates nothing on the device;
+//! the tap tables are rebuilt and uploaded only when the geometry changes.
 //! Errors are captured with error scopes and returned as [`GpuError`]; none
 //! panics.
 

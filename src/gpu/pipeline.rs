@@ -5,7 +5,7 @@ use crate::render::spec::{OutputEncoding, OutputSpec};
 use crate::surface::{ComponentSource, HostFrame, PixelLayout};
 
 use super::context::scoped;
-use super::uniforms::{FramePlan, Params};
+use super::uniforms::{FramePlan, Params, TapTables};
 use super::{GpuContext, GpuError};
 
 /// How many differently sized inputs (and outputs) stay allocated. A
@@ -62,6 +62,7 @@ struct WorkKey {
     height: u32,
     lines: [u32; 2],
     words_per_pixel: u32,
+    tap_words: u32,
 }
 
 /// Intermediate, output and readback buffers for one output shape.
@@ -73,6 +74,10 @@ struct WorkSet {
     out: wgpu::Buffer,
     readback: wgpu::Buffer,
     out_bytes: u64,
+    taps: wgpu::Buffer,
+    /// The tables `taps` holds, so a stream of same-geometry frames uploads
+    /// them once.
+    taps_for: Option<TapTables>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +97,8 @@ pub struct FramePipeline {
     inputs: Vec<InputSet>,
     work: Vec<WorkSet>,
     bind_groups: Vec<(u64, u64, wgpu::BindGroup)>,
+    /// Host copy of the tap tables, kept for its capacity.
+    tap_scratch: Vec<u32>,
     next_id: u64,
     timeout: Duration,
 }
@@ -124,6 +131,7 @@ impl FramePipeline {
             inputs: Vec::new(),
             work: Vec::new(),
             bind_groups: Vec::new(),
+            tap_scratch: Vec::new(),
             next_id: 0,
             timeout: Duration::from_secs(60),
         })
@@ -227,6 +235,7 @@ impl FramePipeline {
                 "the output buffer",
                 width * u64::from(plan.out_height) * u64::from(plan.words_per_pixel) * 4,
             ),
+            ("the filter tap tables", u64::from(plan.taps.words()) * 4),
         ];
         for (what, size) in buffers {
             let allowed = limits
@@ -280,6 +289,13 @@ impl FramePipeline {
         let submission = scoped(device, || -> Result<_, GpuError> {
             let input = self.input_set(frame)?;
             let work = self.work_set(plan);
+            let tables = &mut self.work[work];
+            if tables.taps_for != Some(plan.taps) {
+                plan.taps.write(&mut self.tap_scratch);
+                ctx.queue()
+                    .write_buffer(&tables.taps, 0, bytemuck::cast_slice(&self.tap_scratch));
+                tables.taps_for = Some(plan.taps);
+            }
             let bind_group = self.bind_group(input, work);
             let input = &self.inputs[input];
             let work = &self.work[work];
@@ -421,6 +437,7 @@ impl FramePipeline {
             height: plan.out_height,
             lines: plan.lines,
             words_per_pixel: plan.words_per_pixel,
+            tap_words: plan.taps.words(),
         };
         if let Some(pos) = self.work.iter().position(|s| s.key == key) {
             let set = self.work.remove(pos);
@@ -478,6 +495,10 @@ impl FramePipeline {
                 wgpu::BindGroupEntry {
                     binding: 6,
                     resource: work.out.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 7,
+                    resource: work.taps.as_entire_binding(),
                 },
             ],
         });
@@ -632,11 +653,11 @@ fn create_input_set(
 fn create_work_set(device: &wgpu::Device, key: WorkKey, id: u64) -> WorkSet {
     let width = u64::from(key.width);
     // Storage bindings must not be empty, even for a group with no lines.
-    let storage = |label, size: u64| {
+    let storage = |label, size: u64, usage| {
         device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
             size: size.max(16),
-            usage: wgpu::BufferUsages::STORAGE,
+            usage: wgpu::BufferUsages::STORAGE | usage,
             mapped_at_creation: false,
         })
     };
@@ -647,10 +668,12 @@ fn create_work_set(device: &wgpu::Device, key: WorkKey, id: u64) -> WorkSet {
         mid0: storage(
             "stills pass-1 component 0",
             width * u64::from(key.lines[0]) * 4,
+            wgpu::BufferUsages::empty(),
         ),
         mid12: storage(
             "stills pass-1 components 1-2",
             width * u64::from(key.lines[1]) * 8,
+            wgpu::BufferUsages::empty(),
         ),
         out: device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("stills output"),
@@ -665,6 +688,12 @@ fn create_work_set(device: &wgpu::Device, key: WorkKey, id: u64) -> WorkSet {
             mapped_at_creation: false,
         }),
         out_bytes,
+        taps: storage(
+            "stills filter taps",
+            u64::from(key.tap_words) * 4,
+            wgpu::BufferUsages::COPY_DST,
+        ),
+        taps_for: None,
     }
 }
 

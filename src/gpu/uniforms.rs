@@ -65,6 +65,10 @@ pub struct Params {
     /// Factor from unorm-read samples to normalised codes; neutral chroma as a
     /// normalised code.
     pub sample: [f32; 4],
+    /// Word offsets in the tap buffer of the tables of pass 1 group 0, pass 1
+    /// group 1, pass 2 group 0, pass 2 group 1 (see [`TapTables`]); 0 for a
+    /// group without a plane, which no pass reads.
+    pub taps: [u32; 4],
 }
 
 /// R'G'B' goes straight to the output (SDR → SDR in the same primaries, or
@@ -86,6 +90,19 @@ const DEFAULT_SDR_WHITE: f64 = 203.0;
 const DEFAULT_HLG_GAMMA: f64 = 1.2;
 const DEFAULT_HLG_PEAK: f64 = 1000.0;
 
+/// Lanczos-3: the kernel is `sinc(x)·sinc(x/3)` on `|x| < 3`.
+const LOBES: f64 = 3.0;
+
+/// Widest filter reach accepted, in plane texels either side of a tap
+/// centre. Downscaling a 16384-texel plane to one pixel needs 49152; a
+/// `scale` beyond this cannot be meant, and the tables would take the CPU
+/// seconds to build.
+const MAX_RADIUS: f64 = 65536.0;
+
+/// Furthest a tap centre may lie from the plane, in texels: keeps every tap
+/// index well inside `i32` and `f32`'s exact integers.
+const MAX_CENTRE: f64 = 1_048_576.0;
+
 /// Everything a frame needs besides its pixels: the uniforms and the sizes
 /// of the working buffers and dispatches.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +113,9 @@ pub struct FramePlan {
     /// Lines pass 1 produces for group 0 and group 1.
     pub lines: [u32; 2],
     pub words_per_pixel: u32,
+    /// The filter taps both passes read, built on the host once per
+    /// geometry instead of once per line and tap on the device.
+    pub taps: TapTables,
 }
 
 impl FramePlan {
@@ -139,6 +159,7 @@ impl FramePlan {
         let secondary = 1 - axes.primary_axis;
         let mut grids = [Grid::zeroed(); 2];
         let mut lines = [0u32; 2];
+        let mut axes_taps = [None; 4];
         let sources = [desc.components[0], desc.components[1]];
         let mut channel = [0u32; 4];
         for (c, source) in desc.components.iter().enumerate() {
@@ -180,6 +201,25 @@ impl FramePlan {
             let hi = [hi_x, hi_y];
             let count = hi[secondary] - lo[secondary] + 1;
             lines[group] = count as u32;
+            let primary = axes.primary_axis;
+            axes_taps[group] = Some(AxisTaps::new(
+                spec.width,
+                axes.primary,
+                sub[primary],
+                offset[primary],
+                scale[0],
+                (lo[primary], hi[primary]),
+                0,
+            )?);
+            axes_taps[2 + group] = Some(AxisTaps::new(
+                spec.height,
+                axes.secondary,
+                sub[secondary],
+                offset[secondary],
+                scale[1],
+                (lo[secondary], hi[secondary]),
+                lo[secondary],
+            )?);
             grids[group] = Grid {
                 size_lo: [size.0 as i32, size.1 as i32, lo_x, lo_y],
                 hi_lines: [hi_x, hi_y, lo[secondary], count],
@@ -275,6 +315,7 @@ impl FramePlan {
             ));
         }
 
+        let taps = TapTables::new(axes_taps)?;
         let params = Params {
             out_size: [
                 spec.width,
@@ -305,6 +346,7 @@ impl FramePlan {
             tone2,
             hlg,
             sample: [color.sample_scale as f32, neutral as f32, 0.0, 0.0],
+            taps: taps.bases,
         };
         Ok(FramePlan {
             params,
@@ -312,8 +354,223 @@ impl FramePlan {
             out_height: spec.height,
             lines,
             words_per_pixel,
+            taps,
         })
     }
+}
+
+/// The normalised Lanczos-3 weights of every output sample of both passes,
+/// in one buffer of `u32` words. Weights depend only on the output index,
+/// never on the line being filtered, so building them here replaces
+/// `lines × taps` kernel evaluations per output column on the device with
+/// one each.
+///
+/// Each table (one per pass and group, at `Params::taps`) holds, for output
+/// `o`, a header at `base + 2·o`: the first texel read, and the word offset
+/// of its first weight; the header of `o + 1` (a closing one follows the
+/// last output) gives where its weights end. Weights are `f32` bits, one per
+/// consecutive texel from the first, and sum to one. Taps beyond the usable
+/// rectangle repeat its edge texels, so their weights are folded into the
+/// edge texel's and the device never clamps. Pass 2 counts texels from the
+/// first line pass 1 produced.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TapTables {
+    axes: [Option<AxisTaps>; 4],
+    bases: [u32; 4],
+    words: u32,
+}
+
+impl TapTables {
+    fn new(axes: [Option<AxisTaps>; 4]) -> Result<TapTables, GpuError> {
+        let mut bases = [0u32; 4];
+        let mut words = 0u64;
+        for (base, axis) in bases.iter_mut().zip(&axes) {
+            if let Some(axis) = axis {
+                *base = index_word(words)?;
+                words += axis.words();
+            }
+        }
+        Ok(TapTables {
+            axes,
+            bases,
+            words: index_word(words)?,
+        })
+    }
+
+    /// Length of the buffer in 32-bit words.
+    pub fn words(&self) -> u32 {
+        self.words
+    }
+
+    /// Writes the tables into `out`, replacing its contents and reusing its
+    /// capacity.
+    pub fn write(&self, out: &mut Vec<u32>) {
+        out.clear();
+        out.reserve(self.words as usize);
+        for axis in self.axes.iter().flatten() {
+            axis.write(out);
+        }
+    }
+}
+
+/// A word offset into the tap buffer, which the shader indexes with `u32`.
+fn index_word(words: u64) -> Result<u32, GpuError> {
+    u32::try_from(words).map_err(|_| GpuError::TooLarge {
+        what: "the filter tap tables",
+        limit: "u32 word indices",
+        requested: words.saturating_mul(4),
+        allowed: u64::from(u32::MAX),
+    })
+}
+
+/// Where the taps of one pass fall along one source axis of one group.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct AxisTaps {
+    outputs: u32,
+    /// `src = a·(o + ½) + b` in luma samples.
+    map: (f64, f64),
+    /// Subsampling and siting offset (luma samples) of the plane.
+    sub: f64,
+    offset: f64,
+    /// Filter scale: support widens by the downscale factor so nothing
+    /// aliases.
+    stretch: f64,
+    /// First and last usable texel.
+    lo: i32,
+    hi: i32,
+    /// Subtracted from texel indices as stored.
+    origin: i32,
+}
+
+impl AxisTaps {
+    fn new(
+        outputs: u32,
+        map: (f64, f64),
+        sub: f64,
+        offset: f64,
+        scale: f64,
+        (lo, hi): (i32, i32),
+        origin: i32,
+    ) -> Result<AxisTaps, GpuError> {
+        let taps = AxisTaps {
+            outputs,
+            map,
+            sub,
+            offset,
+            stretch: (scale / sub).max(1.0),
+            lo,
+            hi,
+            origin,
+        };
+        if LOBES * taps.stretch > MAX_RADIUS {
+            return Err(GpuError::UnsupportedSpec(format!(
+                "scale {scale} widens the filter beyond {MAX_RADIUS} texels"
+            )));
+        }
+        // The centre is linear in the output index, so the ends bound it.
+        let ends = [taps.centre(0), taps.centre(outputs.saturating_sub(1))];
+        if ends.iter().any(|c| c.abs() > MAX_CENTRE) {
+            return Err(GpuError::UnsupportedSpec(
+                "the output → source map puts taps far outside the plane".into(),
+            ));
+        }
+        Ok(taps)
+    }
+
+    /// Centre of output `o` in plane texel coordinates (centres at
+    /// `i + 0.5`).
+    fn centre(&self, o: u32) -> f64 {
+        let u = self.map.0 * (f64::from(o) + 0.5) + self.map.1;
+        (u - 0.5 - self.offset) / self.sub + 0.5
+    }
+
+    /// First and last tap of output `o` before clamping.
+    fn reach(&self, o: u32) -> (i64, i64) {
+        let p = self.centre(o);
+        let radius = LOBES * self.stretch;
+        (
+            (p - 0.5 - radius).ceil() as i64,
+            (p - 0.5 + radius).floor() as i64,
+        )
+    }
+
+    /// First and last texel output `o` reads.
+    fn span(&self, o: u32) -> (i32, i32) {
+        let (first, last) = self.reach(o);
+        let clamp = |k: i64| k.clamp(i64::from(self.lo), i64::from(self.hi)) as i32;
+        (clamp(first), clamp(last))
+    }
+
+    fn words(&self) -> u64 {
+        let weights: u64 = (0..self.outputs)
+            .map(|o| {
+                let (first, last) = self.span(o);
+                (last - first + 1) as u64
+            })
+            .sum();
+        2 * (u64::from(self.outputs) + 1) + weights
+    }
+
+    fn write(&self, out: &mut Vec<u32>) {
+        let mut offset = out.len() + 2 * (self.outputs as usize + 1);
+        for o in 0..self.outputs {
+            let (first, last) = self.span(o);
+            out.push((first - self.origin) as u32);
+            out.push(offset as u32);
+            offset += (last - first + 1) as usize;
+        }
+        out.extend([0, offset as u32]);
+        for o in 0..self.outputs {
+            self.write_weights(o, out);
+        }
+    }
+
+    fn write_weights(&self, o: u32, out: &mut Vec<u32>) {
+        let p = self.centre(o);
+        let (first, last) = self.span(o);
+        let (reach_first, reach_last) = self.reach(o);
+        let start = out.len();
+        out.resize(start + (last - first + 1) as usize, 0);
+        let slots = &mut out[start..];
+        let (lo, hi) = (i64::from(self.lo), i64::from(self.hi));
+        let (mut total, mut below, mut above) = (0.0, 0.0, 0.0);
+        for k in reach_first..=reach_last {
+            let w = lanczos3((k as f64 + 0.5 - p) / self.stretch);
+            total += w;
+            if k <= lo {
+                below += w;
+            } else if k >= hi {
+                above += w;
+            } else {
+                slots[(k - i64::from(first)) as usize] = (w as f32).to_bits();
+            }
+        }
+        // The edges gather every tap beyond them; with one texel in reach
+        // both land on it.
+        let n = slots.len();
+        let add = |slot: &mut u32, w: f64| {
+            *slot = ((f64::from(f32::from_bits(*slot)) + w) as f32).to_bits();
+        };
+        add(&mut slots[0], below);
+        add(&mut slots[n - 1], above);
+        // At least six taps at stretch ≥ 1 cover a full kernel period, so
+        // the total is close to the stretch and never near zero.
+        for slot in slots.iter_mut() {
+            *slot = ((f64::from(f32::from_bits(*slot)) / total) as f32).to_bits();
+        }
+    }
+}
+
+fn lanczos3(x: f64) -> f64 {
+    let ax = x.abs();
+    if ax < 1e-5 {
+        return 1.0;
+    }
+    if ax >= LOBES {
+        return 0.0;
+    }
+    let px = std::f64::consts::PI * ax;
+    LOBES * px.sin() * (px / LOBES).sin() / (px * px)
 }
 
 /// The two one-dimensional maps an axis-aligned affine splits into.
@@ -550,7 +807,7 @@ mod tests {
     fn params_layout_is_vec4_aligned() {
         assert_eq!(std::mem::size_of::<Grid>(), 48);
         assert_eq!(std::mem::size_of::<Params>() % 16, 0);
-        assert_eq!(std::mem::size_of::<Params>(), 368);
+        assert_eq!(std::mem::size_of::<Params>(), 384);
     }
 
     #[test]
@@ -673,6 +930,125 @@ mod tests {
         wide.color.gamut[0][1] = 0.1;
         let plan = FramePlan::new(8, 8, PixelLayout::Gray8, &wide).unwrap();
         assert_eq!(plan.params.color_mode[1], FLAG_GAMUT);
+    }
+
+    /// Reads table `table` of `words` back as (first texel, weights) per
+    /// output, the way the shader walks it.
+    fn read_table(words: &[u32], base: u32, outputs: u32) -> Vec<(i32, Vec<f32>)> {
+        (0..outputs as usize)
+            .map(|o| {
+                let h = base as usize + 2 * o;
+                let (start, end) = (words[h + 1] as usize, words[h + 3] as usize);
+                let weights = words[start..end]
+                    .iter()
+                    .map(|w| f32::from_bits(*w))
+                    .collect();
+                (words[h] as i32, weights)
+            })
+            .collect()
+    }
+
+    /// The unclamped Lanczos-3 weights of the shader before the tables:
+    /// texel index and weight, normalised by their sum.
+    fn direct_taps(centre: f64, stretch: f64) -> Vec<(i64, f64)> {
+        let radius = 3.0 * stretch;
+        let first = (centre - 0.5 - radius).ceil() as i64;
+        let last = (centre - 0.5 + radius).floor() as i64;
+        let taps: Vec<_> = (first..=last)
+            .map(|k| (k, lanczos3((k as f64 + 0.5 - centre) / stretch)))
+            .collect();
+        let total: f64 = taps.iter().map(|t| t.1).sum();
+        taps.into_iter().map(|(k, w)| (k, w / total)).collect()
+    }
+
+    #[test]
+    fn tap_tables_fold_edges_into_normalised_weights() {
+        // 4:2:0, 1920 wide to 320 (6x): chroma taps widen by 3, luma by 6.
+        let mut s = spec(320, 180, IDENTITY, full(1920.0, 1080.0), 8);
+        s.out_to_src.m = [[6.0, 0.0], [0.0, 6.0]];
+        s.scale = [6.0, 6.0];
+        let plan = FramePlan::new(1920, 1080, PixelLayout::Yuv420p, &s).unwrap();
+        let mut words = Vec::new();
+        plan.taps.write(&mut words);
+        assert_eq!(words.len(), plan.taps.words() as usize);
+        assert_eq!(plan.params.taps, plan.taps.bases);
+        assert_eq!(plan.params.taps[0], 0);
+
+        // (table, outputs, plane extent, stretch, subsampling, siting)
+        let cases = [
+            (0, 320, 1920, 6.0, 1.0, 0.0),
+            (1, 320, 960, 3.0, 2.0, 0.0),
+            (2, 180, 1080, 6.0, 1.0, 0.0),
+            (3, 180, 540, 3.0, 2.0, 0.5),
+        ];
+        for (table, outputs, extent, stretch, sub, off) in cases {
+            let rows = read_table(&words, plan.params.taps[table], outputs);
+            for (o, (first, weights)) in rows.iter().enumerate() {
+                let sum: f32 = weights.iter().sum();
+                assert!((sum - 1.0).abs() < 1e-5, "table {table} output {o}: {sum}");
+                assert!(*first >= 0 && *first as usize + weights.len() <= extent);
+                // Every weight is the direct one, edges gathering what
+                // lies beyond them.
+                let centre = (6.0 * (o as f64 + 0.5) - 0.5 - off) / sub + 0.5;
+                let mut expect = vec![0.0f64; weights.len()];
+                for (k, w) in direct_taps(centre, stretch) {
+                    let kc = k.clamp(0, extent as i64 - 1) - i64::from(*first);
+                    expect[kc as usize] += w;
+                }
+                for (got, want) in weights.iter().zip(&expect) {
+                    assert!(
+                        (f64::from(*got) - want).abs() < 1e-6,
+                        "table {table} output {o}"
+                    );
+                }
+            }
+            // Outputs at the edges read fewer texels than the kernel spans.
+            let full_taps = 2 * (3.0 * stretch) as usize;
+            assert!(rows[0].1.len() < full_taps);
+            assert!(rows[outputs as usize / 2].1.len() >= full_taps);
+        }
+    }
+
+    #[test]
+    fn second_pass_taps_count_from_the_first_line() {
+        let rect = Rect {
+            x0: 0.0,
+            y0: 10.0,
+            x1: 16.0,
+            y1: 26.0,
+        };
+        let affine = Affine2 {
+            m: [[1.0, 0.0], [0.0, 1.0]],
+            t: [0.0, 10.0],
+        };
+        let plan =
+            FramePlan::new(16, 32, PixelLayout::Gray8, &spec(16, 16, affine, rect, 8)).unwrap();
+        let mut words = Vec::new();
+        plan.taps.write(&mut words);
+        let rows = read_table(&words, plan.params.taps[2], 16);
+        // Output row 0 sits on source line 10, the first pass 1 produced:
+        // its taps above the crop all repeat that line, index 0.
+        assert_eq!(rows[0].0, 0);
+        assert_eq!(rows[0].1.len(), 4);
+        assert!((rows[0].1[0] - 1.0).abs() < 1e-6, "{:?}", rows[0].1);
+        let (first, weights) = &rows[15];
+        assert_eq!(*first as usize + weights.len(), 16);
+    }
+
+    #[test]
+    fn absurd_filter_reach_is_refused() {
+        let mut s = spec(8, 8, IDENTITY, full(8.0, 8.0), 8);
+        s.scale = [1e9, 1.0];
+        assert!(matches!(
+            FramePlan::new(8, 8, PixelLayout::Gray8, &s),
+            Err(GpuError::UnsupportedSpec(_))
+        ));
+        let mut far = spec(8, 8, IDENTITY, full(8.0, 8.0), 8);
+        far.out_to_src.t = [1e12, 0.0];
+        assert!(matches!(
+            FramePlan::new(8, 8, PixelLayout::Gray8, &far),
+            Err(GpuError::UnsupportedSpec(_))
+        ));
     }
 
     #[test]
