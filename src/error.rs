@@ -3,9 +3,12 @@
 //! log, and name the input where there is one.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Everything that can go wrong opening an asset or generating an image.
-#[derive(Debug, thiserror::Error)]
+/// `Clone`, so one failure can be handed to every request that shared a
+/// decode.
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The source could not be read at all (missing file, permission).
@@ -13,7 +16,7 @@ pub enum Error {
     Io {
         path: PathBuf,
         #[source]
-        source: std::io::Error,
+        source: Arc<std::io::Error>,
     },
     /// The bytes are not a container FFmpeg recognises (a text file, an
     /// image, random data).
@@ -69,57 +72,3 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-impl Error {
-    /// The same error again, for handing one failure to every request that
-    /// shared a decode (`std::io::Error` is not `Clone`).
-    pub(crate) fn duplicate(&self) -> Error {
-        match self {
-            Error::Io { path, source } => Error::Io {
-                path: path.clone(),
-                source: std::io::Error::new(source.kind(), source.to_string()),
-            },
-            Error::UnrecognizedFormat {
-                source_name,
-                reason,
-            } => Error::UnrecognizedFormat {
-                source_name: source_name.clone(),
-                reason: reason.clone(),
-            },
-            Error::Truncated {
-                source_name,
-                format,
-                reason,
-            } => Error::Truncated {
-                source_name: source_name.clone(),
-                format: format.clone(),
-                reason: reason.clone(),
-            },
-            Error::Malformed {
-                source_name,
-                format,
-                reason,
-            } => Error::Malformed {
-                source_name: source_name.clone(),
-                format: format.clone(),
-                reason: reason.clone(),
-            },
-            Error::NoVideoTrack { source_name } => Error::NoVideoTrack {
-                source_name: source_name.clone(),
-            },
-            Error::NoImageAtTime { requested, reason } => Error::NoImageAtTime {
-                requested: *requested,
-                reason: reason.clone(),
-            },
-            Error::InvalidTime(s) => Error::InvalidTime(s.clone()),
-            Error::DecodeFailed(s) => Error::DecodeFailed(s.clone()),
-            Error::Unsupported(s) => Error::Unsupported(s.clone()),
-            Error::BackendUnavailable { backend, reason } => Error::BackendUnavailable {
-                backend,
-                reason: reason.clone(),
-            },
-            Error::Cancelled => Error::Cancelled,
-            Error::Gpu(s) => Error::Gpu(s.clone()),
-        }
-    }
-}

@@ -6,6 +6,7 @@ use std::io::{BufWriter, Write};
 
 use image::{ExtendedColorType, ImageEncoder};
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::asset::color::{ColorPrimaries, TransferCharacteristic};
 use crate::decode::BackendChoice;
@@ -203,7 +204,7 @@ impl Image {
         let mut out = Vec::new();
         let encode_err = |e: image::ImageError| Error::Io {
             path: format!("<{} encoder>", format.extension()).into(),
-            source: std::io::Error::other(e),
+            source: Arc::new(std::io::Error::other(e)),
         };
         match (self.format, format) {
             (PixelFormat::Rgba16, ImageFormat::Png) => self.write_png16(&mut out)?,
@@ -251,7 +252,7 @@ impl Image {
         let bytes = self.encode(format)?;
         let io_err = |source| Error::Io {
             path: path.to_path_buf(),
-            source,
+            source: Arc::new(source),
         };
         let mut file = BufWriter::new(std::fs::File::create(path).map_err(io_err)?);
         file.write_all(&bytes).map_err(io_err)?;
@@ -261,7 +262,7 @@ impl Image {
     fn write_png16(&self, out: &mut Vec<u8>) -> Result<()> {
         let png_err = |e: png::EncodingError| Error::Io {
             path: "<png encoder>".into(),
-            source: std::io::Error::other(e),
+            source: Arc::new(std::io::Error::other(e)),
         };
         let mut encoder = png::Encoder::new(&mut *out, self.width, self.height);
         encoder.set_color(png::ColorType::Rgba);

@@ -40,3 +40,13 @@ pub struct FrameIndex {
     /// asset timeline: the track's end.
     pub end: i64,
 }
+
+impl FrameIndex {
+    /// Presentation time of the first shown frame, in ticks on the asset
+    /// timeline; `None` when nothing is shown.
+    pub fn first_shown_pts(&self) -> Option<i64> {
+        self.presentation
+            .first()
+            .and_then(|&i| self.packets.get(i as usize)?.pts)
+    }
+}

@@ -166,7 +166,7 @@ fn typical_step(packets: &[IndexEntry], presentation: &[u32]) -> Option<i64> {
 /// (or, impossibly for real time bases, a time overflows).
 pub(super) fn timeline(index: &FrameIndex) -> Option<TrackTimeline> {
     let pts = |i: u32| index.packets[i as usize].pts.unwrap_or(0);
-    let first = pts(*index.presentation.first()?);
+    let first = index.first_shown_pts()?;
     let last = pts(*index.presentation.last()?);
     let tb = index.time_base;
     let t = |ticks: i64| Time::from_stream_ticks(ticks, tb);

@@ -115,7 +115,7 @@ impl Asset {
         let path = path.as_ref();
         let io_err = |source| Error::Io {
             path: path.to_path_buf(),
-            source,
+            source: Arc::new(source),
         };
         let mut file = File::open(path).map_err(io_err)?;
         let len = file.metadata().map_err(io_err)?.len();
@@ -203,7 +203,7 @@ impl Asset {
                     },
                     av::Error::Other { errno } if is_access_error(errno) => Error::Io {
                         path: name.into(),
-                        source: std::io::Error::from_raw_os_error(errno),
+                        source: Arc::new(std::io::Error::from_raw_os_error(errno)),
                     },
                     _ => Error::Malformed {
                         source_name: name,

@@ -1,7 +1,7 @@
 //! The software backend: FFmpeg's decoders with frame threading, fed one
 //! planned run at a time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::asset::index::FrameIndex;
@@ -159,13 +159,15 @@ impl SoftwareDecoder {
         }
     }
 
+    /// Decodes `run`, marking in `delivered` each target handed over, so
+    /// that on an error the caller knows which targets still wait.
     fn run_inner(
         &mut self,
         run: &Run,
         cancelled: &dyn Fn() -> bool,
+        delivered: &mut [bool],
         deliver: &mut dyn FnMut(&Target, Result<DecodedFrame>),
-    ) -> Result<Vec<bool>> {
-        let mut delivered = vec![false; run.targets().len()];
+    ) -> Result<()> {
         self.position_at(run.start())?;
         let offset = self.index.timeline_offset;
         let by_pts: HashMap<i64, usize> = run
@@ -174,8 +176,7 @@ impl SoftwareDecoder {
             .enumerate()
             .map(|(i, t)| (t.pts + offset, i))
             .collect();
-        let target_packets: HashMap<usize, ()> =
-            run.targets().iter().map(|t| (t.packet, ())).collect();
+        let target_packets: HashSet<usize> = run.targets().iter().map(|t| t.packet).collect();
         let mut remaining = run.targets().len();
         let mut last_error: Option<String> = None;
         let mut frame = av::frame::Video::empty();
@@ -195,7 +196,7 @@ impl SoftwareDecoder {
                 let pts = self.index.packets.get(pos).and_then(|p| p.pts);
                 packet.set_pts(pts.map(|p| p + offset));
             }
-            let wanted = target_packets.contains_key(&pos);
+            let wanted = target_packets.contains(&pos);
             self.decoder.skip_frame(if wanted {
                 av::Discard::Default
             } else {
@@ -204,12 +205,12 @@ impl SoftwareDecoder {
             if let Err(e) = self.decoder.send_packet(&packet) {
                 last_error = Some(e.to_string());
             }
-            remaining -= self.receive(&mut frame, &by_pts, run, &mut delivered, deliver);
+            remaining -= self.receive(&mut frame, &by_pts, run, delivered, deliver);
         }
         if remaining > 0 {
             // The last targets are still in the decoder's reorder buffer.
             self.decoder.send_eof().ok();
-            remaining -= self.receive(&mut frame, &by_pts, run, &mut delivered, deliver);
+            remaining -= self.receive(&mut frame, &by_pts, run, delivered, deliver);
         }
         self.decoder.flush();
         if remaining > 0 {
@@ -227,7 +228,7 @@ impl SoftwareDecoder {
                 }
             }
         }
-        Ok(delivered)
+        Ok(())
     }
 
     /// Takes every picture the decoder has ready, handing over targets.
@@ -285,25 +286,14 @@ impl Decoder for SoftwareDecoder {
         cancelled: &dyn Fn() -> bool,
         deliver: &mut dyn FnMut(&Target, Result<DecodedFrame>),
     ) {
-        let mut done = vec![false; run.targets().len()];
-        let outcome = {
-            let mut track = |t: &Target, r: Result<DecodedFrame>| {
-                if let Some(i) = run.targets().iter().position(|x| x.packet == t.packet) {
-                    done[i] = true;
-                }
-                deliver(t, r);
-            };
-            self.run_inner(run, cancelled, &mut track)
-        };
-        if let Err(e) = outcome {
+        let mut delivered = vec![false; run.targets().len()];
+        if let Err(e) = self.run_inner(run, cancelled, &mut delivered, deliver) {
             // Leave the decoder clean for the next run whatever happened.
             self.decoder.flush();
             self.position = None;
             self.pending = None;
-            for (i, target) in run.targets().iter().enumerate() {
-                if !done[i] {
-                    deliver(target, Err(e.duplicate()));
-                }
+            for (target, _) in run.targets().iter().zip(&delivered).filter(|(_, &d)| !d) {
+                deliver(target, Err(e.clone()));
             }
         }
     }

@@ -91,7 +91,7 @@ impl Batch {
     pub fn fail_all(&self, error: &Error) {
         for i in 0..self.len() {
             if self.is_pending(i) {
-                self.resolve(i, Err(error.duplicate()));
+                self.resolve(i, Err(error.clone()));
             }
         }
     }

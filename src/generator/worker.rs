@@ -317,20 +317,14 @@ impl Worker {
             // Each picture is rendered and handed over as soon as it is
             // decoded, so a worker holds one decoded frame at a time.
             let mut deliver = |target: &Target, frame: Result<DecodedFrame>| {
-                let mut result = Some(frame.and_then(|f| self.render(work, batch, f)));
-                let count = target.requests.len();
-                for (k, &r) in target.requests.iter().enumerate() {
-                    // Duplicates get copies; the last request takes the
-                    // image itself, so a lone request copies nothing.
-                    let outcome = if k + 1 == count {
-                        result.take().expect("taken once, by the last request")
-                    } else {
-                        match result.as_ref().expect("kept for the last request") {
-                            Ok(pair) => Ok(pair.clone()),
-                            Err(e) => Err(e.duplicate()),
-                        }
-                    };
-                    batch.resolve(work.request_ids[r], outcome);
+                let result = frame.and_then(|f| self.render(work, batch, f));
+                // Duplicates get copies; the last request takes the image
+                // itself, so a lone request copies nothing.
+                if let Some((&last, others)) = target.requests.split_last() {
+                    for &r in others {
+                        batch.resolve(work.request_ids[r], result.clone());
+                    }
+                    batch.resolve(work.request_ids[last], result);
                 }
             };
             decoder.decode_run(run, &cancelled, &mut deliver);
@@ -444,9 +438,7 @@ fn planner_request(t: Time, before: Time, after: Time, tb: crate::ratio::Ratio) 
 fn no_image_reason(index: &FrameIndex, t: Time, before: Time, after: Time) -> String {
     let tb = index.time_base;
     let first = index
-        .presentation
-        .first()
-        .and_then(|&i| index.packets[i as usize].pts)
+        .first_shown_pts()
         .and_then(|p| Time::from_stream_ticks(p, tb));
     let end = Time::from_stream_ticks(index.end, tb);
     let window = if before == Time::ZERO && after == Time::ZERO {

@@ -162,11 +162,7 @@ impl GrabArgs {
 /// `count` times spread over the track's frames: first + span·(i + ½)/N,
 /// in exact ticks.
 fn spread(index: &FrameIndex, count: u32) -> Vec<Time> {
-    let first = index
-        .presentation
-        .first()
-        .and_then(|&i| index.packets[i as usize].pts)
-        .unwrap_or(0);
+    let first = index.first_shown_pts().unwrap_or(0);
     let span = (index.end - first).max(0) as i128;
     (0..count as i128)
         .filter_map(|i| {
