@@ -34,8 +34,7 @@
 //! cost; exact mode still returns it, being the only frame displayed at `t`.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
-use std::num::NonZeroUsize;
+use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
 
 use crate::asset::index::FrameIndex;
@@ -438,28 +437,16 @@ impl DecodePlan {
         self.runs.is_empty()
     }
 
-    /// Shares the runs among at most `workers` decoders (fewer when there
-    /// are fewer runs, so none idles), each run whole, balancing packets fed:
-    /// longest run first to the least loaded worker, so that no worker gets
-    /// more than the average plus one run. Each part keeps decode order,
-    /// so each decoder only ever seeks forward.
-    pub fn split(self, workers: NonZeroUsize) -> Vec<DecodePlan> {
-        let count = workers.get().min(self.runs.len());
+    /// The runs, longest first (ties in decode order), for decoders that
+    /// each take the next one whenever they are free. Handing runs out as
+    /// decoders free up absorbs what no estimate sees (a run slower than
+    /// its packet count says, a core busy elsewhere), and taking the long
+    /// ones first leaves only short ones to even out the end (Graham's
+    /// longest-processing-time rule).
+    pub fn longest_first(self) -> VecDeque<Run> {
         let mut runs = self.runs;
         runs.sort_by_key(|run| (Reverse(run.packets()), run.start));
-        let mut parts = vec![DecodePlan::default(); count];
-        let mut load: BinaryHeap<Reverse<(usize, usize)>> =
-            (0..count).map(|w| Reverse((0, w))).collect();
-        for run in runs {
-            if let Some(Reverse((packets, w))) = load.pop() {
-                load.push(Reverse((packets + run.packets(), w)));
-                parts[w].runs.push(run);
-            }
-        }
-        for part in &mut parts {
-            part.runs.sort_by_key(|run| run.start);
-        }
-        parts
+        runs.into()
     }
 }
 
@@ -915,33 +902,19 @@ mod tests {
     }
 
     #[test]
-    fn split_balances_whole_runs_in_order() {
+    fn longest_runs_come_first_ties_in_decode_order() {
         let whole = gops(&[3, 10, 3, 1, 3]);
         assert_eq!(
             starts_and_lengths(&whole),
             [(0, 3), (4, 10), (15, 3), (19, 1), (21, 3)]
         );
-        let two = NonZeroUsize::new(2).expect("2");
-        let parts: Vec<_> = whole
-            .clone()
-            .split(two)
+        let order: Vec<_> = whole
+            .longest_first()
             .iter()
-            .map(starts_and_lengths)
+            .map(|r| (r.start(), r.packets()))
             .collect();
-        assert_eq!(
-            parts,
-            [vec![(4, 10)], vec![(0, 3), (15, 3), (19, 1), (21, 3)]]
-        );
-
-        let parts = whole.clone().split(NonZeroUsize::MIN);
-        assert_eq!(parts, std::slice::from_ref(&whole));
-
-        let many = NonZeroUsize::new(9).expect("9");
-        let parts = whole.split(many);
-        assert_eq!(parts.len(), 5);
-        assert!(parts.iter().all(|p| p.runs().len() == 1));
-
-        assert!(DecodePlan::default().split(two).is_empty());
+        assert_eq!(order, [(4, 10), (0, 3), (15, 3), (21, 3), (19, 1)]);
+        assert!(DecodePlan::default().longest_first().is_empty());
     }
 
     // ---- properties over random indexes ----
@@ -1152,19 +1125,26 @@ mod tests {
         }
         prop_assert_eq!(plan.decode.packets(), needed.iter().filter(|&&n| n).count());
 
-        // Splitting keeps every run, whole, in order, and balanced.
-        let workers = NonZeroUsize::new(workers).expect("workers > 0");
-        let total = plan.decode.packets();
-        let longest = runs.iter().map(Run::packets).max().unwrap_or(0);
-        let parts = plan.decode.clone().split(workers);
-        prop_assert_eq!(parts.len(), workers.get().min(runs.len()));
-        let mut all: Vec<Run> = Vec::new();
-        for part in &parts {
-            prop_assert!(!part.is_empty());
-            prop_assert!(part.runs().windows(2).all(|w| w[0].start() < w[1].start()));
-            prop_assert!(part.packets() * workers.get() <= total + longest * workers.get());
-            all.extend(part.runs().iter().cloned());
+        // Longest first keeps every run whole, and decoders taking them in
+        // that order as they free up finish within one run of each other
+        // (simulated with a run's packets as its cost).
+        let queue = plan.decode.clone().longest_first();
+        prop_assert!(queue
+            .iter()
+            .zip(queue.iter().skip(1))
+            .all(|(a, b)| a.packets() >= b.packets()));
+        let mut finish = vec![0usize; workers];
+        for run in &queue {
+            let free = (0..workers).min_by_key(|&w| finish[w]).unwrap_or(0);
+            finish[free] += run.packets();
         }
+        let longest = runs.iter().map(Run::packets).max().unwrap_or(0);
+        let (first, last) = (
+            finish.iter().min().copied().unwrap_or(0),
+            finish.iter().max().copied().unwrap_or(0),
+        );
+        prop_assert!(last - first <= longest);
+        let mut all: Vec<Run> = queue.into();
         all.sort_by_key(Run::start);
         prop_assert_eq!(all.as_slice(), runs);
         Ok(())

@@ -4,7 +4,6 @@
 
 use std::cell::Cell;
 use std::collections::VecDeque;
-use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
@@ -14,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::generator::batch::Batch;
 use crate::gpu::{FramePipeline, GpuContext, RenderedImage};
 use crate::image::{ColorSpace, Image, PixelFormat};
-use crate::plan::{Choice, DecodePlan, Planner, Request, Target, Window};
+use crate::plan::{Choice, Planner, Request, Run, Target, Window};
 use crate::render::spec::OutputEncoding;
 use crate::render::{
     ChromaSubsampling, OutputSpec, PlaneLayout, SampleAlignment, SourceDescription,
@@ -28,10 +27,12 @@ const WARM_DECODERS_PER_WORKER: usize = 2;
 
 pub(crate) enum Job {
     Plan(Arc<Batch>),
+    /// One decoder's share of a batch: it takes runs from the batch's
+    /// queue until none are left.
     Decode {
         batch: Arc<Batch>,
         work: Arc<BatchWork>,
-        part: DecodePlan,
+        runs: Arc<Mutex<VecDeque<Run>>>,
     },
 }
 
@@ -199,8 +200,8 @@ impl Worker {
                     batch.fail_all(&e);
                 }
             }
-            Job::Decode { batch, work, part } => {
-                if let Err(e) = self.decode(&batch, &work, &part) {
+            Job::Decode { batch, work, runs } => {
+                if let Err(e) = self.decode(&batch, &work, &runs) {
                     batch.fail_all(&e);
                 }
             }
@@ -252,14 +253,20 @@ impl Worker {
             backend,
             request_ids,
         });
-        let workers = self.shared.workers.load(Ordering::Relaxed);
-        let parts = NonZeroUsize::new(workers.min(decoders_within_budget(&work.track)))
-            .unwrap_or(NonZeroUsize::MIN);
-        for part in plan.decode.split(parts) {
+        let runs = plan.decode.longest_first();
+        let decoders = self
+            .shared
+            .workers
+            .load(Ordering::Relaxed)
+            .min(decoders_within_budget(&work.track))
+            .min(runs.len())
+            .max(1);
+        let runs = Arc::new(Mutex::new(runs));
+        for _ in 0..decoders {
             self.shared.push(Job::Decode {
                 batch: batch.clone(),
                 work: work.clone(),
-                part,
+                runs: runs.clone(),
             });
         }
         Ok(())
@@ -299,15 +306,21 @@ impl Worker {
         &mut self,
         batch: &Arc<Batch>,
         work: &Arc<BatchWork>,
-        part: &DecodePlan,
+        runs: &Mutex<VecDeque<Run>>,
     ) -> Result<()> {
+        let next = || runs.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+        // A decoder whose share the others already took opens nothing.
+        let Some(first) = next() else {
+            return Ok(());
+        };
         let mut decoder = self.take_decoder(work)?;
         let waiting = |t: &Target| {
             t.requests
                 .iter()
                 .any(|&r| batch.is_pending(work.request_ids[r]))
         };
-        for run in part.runs() {
+        for run in std::iter::once(first).chain(std::iter::from_fn(next)) {
+            let run = &run;
             if !run.targets().iter().any(waiting) {
                 continue;
             }
