@@ -59,6 +59,7 @@ pub struct ImageGenerator {
     settings: Mutex<GeneratorSettings>,
     live: Mutex<Vec<Weak<Batch>>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    gpu_start: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl ImageGenerator {
@@ -90,6 +91,7 @@ impl ImageGenerator {
             settings: Mutex::new(GeneratorSettings::default()),
             live: Mutex::new(Vec::new()),
             threads: Mutex::new(Vec::new()),
+            gpu_start: Mutex::new(None),
         }
     }
 
@@ -235,6 +237,20 @@ impl ImageGenerator {
     /// Starts the worker threads on first use.
     fn ensure_threads(&self) {
         let mut threads = self.threads.lock().unwrap_or_else(|p| p.into_inner());
+        let mut gpu_start = self.gpu_start.lock().unwrap_or_else(|p| p.into_inner());
+        if threads.is_empty() && gpu_start.is_none() {
+            // Bringing the GPU up (driver load, shader compilation) takes
+            // as long as decoding a few frames: do it beside the first
+            // batch's planning and decoding rather than before its first
+            // render. Failure is left for that render to report.
+            let shared = self.shared.clone();
+            if let Ok(handle) = std::thread::Builder::new()
+                .name("stills-gpu-start".into())
+                .spawn(move || shared.prepare_pipeline())
+            {
+                *gpu_start = Some(handle);
+            }
+        }
         let wanted = self
             .shared
             .workers
@@ -259,7 +275,12 @@ impl Drop for ImageGenerator {
         self.cancel_all();
         self.shared.stop();
         let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
-        for t in threads {
+        let gpu_start = self
+            .gpu_start
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        for t in threads.into_iter().chain(gpu_start) {
             let _ = t.join();
         }
     }

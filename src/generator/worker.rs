@@ -95,16 +95,29 @@ impl Shared {
         }
     }
 
-    /// Renders one frame on the generator's pipeline, made on first use.
-    fn render(&self, frame: &HostFrame, spec: &OutputSpec) -> Result<RenderedImage> {
+    /// Makes the generator's pipeline if there is none yet.
+    pub fn prepare_pipeline(&self) {
         let mut pipeline = self.pipeline.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = self.make_pipeline(&mut pipeline);
+    }
+
+    fn make_pipeline<'a>(
+        &self,
+        pipeline: &'a mut Option<FramePipeline>,
+    ) -> Result<&'a mut FramePipeline> {
         if pipeline.is_none() {
             let gpu = self.gpu()?;
             *pipeline = Some(FramePipeline::new(&gpu).map_err(|e| Error::Gpu(e.to_string()))?);
         }
         pipeline
             .as_mut()
-            .expect("made above")
+            .ok_or_else(|| Error::Gpu("the pipeline vanished".into()))
+    }
+
+    /// Renders one frame on the generator's pipeline, made on first use.
+    fn render(&self, frame: &HostFrame, spec: &OutputSpec) -> Result<RenderedImage> {
+        let mut pipeline = self.pipeline.lock().unwrap_or_else(|p| p.into_inner());
+        self.make_pipeline(&mut pipeline)?
             .render(frame, spec)
             .map_err(|e| Error::Gpu(e.to_string()))
     }
