@@ -39,7 +39,8 @@ struct Params {
     hlg: vec4<f32>,
     // unorm -> normalised code factor, neutral chroma code
     sample: vec4<f32>,
-    // word offset in `taps` of the tables of pass 1 group 0, 1, pass 2 group 0, 1
+    // offset in `taps` (in vec4s) of the tables of pass 1 group 0, 1, pass 2
+    // group 0, 1
     taps: vec4<u32>,
 }
 
@@ -56,11 +57,16 @@ const TRANSFER_HLG: u32 = 2u;
 @group(0) @binding(1) var tex0: texture_2d<f32>;
 @group(0) @binding(2) var tex1: texture_2d<f32>;
 @group(0) @binding(3) var tex2: texture_2d<f32>;
-// Pass 1 output: component 0 per (line, output column)...
-@group(0) @binding(4) var<storage, read_write> mid0: array<f32>;
-// ...and components 1, 2 on their own grid.
-@group(0) @binding(5) var<storage, read_write> mid12: array<vec2<f32>>;
+// Pass 1 output: component 0 per (block of LINES lines, output column), the
+// block's lines in x..w, so pass 1 stores and pass 2 loads one vec4 where
+// each would otherwise move four scalars (and neighbouring invocations of
+// either pass touch neighbouring vec4s)...
+@group(0) @binding(4) var<storage, read_write> mid0: array<vec4<f32>>;
+// ...and components 1, 2 on their own grid: two vec4s per (block, column),
+// component 1's lines, then component 2's.
+@group(0) @binding(5) var<storage, read_write> mid12: array<vec4<f32>>;
 // Final pixels, tightly packed rows: one u32 (RGBA8) or two (RGBA16) each.
 @group(0) @binding(6) var<storage, read_write> out_pixels: array<u32>;
-// Filter tap tables built on the host (`TapTables` in src/gpu/uniforms.rs).
-@group(0) @binding(7) var<storage, read> taps: array<u32>;
+// Filter tap tables built on the host (`TapTables` in src/gpu/uniforms.rs),
+// in vec4s: a header per output, and weights four taps to a vec4.
+@group(0) @binding(7) var<storage, read> taps: array<vec4<u32>>;

@@ -31,11 +31,17 @@
 //!    Lanczos weights per output column of pass 1 and output row of pass 2,
 //!    edge taps already folded into the edge texel) into a read-only storage
 //!    buffer cached with the output-shape buffers; the passes only multiply
-//!    and add. A pass-1 workgroup (64 output columns of one line) first
-//!    copies the texels its columns span into workgroup memory, each texel
-//!    fetched once however many columns read it, and filters from there; a
-//!    downscale too steep for the 2048-texel stage (about 29×) reads the
-//!    texture directly. Filtering
+//!    and add. Every table entry starts on a multiple of four texels and is
+//!    padded with zero weights to whole quads, so both passes take four taps
+//!    per vec4 load and multiply-add: on lavapipe, loop iterations and
+//!    per-invocation loads cost far more than the arithmetic. A pass-1
+//!    invocation filters one output column of four source lines, loading
+//!    each weight quad once for all four, and stores them as one vec4;
+//!    pass 2 reads them back four lines per load. A pass-1 workgroup (64
+//!    output columns of one block of lines) first copies the texels its
+//!    columns span into workgroup memory, each texel fetched once however
+//!    many columns read it, and filters from there; a downscale too steep
+//!    for the stage (about 14×) reads the texture directly. Filtering
 //!    happens on code values, before YUV → RGB: the matrix is affine and the
 //!    weights are normalised, so this equals filtering R'G'B' as zscale and
 //!    swscale do, never linear light.
@@ -77,7 +83,7 @@
 //! | 320 | `tone2: vec4<f32>` | `minLum`, target black cd/m², SDR white cd/m² |
 //! | 336 | `hlg: vec4<f32>` | HLG system gamma, nominal peak cd/m² |
 //! | 352 | `sample: vec4<f32>` | unorm → code factor, neutral chroma code |
-//! | 368 | `taps: vec4<u32>` | word offsets in the tap buffer (binding 7) of the tables of pass 1 group 0, 1 and pass 2 group 0, 1 |
+//! | 368 | `taps: vec4<u32>` | vec4 offsets in the tap buffer (binding 7) of the tables of pass 1 group 0, 1 and pass 2 group 0, 1 |
 //!
 //! # Resources
 //!

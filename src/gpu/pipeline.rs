@@ -60,7 +60,7 @@ struct InputSet {
 struct WorkKey {
     width: u32,
     height: u32,
-    lines: [u32; 2],
+    blocks: [u32; 2],
     words_per_pixel: u32,
     tap_words: u32,
 }
@@ -222,14 +222,15 @@ impl FramePipeline {
             }
         }
         let width = u64::from(plan.out_width);
+        let blocks = plan.line_blocks();
         let buffers = [
             (
                 "the first-pass luma buffer",
-                width * u64::from(plan.lines[0]) * 4,
+                width * u64::from(blocks[0]) * 16,
             ),
             (
                 "the first-pass chroma buffer",
-                width * u64::from(plan.lines[1]) * 8,
+                width * u64::from(blocks[1]) * 32,
             ),
             (
                 "the output buffer",
@@ -261,7 +262,7 @@ impl FramePipeline {
         }
         let groups = [
             plan.out_width.div_ceil(WORKGROUP_PRIMARY),
-            plan.lines[0] + plan.lines[1],
+            blocks[0] + blocks[1],
             plan.out_width.div_ceil(WORKGROUP_SECONDARY),
             plan.out_height.div_ceil(WORKGROUP_SECONDARY),
         ];
@@ -341,9 +342,10 @@ impl FramePipeline {
                 });
                 pass.set_bind_group(0, bind_group, &[]);
                 pass.set_pipeline(&pipelines.primary);
+                let blocks = plan.line_blocks();
                 pass.dispatch_workgroups(
                     plan.out_width.div_ceil(WORKGROUP_PRIMARY),
-                    plan.lines[0] + plan.lines[1],
+                    blocks[0] + blocks[1],
                     1,
                 );
                 pass.set_pipeline(&pipelines.secondary);
@@ -435,7 +437,7 @@ impl FramePipeline {
         let key = WorkKey {
             width: plan.out_width,
             height: plan.out_height,
-            lines: plan.lines,
+            blocks: plan.line_blocks(),
             words_per_pixel: plan.words_per_pixel,
             tap_words: plan.taps.words(),
         };
@@ -667,12 +669,12 @@ fn create_work_set(device: &wgpu::Device, key: WorkKey, id: u64) -> WorkSet {
         key,
         mid0: storage(
             "stills pass-1 component 0",
-            width * u64::from(key.lines[0]) * 4,
+            width * u64::from(key.blocks[0]) * 16,
             wgpu::BufferUsages::empty(),
         ),
         mid12: storage(
             "stills pass-1 components 1-2",
-            width * u64::from(key.lines[1]) * 8,
+            width * u64::from(key.blocks[1]) * 32,
             wgpu::BufferUsages::empty(),
         ),
         out: device.create_buffer(&wgpu::BufferDescriptor {
