@@ -21,8 +21,14 @@ struct Params {
     scale: vec4<f32>,
     // 0: component 0, 1: components 1 and 2
     grid: array<Grid, 2>,
-    // texture channel of components 0, 1, 2; w = 1 when 1 and 2 are neutral
+    // channel (sample within the texel) of components 0, 1, 2; w = 1 when 1
+    // and 2 are neutral
     channel: vec4<u32>,
+    // bytes from row to row of the plane of components 0, 1, 2; w = bytes
+    // per sample (1 or 2)
+    row_bytes: vec4<u32>,
+    // bytes per texel of the plane of components 0, 1, 2
+    texel_bytes: vec4<u32>,
     // rows of the YUV -> R'G'B' matrix, offset in w
     yuv: array<vec4<f32>, 3>,
     // rows of the linear gamut matrix
@@ -37,7 +43,7 @@ struct Params {
     tone2: vec4<f32>,
     // HLG system gamma, HLG nominal peak cd/m2
     hlg: vec4<f32>,
-    // unorm -> normalised code factor, neutral chroma code
+    // integer sample -> normalised code factor, neutral chroma code
     sample: vec4<f32>,
     // offset in `taps` (in vec4s) of the tables of pass 1 group 0, 1, pass 2
     // group 0, 1
@@ -52,11 +58,12 @@ const TRANSFER_PQ: u32 = 1u;
 const TRANSFER_HLG: u32 = 2u;
 
 @group(0) @binding(0) var<uniform> params: Params;
-// Component k is read from texture k; semi-planar and packed layouts bind
-// the same texture more than once and pick channels.
-@group(0) @binding(1) var tex0: texture_2d<f32>;
-@group(0) @binding(2) var tex1: texture_2d<f32>;
-@group(0) @binding(3) var tex2: texture_2d<f32>;
+// Component k is read from plane k: the bytes of the plane holding it, as
+// uploaded, in 32-bit words. Semi-planar and packed layouts bind the same
+// plane more than once and pick channels.
+@group(0) @binding(1) var<storage, read> plane0: array<u32>;
+@group(0) @binding(2) var<storage, read> plane1: array<u32>;
+@group(0) @binding(3) var<storage, read> plane2: array<u32>;
 // Pass 1 output: component 0 per (block of LINES lines, output column), the
 // block's lines in x..w, so pass 1 stores and pass 2 loads one vec4 where
 // each would otherwise move four scalars (and neighbouring invocations of

@@ -50,7 +50,7 @@ const PRIMARY_GROUP: u32 = 64u;
 // 16 KiB, WebGPU's guaranteed workgroup storage, as texel quads. Component
 // 0 gets 256 quads (1024 texels) per line, components 1 and 2 128 each:
 // enough for 64 outputs up to a downscale of about 14x; beyond that the
-// workgroup reads its taps from the texture directly.
+// workgroup reads its taps from the planes directly.
 const STAGE_QUADS: u32 = 1024u;
 
 var<workgroup> stage: array<vec4<f32>, STAGE_QUADS>;
@@ -236,7 +236,7 @@ fn filter12_staged(s: Span, q0: u32, capacity: u32) -> array<mat4x4<f32>, 2> {
     return array<mat4x4<f32>, 2>(mat4x4<f32>(u0, u1, u2, u3), mat4x4<f32>(v0, v1, v2, v3));
 }
 
-// Component 0 of the block's four lines straight from the texture, for
+// Component 0 of the block's four lines straight from the plane, for
 // spans too wide to stage.
 fn filter0_direct(s: Span, l: Lines) -> mat4x4<f32> {
     let lines = vec4<i32>(line_of(l, 0u), line_of(l, 1u), line_of(l, 2u), line_of(l, 3u));
@@ -255,7 +255,7 @@ fn filter0_direct(s: Span, l: Lines) -> mat4x4<f32> {
     return mat4x4<f32>(a0, a1, a2, a3);
 }
 
-// Components 1 and 2 of the block's four lines straight from the texture.
+// Components 1 and 2 of the block's four lines straight from the planes.
 fn filter12_direct(s: Span, l: Lines) -> array<mat4x4<f32>, 2> {
     let lines = vec4<i32>(line_of(l, 0u), line_of(l, 1u), line_of(l, 2u), line_of(l, 3u));
     var u = mat4x4<f32>();

@@ -41,9 +41,14 @@ pub struct Params {
     /// Source luma samples per output pixel along output x and y.
     pub scale: [f32; 4],
     pub grid: [Grid; 2],
-    /// Texture channel of components 0, 1, 2; `w` = 1 when components 1 and 2
-    /// are neutral (no chroma planes).
+    /// Channel (sample within the texel) of components 0, 1, 2; `w` = 1
+    /// when components 1 and 2 are neutral (no chroma planes).
     pub channel: [u32; 4],
+    /// Bytes from one row to the next of the plane each of components 0, 1,
+    /// 2 reads, as uploaded; `w`: bytes per sample (1 or 2).
+    pub row_bytes: [u32; 4],
+    /// Bytes per texel of the plane each of components 0, 1, 2 reads.
+    pub texel_bytes: [u32; 4],
     /// Rows of the YUV → R'G'B' matrix, offset in `w`.
     pub yuv: [[f32; 4]; 3],
     /// Rows of the linear-light gamut matrix.
@@ -62,8 +67,8 @@ pub struct Params {
     pub tone2: [f32; 4],
     /// HLG system gamma; HLG nominal peak in cd/m².
     pub hlg: [f32; 4],
-    /// Factor from unorm-read samples to normalised codes; neutral chroma as a
-    /// normalised code.
+    /// Factor from the integer samples in their containers to normalised
+    /// codes; neutral chroma as a normalised code.
     pub sample: [f32; 4],
     /// Offsets in the tap buffer, in vec4s, of the tables of pass 1 group
     /// 0, pass 1 group 1, pass 2 group 0, pass 2 group 1 (see
@@ -102,6 +107,49 @@ const MAX_RADIUS: f64 = 65536.0;
 /// Furthest a tap centre may lie from the plane, in texels: keeps every tap
 /// index well inside `i32` and `f32`'s exact integers.
 const MAX_CENTRE: f64 = 1_048_576.0;
+
+/// Where each plane starts in the upload buffer and the plane buffer the
+/// shaders read (the same bytes, copied once): a multiple of the largest
+/// `min_storage_buffer_offset_alignment` WebGPU allows, so each plane can be
+/// bound on its own.
+pub const PLANE_ALIGNMENT: u64 = 256;
+
+/// One plane's bytes as uploaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlaneSlot {
+    pub offset: u64,
+    /// Bytes from one row to the next: the row rounded up to whole 32-bit
+    /// words, as the shaders load words.
+    pub pitch: u64,
+    pub rows: u32,
+}
+
+/// The slots of every plane of a `width`×`height` frame of `layout`, placed
+/// from byte `first` on, and the end of the last.
+pub fn plane_slots(
+    layout: PixelLayout,
+    width: u32,
+    height: u32,
+    first: u64,
+) -> (Vec<PlaneSlot>, u64) {
+    let desc = layout.desc();
+    let mut offset = first;
+    let mut slots = Vec::with_capacity(desc.planes.len());
+    for (index, format) in desc.planes.iter().enumerate() {
+        let (w, rows) = layout.plane_size(index, width, height).unwrap_or((0, 0));
+        let row =
+            u64::from(w) * u64::from(format.bytes_per_sample) * u64::from(format.samples_per_texel);
+        let pitch = row.div_ceil(4) * 4;
+        offset = offset.div_ceil(PLANE_ALIGNMENT) * PLANE_ALIGNMENT;
+        slots.push(PlaneSlot {
+            offset,
+            pitch,
+            rows,
+        });
+        offset += pitch * u64::from(rows);
+    }
+    (slots, offset)
+}
 
 /// Source lines one pass-1 invocation filters and one vec4 of the
 /// intermediate buffers holds (`LINES` in `shaders/resample.wgsl`): pass 1
@@ -173,9 +221,23 @@ impl FramePlan {
         let mut axes_taps = [None; 4];
         let sources = [desc.components[0], desc.components[1]];
         let mut channel = [0u32; 4];
+        let bytes_per_sample = desc.planes[0].bytes_per_sample;
+        let mut row_bytes = [0, 0, 0, u32::from(bytes_per_sample)];
+        let mut texel_bytes = [0u32; 4];
+        let (slots, _) = plane_slots(layout, width, height, 0);
         for (c, source) in desc.components.iter().enumerate() {
-            if let ComponentSource::Plane { channel: ch, .. } = source {
-                channel[c] = u32::from(*ch);
+            if let ComponentSource::Plane { plane, channel: ch } = *source {
+                let format = desc.planes[usize::from(plane)];
+                channel[c] = u32::from(ch);
+                let pitch = slots[usize::from(plane)].pitch;
+                row_bytes[c] = u32::try_from(pitch).map_err(|_| GpuError::TooLarge {
+                    what: "an input row",
+                    limit: "u32 byte offsets",
+                    requested: pitch,
+                    allowed: u64::from(u32::MAX),
+                })?;
+                texel_bytes[c] =
+                    u32::from(format.bytes_per_sample) * u32::from(format.samples_per_texel);
             }
         }
         for (group, source) in sources.iter().enumerate() {
@@ -310,6 +372,9 @@ impl FramePlan {
         for (j, weight) in luma_src.iter_mut().take(3).enumerate() {
             *weight = (0..3).map(|i| LUMA_709[i] * color.gamut[i][j]).sum::<f64>() as f32;
         }
+        // The shaders read samples as integers; `sample_scale` expects them
+        // as unorm of their container.
+        let container_max = 2f64.powi(8 * i32::from(bytes_per_sample)) - 1.0;
         let depth = i32::from(desc.bit_depth);
         let neutral = f64::from(1u32 << (depth - 1)) / (2f64.powi(depth) - 1.0);
         let all_finite = color
@@ -343,6 +408,8 @@ impl FramePlan {
             scale: [scale[0] as f32, scale[1] as f32, 0.0, 0.0],
             grid: grids,
             channel,
+            row_bytes,
+            texel_bytes,
             yuv,
             gamut,
             luma_src,
@@ -356,7 +423,12 @@ impl FramePlan {
             tone,
             tone2,
             hlg,
-            sample: [color.sample_scale as f32, neutral as f32, 0.0, 0.0],
+            sample: [
+                (color.sample_scale / container_max) as f32,
+                neutral as f32,
+                0.0,
+                0.0,
+            ],
             taps: taps.bases,
         };
         Ok(FramePlan {
@@ -825,7 +897,7 @@ mod tests {
     fn params_layout_is_vec4_aligned() {
         assert_eq!(std::mem::size_of::<Grid>(), 48);
         assert_eq!(std::mem::size_of::<Params>() % 16, 0);
-        assert_eq!(std::mem::size_of::<Params>(), 384);
+        assert_eq!(std::mem::size_of::<Params>(), 416);
     }
 
     #[test]
