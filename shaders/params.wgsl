@@ -21,8 +21,14 @@ struct Params {
     scale: vec4<f32>,
     // 0: component 0, 1: components 1 and 2
     grid: array<Grid, 2>,
-    // texture channel of components 0, 1, 2; w = 1 when 1 and 2 are neutral
+    // channel (sample within the texel) of components 0, 1, 2; w = 1 when 1
+    // and 2 are neutral
     channel: vec4<u32>,
+    // bytes from row to row of the plane of components 0, 1, 2; w = bytes
+    // per sample (1 or 2)
+    row_bytes: vec4<u32>,
+    // bytes per texel of the plane of components 0, 1, 2
+    texel_bytes: vec4<u32>,
     // rows of the YUV -> R'G'B' matrix, offset in w
     yuv: array<vec4<f32>, 3>,
     // rows of the linear gamut matrix
@@ -37,9 +43,10 @@ struct Params {
     tone2: vec4<f32>,
     // HLG system gamma, HLG nominal peak cd/m2
     hlg: vec4<f32>,
-    // unorm -> normalised code factor, neutral chroma code
+    // integer sample -> normalised code factor, neutral chroma code
     sample: vec4<f32>,
-    // word offset in `taps` of the tables of pass 1 group 0, 1, pass 2 group 0, 1
+    // offset in `taps` (in vec4s) of the tables of pass 1 group 0, 1, pass 2
+    // group 0, 1
     taps: vec4<u32>,
 }
 
@@ -51,16 +58,22 @@ const TRANSFER_PQ: u32 = 1u;
 const TRANSFER_HLG: u32 = 2u;
 
 @group(0) @binding(0) var<uniform> params: Params;
-// Component k is read from texture k; semi-planar and packed layouts bind
-// the same texture more than once and pick channels.
-@group(0) @binding(1) var tex0: texture_2d<f32>;
-@group(0) @binding(2) var tex1: texture_2d<f32>;
-@group(0) @binding(3) var tex2: texture_2d<f32>;
-// Pass 1 output: component 0 per (line, output column)...
-@group(0) @binding(4) var<storage, read_write> mid0: array<f32>;
-// ...and components 1, 2 on their own grid.
-@group(0) @binding(5) var<storage, read_write> mid12: array<vec2<f32>>;
+// Component k is read from plane k: the bytes of the plane holding it, as
+// uploaded, in 32-bit words. Semi-planar and packed layouts bind the same
+// plane more than once and pick channels.
+@group(0) @binding(1) var<storage, read> plane0: array<u32>;
+@group(0) @binding(2) var<storage, read> plane1: array<u32>;
+@group(0) @binding(3) var<storage, read> plane2: array<u32>;
+// Pass 1 output: component 0 per (block of LINES lines, output column), the
+// block's lines in x..w, so pass 1 stores and pass 2 loads one vec4 where
+// each would otherwise move four scalars (and neighbouring invocations of
+// either pass touch neighbouring vec4s)...
+@group(0) @binding(4) var<storage, read_write> mid0: array<vec4<f32>>;
+// ...and components 1, 2 on their own grid: two vec4s per (block, column),
+// component 1's lines, then component 2's.
+@group(0) @binding(5) var<storage, read_write> mid12: array<vec4<f32>>;
 // Final pixels, tightly packed rows: one u32 (RGBA8) or two (RGBA16) each.
 @group(0) @binding(6) var<storage, read_write> out_pixels: array<u32>;
-// Filter tap tables built on the host (`TapTables` in src/gpu/uniforms.rs).
-@group(0) @binding(7) var<storage, read> taps: array<u32>;
+// Filter tap tables built on the host (`TapTables` in src/gpu/uniforms.rs),
+// in vec4s: a header per output, and weights four taps to a vec4.
+@group(0) @binding(7) var<storage, read> taps: array<vec4<u32>>;

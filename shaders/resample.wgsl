@@ -7,59 +7,132 @@
 //
 // The weights come from `taps`, built on the host: they depend only on the
 // output index, so evaluating the kernel here would repeat the same sines
-// for every line. Edge taps are already folded in, so every texel a table
-// names is inside the usable rectangle.
+// for every line. Edge taps are already folded in, so every texel with a
+// non-zero weight is inside the usable rectangle.
+//
+// Both passes move four taps at a time. Each output's taps start on a
+// multiple of four texels (of lines, in pass 2) and come in whole quads,
+// zero weights padding either end, so one iteration is one vec4 of weights
+// times one vec4 of texels. On a SIMD CPU (lavapipe) an iteration and a
+// per-invocation load cost far more than the arithmetic they carry; on a
+// GPU the one or two padding quads are cheap next to the memory traffic
+// they do not add. A padding tap may name a texel outside the usable
+// rectangle: the fetch clamps it inside, so it reads a real (finite) sample
+// and multiplies it by zero.
 
-// The taps of one output sample: the first texel, and the words of `taps`
-// holding the weights of it and the texels after it.
+// The taps of one output sample: its first texel (a multiple of four), the
+// index in `taps` of its first weight quad, and how many quads it has.
 struct Span {
     first: i32,
     start: u32,
-    end: u32,
+    quads: u32,
 }
 
 fn span_of(table: u32, o: u32) -> Span {
-    let h = params.taps[table] + 2u * o;
-    return Span(bitcast<i32>(taps[h]), taps[h + 1u], taps[h + 3u]);
+    let h = taps[params.taps[table] + o];
+    return Span(bitcast<i32>(h.x), h.y, h.z);
 }
 
-fn tap_weight(w: u32) -> f32 {
-    return bitcast<f32>(taps[w]);
+fn weights(q: u32) -> vec4<f32> {
+    return bitcast<vec4<f32>>(taps[q]);
 }
 
-// Texels of one source line a pass-1 workgroup stages: 16 KiB, WebGPU's
-// guaranteed workgroup storage. 64 outputs fit up to a downscale of about
-// 29x; beyond that the workgroup reads its taps from the texture directly.
-const STAGE: u32 = 2048u;
+// The four partial sums of a vec4 accumulator.
+fn total(v: vec4<f32>) -> f32 {
+    return dot(v, vec4<f32>(1.0));
+}
+
+// Source lines one pass-1 invocation filters, and one vec4 of `mid0` holds:
+// the weights of a tap quad are loaded once for all four lines.
+// `LINE_BLOCK` in src/gpu/uniforms.rs.
+const LINES: u32 = 4u;
 const PRIMARY_GROUP: u32 = 64u;
+// 16 KiB, WebGPU's guaranteed workgroup storage, as texel quads. Component
+// 0 gets 256 quads (1024 texels) per line, components 1 and 2 128 each:
+// enough for 64 outputs up to a downscale of about 14x; beyond that the
+// workgroup reads its taps from the planes directly.
+const STAGE_QUADS: u32 = 1024u;
 
-var<workgroup> stage: array<vec2<f32>, STAGE>;
+var<workgroup> stage: array<vec4<f32>, STAGE_QUADS>;
 
-// Pass 1: one invocation per (output column, source line), one workgroup
-// per run of 64 columns on one line. Lines of group 0 come first, then lines
-// of group 1. Neighbouring columns share most of their taps (a 6x downscale
-// reads each texel about six times), so the workgroup first loads the
-// texels its columns span into workgroup memory, each once, and filters
-// from there.
+// Where pass 1 reads one block of lines: the usable texels along the
+// filtered axis, and the block's first line.
+struct Lines {
+    axis: u32,
+    lo: i32,
+    hi: i32,
+    grid: u32,
+    block: u32,
+}
+
+// Line r of the block. A last block that runs past the group's lines
+// repeats its last line: pass 2 gives those zero weight, but reads them.
+fn line_of(l: Lines, r: u32) -> i32 {
+    let g = params.grid[l.grid];
+    return g.hi_lines.z + i32(min(l.block * LINES + r, u32(g.hi_lines.w) - 1u));
+}
+
+fn texel_at(l: Lines, k: i32, line: i32) -> vec2<i32> {
+    let kc = clamp(k, l.lo, l.hi);
+    if (l.axis == 1u) {
+        return vec2<i32>(line, kc);
+    }
+    return vec2<i32>(kc, line);
+}
+
+// Texels k..k+3 of a line, component 0.
+fn quad0(l: Lines, k: i32, line: i32) -> vec4<f32> {
+    return vec4<f32>(
+        fetch0(texel_at(l, k, line)),
+        fetch0(texel_at(l, k + 1, line)),
+        fetch0(texel_at(l, k + 2, line)),
+        fetch0(texel_at(l, k + 3, line)),
+    );
+}
+
+// Texels k..k+3 of a line, components 1 and 2 (one per column).
+fn quad12(l: Lines, k: i32, line: i32) -> mat4x2<f32> {
+    return mat4x2<f32>(
+        fetch12(texel_at(l, k, line)),
+        fetch12(texel_at(l, k + 1, line)),
+        fetch12(texel_at(l, k + 2, line)),
+        fetch12(texel_at(l, k + 3, line)),
+    );
+}
+
+// Pass 1: one invocation per (output column, block of four source lines),
+// one workgroup per run of 64 columns of one block. Blocks of group 0 come
+// first, then blocks of group 1. Neighbouring columns share most of their
+// taps (a 6x downscale reads each texel about six times), so the workgroup
+// first loads the texel quads its columns span into workgroup memory, each
+// once, and filters from there. The stage holds line r of component c at
+// quads [(r * components + c) * capacity, + capacity).
 @compute @workgroup_size(64, 1, 1)
 fn resample_primary(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
     let out_w = params.out_size.x;
-    let count0 = u32(params.grid[0].hi_lines.w);
-    let count1 = u32(params.grid[1].hi_lines.w);
+    let blocks0 = (u32(params.grid[0].hi_lines.w) + LINES - 1u) / LINES;
+    let blocks1 = (u32(params.grid[1].hi_lines.w) + LINES - 1u) / LINES;
     var group = 0u;
-    var line_index = wg.y;
-    if (line_index >= count0) {
+    var block = wg.y;
+    if (block >= blocks0) {
         group = 1u;
-        line_index = line_index - count0;
-        if (line_index >= count1) {
+        block = block - blocks0;
+        if (block >= blocks1) {
             return;
         }
     }
     let axis = params.out_size.z;
-    let line = params.grid[group].hi_lines.z + i32(line_index);
+    let g = params.grid[group];
+    let l = Lines(
+        axis,
+        select(g.size_lo.z, g.size_lo.w, axis == 1u),
+        select(g.hi_lines.x, g.hi_lines.y, axis == 1u),
+        group,
+        block,
+    );
 
     // Spans move monotonically with the column, so the end columns bound
     // the texels of the whole workgroup.
@@ -67,20 +140,22 @@ fn resample_primary(
     let a = span_of(group, i_first);
     let b = span_of(group, min(i_first + PRIMARY_GROUP - 1u, out_w - 1u));
     let lo = min(a.first, b.first);
-    let hi = max(a.first + i32(a.end - a.start), b.first + i32(b.end - b.start));
-    let n = u32(hi - lo);
-    let staged = n <= STAGE;
+    let quads = max(u32(a.first - lo) / 4u + a.quads, u32(b.first - lo) / 4u + b.quads);
+    let capacity = STAGE_QUADS / (LINES * (group + 1u));
+    let staged = quads <= capacity;
     if (staged) {
-        for (var t = lid; t < n; t = t + PRIMARY_GROUP) {
-            let k = lo + i32(t);
-            var coord = vec2<i32>(k, line);
-            if (axis == 1u) {
-                coord = vec2<i32>(line, k);
-            }
+        // Lines vary fastest, so the divisions are shifts.
+        for (var e = lid; e < quads * LINES; e = e + PRIMARY_GROUP) {
+            let r = e % LINES;
+            let q = e / LINES;
+            let k = lo + 4 * i32(q);
+            let line = line_of(l, r);
             if (group == 0u) {
-                stage[t] = vec2<f32>(fetch0(coord), 0.0);
+                stage[r * capacity + q] = quad0(l, k, line);
             } else {
-                stage[t] = fetch12(coord);
+                let t = transpose(quad12(l, k, line));
+                stage[2u * r * capacity + q] = t[0];
+                stage[(2u * r + 1u) * capacity + q] = t[1];
             }
         }
     }
@@ -91,49 +166,133 @@ fn resample_primary(
         return;
     }
     let s = span_of(group, i);
-    var acc = vec2<f32>(0.0);
-    if (staged) {
-        let base = u32(s.first - lo) - s.start;
-        for (var w = s.start; w < s.end; w = w + 1u) {
-            acc = acc + tap_weight(w) * stage[base + w];
-        }
-    } else {
-        for (var w = s.start; w < s.end; w = w + 1u) {
-            let k = s.first + i32(w - s.start);
-            var coord = vec2<i32>(k, line);
-            if (axis == 1u) {
-                coord = vec2<i32>(line, k);
-            }
-            if (group == 0u) {
-                acc.x = acc.x + tap_weight(w) * fetch0(coord);
-            } else {
-                acc = acc + tap_weight(w) * fetch12(coord);
-            }
-        }
-    }
-    let index = line_index * out_w + i;
+    let index = block * out_w + i;
     if (group == 0u) {
-        mid0[index] = acc.x;
+        var acc = mat4x4<f32>();
+        if (staged) {
+            acc = filter0_staged(s, u32(s.first - lo) / 4u, capacity);
+        } else {
+            acc = filter0_direct(s, l);
+        }
+        mid0[index] = sums(acc);
     } else {
-        mid12[index] = acc;
+        var acc = array<mat4x4<f32>, 2>();
+        if (staged) {
+            acc = filter12_staged(s, u32(s.first - lo) / 4u, capacity);
+        } else {
+            acc = filter12_direct(s, l);
+        }
+        mid12[2u * index] = sums(acc[0]);
+        mid12[2u * index + 1u] = sums(acc[1]);
     }
 }
 
+// Pass-1 accumulators hold line r's four partial sums in column r; its
+// result is their total.
+fn sums(acc: mat4x4<f32>) -> vec4<f32> {
+    return vec4<f32>(1.0) * acc;
+}
+
+// Component 0 of the block's four lines from the stage: `q0` is the span's
+// first quad in it.
+fn filter0_staged(s: Span, q0: u32, capacity: u32) -> mat4x4<f32> {
+    var a0 = vec4<f32>(0.0);
+    var a1 = vec4<f32>(0.0);
+    var a2 = vec4<f32>(0.0);
+    var a3 = vec4<f32>(0.0);
+    for (var t = 0u; t < s.quads; t = t + 1u) {
+        let w = weights(s.start + t);
+        let q = q0 + t;
+        a0 = a0 + w * stage[q];
+        a1 = a1 + w * stage[capacity + q];
+        a2 = a2 + w * stage[2u * capacity + q];
+        a3 = a3 + w * stage[3u * capacity + q];
+    }
+    return mat4x4<f32>(a0, a1, a2, a3);
+}
+
+// Components 1 and 2 of the block's four lines from the stage.
+fn filter12_staged(s: Span, q0: u32, capacity: u32) -> array<mat4x4<f32>, 2> {
+    var u0 = vec4<f32>(0.0);
+    var u1 = vec4<f32>(0.0);
+    var u2 = vec4<f32>(0.0);
+    var u3 = vec4<f32>(0.0);
+    var v0 = vec4<f32>(0.0);
+    var v1 = vec4<f32>(0.0);
+    var v2 = vec4<f32>(0.0);
+    var v3 = vec4<f32>(0.0);
+    for (var t = 0u; t < s.quads; t = t + 1u) {
+        let w = weights(s.start + t);
+        let q = q0 + t;
+        u0 = u0 + w * stage[q];
+        v0 = v0 + w * stage[capacity + q];
+        u1 = u1 + w * stage[2u * capacity + q];
+        v1 = v1 + w * stage[3u * capacity + q];
+        u2 = u2 + w * stage[4u * capacity + q];
+        v2 = v2 + w * stage[5u * capacity + q];
+        u3 = u3 + w * stage[6u * capacity + q];
+        v3 = v3 + w * stage[7u * capacity + q];
+    }
+    return array<mat4x4<f32>, 2>(mat4x4<f32>(u0, u1, u2, u3), mat4x4<f32>(v0, v1, v2, v3));
+}
+
+// Component 0 of the block's four lines straight from the plane, for
+// spans too wide to stage.
+fn filter0_direct(s: Span, l: Lines) -> mat4x4<f32> {
+    let lines = vec4<i32>(line_of(l, 0u), line_of(l, 1u), line_of(l, 2u), line_of(l, 3u));
+    var a0 = vec4<f32>(0.0);
+    var a1 = vec4<f32>(0.0);
+    var a2 = vec4<f32>(0.0);
+    var a3 = vec4<f32>(0.0);
+    for (var t = 0u; t < s.quads; t = t + 1u) {
+        let w = weights(s.start + t);
+        let k = s.first + 4 * i32(t);
+        a0 = a0 + w * quad0(l, k, lines.x);
+        a1 = a1 + w * quad0(l, k, lines.y);
+        a2 = a2 + w * quad0(l, k, lines.z);
+        a3 = a3 + w * quad0(l, k, lines.w);
+    }
+    return mat4x4<f32>(a0, a1, a2, a3);
+}
+
+// Components 1 and 2 of the block's four lines straight from the planes.
+fn filter12_direct(s: Span, l: Lines) -> array<mat4x4<f32>, 2> {
+    let lines = vec4<i32>(line_of(l, 0u), line_of(l, 1u), line_of(l, 2u), line_of(l, 3u));
+    var u = mat4x4<f32>();
+    var v = mat4x4<f32>();
+    for (var t = 0u; t < s.quads; t = t + 1u) {
+        let w = weights(s.start + t);
+        let k = s.first + 4 * i32(t);
+        let t0 = transpose(quad12(l, k, lines.x));
+        let t1 = transpose(quad12(l, k, lines.y));
+        let t2 = transpose(quad12(l, k, lines.z));
+        let t3 = transpose(quad12(l, k, lines.w));
+        u = u + mat4x4<f32>(w * t0[0], w * t1[0], w * t2[0], w * t3[0]);
+        v = v + mat4x4<f32>(w * t0[1], w * t1[1], w * t2[1], w * t3[1]);
+    }
+    return array<mat4x4<f32>, 2>(u, v);
+}
+
 // Pass 2 filter of group `group` for output pixel (i, j): runs over the
-// lines pass 1 produced.
+// line blocks pass 1 produced, four lines per load.
 fn filter_secondary(group: u32, i: u32, j: u32) -> vec2<f32> {
     let out_w = params.out_size.x;
     let s = span_of(2u + group, j);
-
-    var acc = vec2<f32>(0.0);
-    for (var w = s.start; w < s.end; w = w + 1u) {
-        let row = u32(s.first) + (w - s.start);
-        let index = row * out_w + i;
-        if (group == 0u) {
-            acc.x = acc.x + tap_weight(w) * mid0[index];
-        } else {
-            acc = acc + tap_weight(w) * mid12[index];
+    let block = u32(s.first) / LINES;
+    if (group == 0u) {
+        var acc = vec4<f32>(0.0);
+        for (var t = 0u; t < s.quads; t = t + 1u) {
+            acc = acc + weights(s.start + t) * mid0[(block + t) * out_w + i];
         }
+        return vec2<f32>(total(acc), 0.0);
     }
-    return acc;
+    var u = vec4<f32>(0.0);
+    var v = vec4<f32>(0.0);
+    for (var t = 0u; t < s.quads; t = t + 1u) {
+        let w = weights(s.start + t);
+        let m = 2u * ((block + t) * out_w + i);
+        u = u + w * mid12[m];
+        v = v + w * mid12[m + 1u];
+    }
+    return vec2<f32>(total(u), total(v));
 }

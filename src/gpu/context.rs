@@ -85,10 +85,9 @@ pub(crate) const SHADER_SOURCE: &str = concat!(
 
 impl GpuContext {
     /// Opens the best adapter allowed by `preference` and compiles the
-    /// pipelines. Requests `TEXTURE_FORMAT_16BIT_NORM` when the adapter has
-    /// it (16-bit input layouts need it) and the adapter's own limits, so
-    /// large frames are bounded by the hardware rather than by WebGPU's
-    /// defaults.
+    /// pipelines. Requests the adapter's own limits, so large frames are
+    /// bounded by the hardware rather than by WebGPU's defaults; no optional
+    /// feature is needed.
     pub fn new(preference: AdapterPreference) -> Result<GpuContext, GpuError> {
         pollster::block_on(Self::new_async(preference))
     }
@@ -118,13 +117,10 @@ impl GpuContext {
                 .await
                 .map_err(|e| GpuError::NoAdapter(e.to_string()))?,
         };
-        let wanted = wgpu::Features::TEXTURE_FORMAT_16BIT_NORM;
-        let features = adapter.features() & wanted;
         let info = adapter.get_info();
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("stills"),
-                required_features: features,
                 required_limits: adapter.limits(),
                 ..Default::default()
             })
@@ -237,21 +233,11 @@ fn compile(device: &wgpu::Device) -> Pipelines {
         label: Some("stills frame pipeline"),
         source: wgpu::ShaderSource::Wgsl(SHADER_SOURCE.into()),
     });
-    let texture = |binding| wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Texture {
-            sample_type: wgpu::TextureSampleType::Float { filterable: false },
-            view_dimension: wgpu::TextureViewDimension::D2,
-            multisampled: false,
-        },
-        count: None,
-    };
-    let storage = |binding| wgpu::BindGroupLayoutEntry {
+    let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::COMPUTE,
         ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Storage { read_only: false },
+            ty: wgpu::BufferBindingType::Storage { read_only },
             has_dynamic_offset: false,
             min_binding_size: None,
         },
@@ -270,22 +256,13 @@ fn compile(device: &wgpu::Device) -> Pipelines {
                 },
                 count: None,
             },
-            texture(1),
-            texture(2),
-            texture(3),
-            storage(4),
-            storage(5),
-            storage(6),
-            wgpu::BindGroupLayoutEntry {
-                binding: 7,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Storage { read_only: true },
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
-                count: None,
-            },
+            storage(1, true),
+            storage(2, true),
+            storage(3, true),
+            storage(4, false),
+            storage(5, false),
+            storage(6, false),
+            storage(7, true),
         ],
     });
     let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -373,6 +350,8 @@ mod tests {
             ("scale", offset_of!(Params, scale)),
             ("grid", offset_of!(Params, grid)),
             ("channel", offset_of!(Params, channel)),
+            ("row_bytes", offset_of!(Params, row_bytes)),
+            ("texel_bytes", offset_of!(Params, texel_bytes)),
             ("yuv", offset_of!(Params, yuv)),
             ("gamut", offset_of!(Params, gamut)),
             ("luma_src", offset_of!(Params, luma_src)),

@@ -1,7 +1,5 @@
 use thiserror::Error;
 
-use crate::surface::PixelLayout;
-
 /// Everything that can go wrong between a decoded frame and its pixels.
 /// None of these is a panic: a bad spec, a frame too large for the device,
 /// a lost device all come back here so one request fails and the rest go on.
@@ -57,13 +55,6 @@ pub enum GpuError {
 }
 
 impl GpuError {
-    pub(crate) fn missing_16bit_norm(layout: PixelLayout) -> GpuError {
-        GpuError::MissingFeature {
-            feature: "TEXTURE_FORMAT_16BIT_NORM",
-            needed_for: format!("16-bit input layout {}", layout.ffmpeg_name()),
-        }
-    }
-
     pub(crate) fn from_wgpu(error: wgpu::Error) -> GpuError {
         match error {
             wgpu::Error::OutOfMemory { .. } => GpuError::OutOfMemory(error.to_string()),

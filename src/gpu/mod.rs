@@ -8,15 +8,17 @@
 //! module (`context::SHADER_SOURCE`) with two entry points:
 //!
 //! 1. **Upload** (host): the uniform block and every plane are copied into a
-//!    persistent, already-mapped staging buffer with rows padded to 256 bytes,
-//!    then copied on the GPU into one texture per plane (`R8Unorm`,
-//!    `Rg8Unorm`, `Rgba8Unorm`, `R16Unorm`, `Rg16Unorm`; the 16-bit formats
-//!    need `TEXTURE_FORMAT_16BIT_NORM`, which lavapipe has) and into the
-//!    uniform buffer.
-//! 2. **Fetch** (`fetch.wgsl`): component 0 (Y, or R) is read from texture 0,
-//!    components 1 and 2 (Cb/Cr, or G/B) from textures 1 and 2, each from a
-//!    channel the layout table names, so planar, semi-planar, packed and gray
-//!    inputs share one kernel.
+//!    persistent, already-mapped staging buffer with rows padded to whole
+//!    32-bit words and planes starting on 256-byte boundaries, then copied on
+//!    the GPU into the uniform buffer and, as they are, into one storage
+//!    buffer of planes.
+//! 2. **Fetch** (`fetch.wgsl`): component 0 (Y, or R) is read from plane
+//!    binding 0, components 1 and 2 (Cb/Cr, or G/B) from bindings 1 and 2,
+//!    each a range of the plane buffer, at the row and texel strides and
+//!    channel the layout table gives, so planar, semi-planar, packed and gray
+//!    inputs of 8 or 16 bits share one kernel and need no optional feature.
+//!    Word loads rather than textures: on lavapipe a texel fetch costs
+//!    several times a storage load.
 //! 3. **Resample** (`resample.wgsl`): separable Lanczos-3. The output → source
 //!    map of every orientation is axis-aligned, so pass 1
 //!    (`resample_primary`) filters along the source axis output x runs on,
@@ -31,11 +33,17 @@
 //!    Lanczos weights per output column of pass 1 and output row of pass 2,
 //!    edge taps already folded into the edge texel) into a read-only storage
 //!    buffer cached with the output-shape buffers; the passes only multiply
-//!    and add. A pass-1 workgroup (64 output columns of one line) first
-//!    copies the texels its columns span into workgroup memory, each texel
-//!    fetched once however many columns read it, and filters from there; a
-//!    downscale too steep for the 2048-texel stage (about 29×) reads the
-//!    texture directly. Filtering
+//!    and add. Every table entry starts on a multiple of four texels and is
+//!    padded with zero weights to whole quads, so both passes take four taps
+//!    per vec4 load and multiply-add: on lavapipe, loop iterations and
+//!    per-invocation loads cost far more than the arithmetic. A pass-1
+//!    invocation filters one output column of four source lines, loading
+//!    each weight quad once for all four, and stores them as one vec4;
+//!    pass 2 reads them back four lines per load. A pass-1 workgroup (64
+//!    output columns of one block of lines) first copies the texels its
+//!    columns span into workgroup memory, each texel fetched once however
+//!    many columns read it, and filters from there; a downscale too steep
+//!    for the stage (about 14×) reads the planes directly. Filtering
 //!    happens on code values, before YUV → RGB: the matrix is affine and the
 //!    weights are normalised, so this equals filtering R'G'B' as zscale and
 //!    swscale do, never linear light.
@@ -59,7 +67,7 @@
 //!
 //! # Uniform layout
 //!
-//! `Params` (`uniforms.rs`, mirrored in `shaders/params.wgsl`), 384 bytes,
+//! `Params` (`uniforms.rs`, mirrored in `shaders/params.wgsl`), 416 bytes,
 //! every member 16 bytes wide so WGSL's uniform layout rules add no padding:
 //!
 //! | offset | member | contents |
@@ -68,20 +76,22 @@
 //! | 16 | `map: vec4<f32>` | `src = a·(o + ½) + b`: pass 1 `a, b`, pass 2 `a, b` |
 //! | 32 | `scale: vec4<f32>` | source samples per output pixel along output x, y |
 //! | 48 | `grid: array<Grid, 2>` | per group (Y; CbCr): `size_lo` (plane w, h, first texel x, y), `hi_lines` (last texel x, y, first line, line count), `sub_off` (subsampling x, y, siting offset x, y) |
-//! | 144 | `channel: vec4<u32>` | texture channel of components 0–2; `w` = 1 for neutral chroma |
-//! | 160 | `yuv: array<vec4<f32>, 3>` | matrix rows, offset in `w` |
-//! | 208 | `gamut: array<vec4<f32>, 3>` | linear gamut matrix rows |
-//! | 256 | `luma_src`, `luma_out: vec4<f32>` | luminance weights of source and output RGB |
-//! | 288 | `color_mode: vec4<u32>` | transfer (0 SDR, 1 PQ, 2 HLG), flags (1 passthrough, 2 tone map, 4 gamut) |
-//! | 304 | `tone: vec4<f32>` | PQ(source black), PQ(source peak), knee `KS`, `maxLum` |
-//! | 320 | `tone2: vec4<f32>` | `minLum`, target black cd/m², SDR white cd/m² |
-//! | 336 | `hlg: vec4<f32>` | HLG system gamma, nominal peak cd/m² |
-//! | 352 | `sample: vec4<f32>` | unorm → code factor, neutral chroma code |
-//! | 368 | `taps: vec4<u32>` | word offsets in the tap buffer (binding 7) of the tables of pass 1 group 0, 1 and pass 2 group 0, 1 |
+//! | 144 | `channel: vec4<u32>` | channel (sample within the texel) of components 0–2; `w` = 1 for neutral chroma |
+//! | 160 | `row_bytes: vec4<u32>` | row pitch of the plane of components 0–2; `w` bytes per sample |
+//! | 176 | `texel_bytes: vec4<u32>` | bytes per texel of the plane of components 0–2 |
+//! | 192 | `yuv: array<vec4<f32>, 3>` | matrix rows, offset in `w` |
+//! | 240 | `gamut: array<vec4<f32>, 3>` | linear gamut matrix rows |
+//! | 288 | `luma_src`, `luma_out: vec4<f32>` | luminance weights of source and output RGB |
+//! | 320 | `color_mode: vec4<u32>` | transfer (0 SDR, 1 PQ, 2 HLG), flags (1 passthrough, 2 tone map, 4 gamut) |
+//! | 336 | `tone: vec4<f32>` | PQ(source black), PQ(source peak), knee `KS`, `maxLum` |
+//! | 352 | `tone2: vec4<f32>` | `minLum`, target black cd/m², SDR white cd/m² |
+//! | 368 | `hlg: vec4<f32>` | HLG system gamma, nominal peak cd/m² |
+//! | 384 | `sample: vec4<f32>` | integer sample → code factor, neutral chroma code |
+//! | 400 | `taps: vec4<u32>` | vec4 offsets in the tap buffer (binding 7) of the tables of pass 1 group 0, 1 and pass 2 group 0, 1 |
 //!
 //! # Resources
 //!
-//! A [`FramePipeline`] keeps textures, staging and working buffers and bind
+//! A [`FramePipeline`] keeps plane, staging and working buffers and bind
 //! groups per input shape (layout + size) and per output shape in small
 //! caches, so a stream of same-sized frames allocates nothing on the device;
 //! the tap tables are rebuilt and uploaded only when the geometry changes.

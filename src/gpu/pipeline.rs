@@ -5,7 +5,7 @@ use crate::render::spec::{OutputEncoding, OutputSpec};
 use crate::surface::{ComponentSource, HostFrame, PixelLayout};
 
 use super::context::scoped;
-use super::uniforms::{FramePlan, Params, TapTables};
+use super::uniforms::{plane_slots, FramePlan, Params, PlaneSlot, TapTables};
 use super::{GpuContext, GpuError};
 
 /// How many differently sized inputs (and outputs) stay allocated. A
@@ -13,8 +13,8 @@ use super::{GpuContext, GpuError};
 /// cover a contact sheet mixing sizes without thrashing.
 const CACHE_ENTRIES: usize = 3;
 
-/// Bytes reserved at the start of each upload buffer for the uniform block,
-/// keeping the planes that follow at the 256-byte copy alignment.
+/// Bytes reserved at the start of each upload buffer for the uniform block;
+/// the planes follow.
 const PARAMS_SLOT: u64 = 512;
 
 const WORKGROUP_PRIMARY: u32 = 64;
@@ -41,26 +41,30 @@ struct InputKey {
     height: u32,
 }
 
-/// Upload staging plus one texture per plane for one input shape. The upload
-/// buffer is kept mapped for writing between frames: it is re-mapped as soon
-/// as a frame is submitted and is ready again when that frame's readback is.
+/// Upload staging plus the storage buffer the shaders read the planes from,
+/// for one input shape. The upload buffer is kept mapped for writing between
+/// frames: it is re-mapped as soon as a frame is submitted and is ready again
+/// when that frame's readback is. Mapped buffers cannot be bound for storage
+/// (without a native-only feature), hence the copy.
 struct InputSet {
     id: u64,
     key: InputKey,
-    textures: Vec<wgpu::Texture>,
-    /// One view per component (component k is bound as texture k).
-    views: [wgpu::TextureView; 3],
+    /// The planes at the same offsets as in `upload`.
+    planes: wgpu::Buffer,
+    /// Byte offset and length in `planes` of the plane each component reads
+    /// (component k is bound as plane k).
+    bindings: [(u64, u64); 3],
     upload: wgpu::Buffer,
     upload_ready: Arc<Mutex<MapState>>,
-    /// Byte offset and padded row pitch of each plane in `upload`.
-    plane_offsets: Vec<(u64, u32)>,
+    slots: Vec<PlaneSlot>,
+    size: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct WorkKey {
     width: u32,
     height: u32,
-    lines: [u32; 2],
+    blocks: [u32; 2],
     words_per_pixel: u32,
     tap_words: u32,
 }
@@ -147,7 +151,7 @@ impl FramePipeline {
         &self.ctx
     }
 
-    /// How many texture or buffer sets this pipeline has allocated so far.
+    /// How many input or output buffer sets this pipeline has allocated so far.
     /// A stream of same-shaped frames stops increasing it after its first
     /// frame; a rising count in steady state means the cache is thrashing.
     pub fn resource_sets_created(&self) -> u64 {
@@ -198,38 +202,32 @@ impl FramePipeline {
     fn check_device_can(&self, frame: &HostFrame, plan: &FramePlan) -> Result<(), GpuError> {
         let device = self.ctx.device();
         let limits = device.limits();
-        let layout = frame.layout();
-        let desc = layout.desc();
-        if desc.planes.iter().any(|p| p.bytes_per_sample == 2)
-            && !device
-                .features()
-                .contains(wgpu::Features::TEXTURE_FORMAT_16BIT_NORM)
-        {
-            return Err(GpuError::missing_16bit_norm(layout));
-        }
-        for index in 0..desc.planes.len() {
-            let (w, h) = layout
-                .plane_size(index, frame.width(), frame.height())
-                .unwrap_or((0, 0));
-            let largest = w.max(h);
-            if largest > limits.max_texture_dimension_2d {
+        // The shaders address a plane's bytes with u32 offsets.
+        let binding_limit = limits
+            .max_storage_buffer_binding_size
+            .min(u64::from(u32::MAX));
+        let (slots, upload) = plane_slots(frame.layout(), frame.width(), frame.height(), 0);
+        for slot in slots {
+            let size = slot.pitch * u64::from(slot.rows);
+            if size > binding_limit {
                 return Err(GpuError::TooLarge {
                     what: "an input plane",
-                    limit: "max_texture_dimension_2d",
-                    requested: u64::from(largest),
-                    allowed: u64::from(limits.max_texture_dimension_2d),
+                    limit: "max_storage_buffer_binding_size",
+                    requested: size,
+                    allowed: binding_limit,
                 });
             }
         }
         let width = u64::from(plan.out_width);
+        let blocks = plan.line_blocks();
         let buffers = [
             (
                 "the first-pass luma buffer",
-                width * u64::from(plan.lines[0]) * 4,
+                width * u64::from(blocks[0]) * 16,
             ),
             (
                 "the first-pass chroma buffer",
-                width * u64::from(plan.lines[1]) * 8,
+                width * u64::from(blocks[1]) * 32,
             ),
             (
                 "the output buffer",
@@ -250,7 +248,7 @@ impl FramePipeline {
                 });
             }
         }
-        let upload = upload_layout(frame).1;
+        let upload = upload + PARAMS_SLOT;
         if upload > limits.max_buffer_size {
             return Err(GpuError::TooLarge {
                 what: "the upload buffer",
@@ -261,7 +259,7 @@ impl FramePipeline {
         }
         let groups = [
             plan.out_width.div_ceil(WORKGROUP_PRIMARY),
-            plan.lines[0] + plan.lines[1],
+            blocks[0] + blocks[1],
             plan.out_width.div_ceil(WORKGROUP_SECONDARY),
             plan.out_height.div_ceil(WORKGROUP_SECONDARY),
         ];
@@ -312,27 +310,13 @@ impl FramePipeline {
                 0,
                 std::mem::size_of::<Params>() as u64,
             );
-            for (index, texture) in input.textures.iter().enumerate() {
-                let (offset, pitch) = input.plane_offsets[index];
-                let size = texture.size();
-                encoder.copy_buffer_to_texture(
-                    wgpu::TexelCopyBufferInfo {
-                        buffer: &input.upload,
-                        layout: wgpu::TexelCopyBufferLayout {
-                            offset,
-                            bytes_per_row: Some(pitch),
-                            rows_per_image: Some(size.height),
-                        },
-                    },
-                    wgpu::TexelCopyTextureInfo {
-                        texture,
-                        mip_level: 0,
-                        origin: wgpu::Origin3d::ZERO,
-                        aspect: wgpu::TextureAspect::All,
-                    },
-                    size,
-                );
-            }
+            encoder.copy_buffer_to_buffer(
+                &input.upload,
+                PARAMS_SLOT,
+                &input.planes,
+                PARAMS_SLOT,
+                input.size - PARAMS_SLOT,
+            );
             {
                 let pipelines = ctx.pipelines();
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -341,9 +325,10 @@ impl FramePipeline {
                 });
                 pass.set_bind_group(0, bind_group, &[]);
                 pass.set_pipeline(&pipelines.primary);
+                let blocks = plan.line_blocks();
                 pass.dispatch_workgroups(
                     plan.out_width.div_ceil(WORKGROUP_PRIMARY),
-                    plan.lines[0] + plan.lines[1],
+                    blocks[0] + blocks[1],
                     1,
                 );
                 pass.set_pipeline(&pipelines.secondary);
@@ -435,7 +420,7 @@ impl FramePipeline {
         let key = WorkKey {
             width: plan.out_width,
             height: plan.out_height,
-            lines: plan.lines,
+            blocks: plan.line_blocks(),
             words_per_pixel: plan.words_per_pixel,
             tap_words: plan.taps.words(),
         };
@@ -464,6 +449,14 @@ impl FramePipeline {
             return pos;
         }
         let device = self.ctx.device();
+        let plane = |component: usize| {
+            let (offset, size) = input.bindings[component];
+            wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: &input.planes,
+                offset,
+                size: wgpu::BufferSize::new(size),
+            })
+        };
         let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("stills frame"),
             layout: &self.ctx.pipelines().layout,
@@ -474,15 +467,15 @@ impl FramePipeline {
                 },
                 wgpu::BindGroupEntry {
                     binding: 1,
-                    resource: wgpu::BindingResource::TextureView(&input.views[0]),
+                    resource: plane(0),
                 },
                 wgpu::BindGroupEntry {
                     binding: 2,
-                    resource: wgpu::BindingResource::TextureView(&input.views[1]),
+                    resource: plane(1),
                 },
                 wgpu::BindGroupEntry {
                     binding: 3,
-                    resource: wgpu::BindingResource::TextureView(&input.views[2]),
+                    resource: plane(2),
                 },
                 wgpu::BindGroupEntry {
                     binding: 4,
@@ -558,77 +551,29 @@ fn set_state(state: &Mutex<MapState>, result: Result<(), wgpu::BufferAsyncError>
     }
 }
 
-/// Offset and row pitch of each plane in the upload buffer, and the
-/// buffer's size. Rows are padded to `COPY_BYTES_PER_ROW_ALIGNMENT`, which
-/// buffer-to-texture copies require; the uniform block comes first.
-fn upload_layout(frame: &HostFrame) -> (Vec<(u64, u32)>, u64) {
-    let mut offsets = Vec::with_capacity(frame.planes().len());
-    let mut offset = PARAMS_SLOT;
-    for index in 0..frame.planes().len() {
-        let row = frame.row_bytes(index) as u64;
-        let align = u64::from(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
-        let pitch = row.div_ceil(align) * align;
-        let rows = frame
-            .layout()
-            .plane_size(index, frame.width(), frame.height())
-            .map_or(0, |(_, h)| u64::from(h));
-        offsets.push((offset, pitch as u32));
-        offset += pitch * rows;
-    }
-    (offsets, offset)
-}
-
-fn texture_format(bytes_per_sample: u8, samples: u8) -> Option<wgpu::TextureFormat> {
-    match (bytes_per_sample, samples) {
-        (1, 1) => Some(wgpu::TextureFormat::R8Unorm),
-        (1, 2) => Some(wgpu::TextureFormat::Rg8Unorm),
-        (1, 4) => Some(wgpu::TextureFormat::Rgba8Unorm),
-        (2, 1) => Some(wgpu::TextureFormat::R16Unorm),
-        (2, 2) => Some(wgpu::TextureFormat::Rg16Unorm),
-        _ => None,
-    }
-}
-
 fn create_input_set(
     device: &wgpu::Device,
     frame: &HostFrame,
     id: u64,
 ) -> Result<InputSet, GpuError> {
     let layout = frame.layout();
-    let desc = layout.desc();
-    let mut textures = Vec::with_capacity(desc.planes.len());
-    for (index, format) in desc.planes.iter().enumerate() {
-        let (width, height) = layout
-            .plane_size(index, frame.width(), frame.height())
-            .ok_or_else(|| GpuError::Internal(format!("{layout:?} has no plane {index}")))?;
-        let texture_format = texture_format(format.bytes_per_sample, format.samples_per_texel)
-            .ok_or_else(|| GpuError::Internal(format!("no texture format for {format:?}")))?;
-        textures.push(device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("stills input plane"),
-            size: wgpu::Extent3d {
-                width,
-                height,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: texture_format,
-            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-            view_formats: &[],
-        }));
-    }
-    let view = |component: usize| {
-        let plane = match desc.components[component] {
-            ComponentSource::Plane { plane, .. } => usize::from(plane),
-            // Unused by the shader (the component is a constant), but the
-            // binding must hold some texture.
-            ComponentSource::Neutral => 0,
-        };
-        textures[plane].create_view(&wgpu::TextureViewDescriptor::default())
+    let (slots, size) = plane_slots(layout, frame.width(), frame.height(), PARAMS_SLOT);
+    let binding = |component: usize| match layout.desc().components[component] {
+        ComponentSource::Plane { plane, .. } => {
+            let slot = slots[usize::from(plane)];
+            (slot.offset, slot.pitch * u64::from(slot.rows))
+        }
+        // Unused by the shader (the component is a constant), but the
+        // binding must hold some buffer.
+        ComponentSource::Neutral => (slots[0].offset, slots[0].pitch * u64::from(slots[0].rows)),
     };
-    let views = [view(0), view(1), view(2)];
-    let (plane_offsets, size) = upload_layout(frame);
+    let bindings = [binding(0), binding(1), binding(2)];
+    let planes = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("stills input planes"),
+        size,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
     let upload = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("stills upload"),
         size,
@@ -642,11 +587,12 @@ fn create_input_set(
             width: frame.width(),
             height: frame.height(),
         },
-        textures,
-        views,
+        planes,
+        bindings,
         upload,
         upload_ready: Arc::new(Mutex::new(MapState::Mapped)),
-        plane_offsets,
+        slots,
+        size,
     })
 }
 
@@ -667,12 +613,12 @@ fn create_work_set(device: &wgpu::Device, key: WorkKey, id: u64) -> WorkSet {
         key,
         mid0: storage(
             "stills pass-1 component 0",
-            width * u64::from(key.lines[0]) * 4,
+            width * u64::from(key.blocks[0]) * 16,
             wgpu::BufferUsages::empty(),
         ),
         mid12: storage(
             "stills pass-1 components 1-2",
-            width * u64::from(key.lines[1]) * 8,
+            width * u64::from(key.blocks[1]) * 32,
             wgpu::BufferUsages::empty(),
         ),
         out: device.create_buffer(&wgpu::BufferDescriptor {
@@ -709,14 +655,10 @@ fn fill_upload(input: &InputSet, frame: &HostFrame, params: &Params) -> Result<(
         let bytes = bytemuck::bytes_of(params);
         view.slice(..bytes.len()).copy_from_slice(bytes);
         for (index, plane) in frame.planes().iter().enumerate() {
-            let (offset, pitch) = input.plane_offsets[index];
+            let slot = input.slots[index];
             let row = frame.row_bytes(index);
-            let rows = frame
-                .layout()
-                .plane_size(index, frame.width(), frame.height())
-                .map_or(0, |(_, h)| h as usize);
-            for r in 0..rows {
-                let start = offset as usize + r * pitch as usize;
+            for r in 0..slot.rows as usize {
+                let start = (slot.offset + r as u64 * slot.pitch) as usize;
                 let src = &plane.data[r * plane.stride..r * plane.stride + row];
                 view.slice(start..start + row).copy_from_slice(src);
             }

@@ -41,9 +41,14 @@ pub struct Params {
     /// Source luma samples per output pixel along output x and y.
     pub scale: [f32; 4],
     pub grid: [Grid; 2],
-    /// Texture channel of components 0, 1, 2; `w` = 1 when components 1 and 2
-    /// are neutral (no chroma planes).
+    /// Channel (sample within the texel) of components 0, 1, 2; `w` = 1
+    /// when components 1 and 2 are neutral (no chroma planes).
     pub channel: [u32; 4],
+    /// Bytes from one row to the next of the plane each of components 0, 1,
+    /// 2 reads, as uploaded; `w`: bytes per sample (1 or 2).
+    pub row_bytes: [u32; 4],
+    /// Bytes per texel of the plane each of components 0, 1, 2 reads.
+    pub texel_bytes: [u32; 4],
     /// Rows of the YUV → R'G'B' matrix, offset in `w`.
     pub yuv: [[f32; 4]; 3],
     /// Rows of the linear-light gamut matrix.
@@ -62,12 +67,12 @@ pub struct Params {
     pub tone2: [f32; 4],
     /// HLG system gamma; HLG nominal peak in cd/m².
     pub hlg: [f32; 4],
-    /// Factor from unorm-read samples to normalised codes; neutral chroma as a
-    /// normalised code.
+    /// Factor from the integer samples in their containers to normalised
+    /// codes; neutral chroma as a normalised code.
     pub sample: [f32; 4],
-    /// Word offsets in the tap buffer of the tables of pass 1 group 0, pass 1
-    /// group 1, pass 2 group 0, pass 2 group 1 (see [`TapTables`]); 0 for a
-    /// group without a plane, which no pass reads.
+    /// Offsets in the tap buffer, in vec4s, of the tables of pass 1 group
+    /// 0, pass 1 group 1, pass 2 group 0, pass 2 group 1 (see
+    /// [`TapTables`]); 0 for a group without a plane, which no pass reads.
     pub taps: [u32; 4],
 }
 
@@ -103,6 +108,55 @@ const MAX_RADIUS: f64 = 65536.0;
 /// index well inside `i32` and `f32`'s exact integers.
 const MAX_CENTRE: f64 = 1_048_576.0;
 
+/// Where each plane starts in the upload buffer and the plane buffer the
+/// shaders read (the same bytes, copied once): a multiple of the largest
+/// `min_storage_buffer_offset_alignment` WebGPU allows, so each plane can be
+/// bound on its own.
+pub const PLANE_ALIGNMENT: u64 = 256;
+
+/// One plane's bytes as uploaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlaneSlot {
+    pub offset: u64,
+    /// Bytes from one row to the next: the row rounded up to whole 32-bit
+    /// words, as the shaders load words.
+    pub pitch: u64,
+    pub rows: u32,
+}
+
+/// The slots of every plane of a `width`×`height` frame of `layout`, placed
+/// from byte `first` on, and the end of the last.
+pub fn plane_slots(
+    layout: PixelLayout,
+    width: u32,
+    height: u32,
+    first: u64,
+) -> (Vec<PlaneSlot>, u64) {
+    let desc = layout.desc();
+    let mut offset = first;
+    let mut slots = Vec::with_capacity(desc.planes.len());
+    for (index, format) in desc.planes.iter().enumerate() {
+        let (w, rows) = layout.plane_size(index, width, height).unwrap_or((0, 0));
+        let row =
+            u64::from(w) * u64::from(format.bytes_per_sample) * u64::from(format.samples_per_texel);
+        let pitch = row.div_ceil(4) * 4;
+        offset = offset.div_ceil(PLANE_ALIGNMENT) * PLANE_ALIGNMENT;
+        slots.push(PlaneSlot {
+            offset,
+            pitch,
+            rows,
+        });
+        offset += pitch * u64::from(rows);
+    }
+    (slots, offset)
+}
+
+/// Source lines one pass-1 invocation filters and one vec4 of the
+/// intermediate buffers holds (`LINES` in `shaders/resample.wgsl`): pass 1
+/// loads each weight quad once for four lines, pass 2 reads four lines per
+/// load. Each group's lines are produced in whole blocks.
+pub const LINE_BLOCK: u32 = 4;
+
 /// Everything a frame needs besides its pixels: the uniforms and the sizes
 /// of the working buffers and dispatches.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,6 +173,11 @@ pub struct FramePlan {
 }
 
 impl FramePlan {
+    /// Blocks of [`LINE_BLOCK`] lines pass 1 produces for group 0 and 1.
+    pub fn line_blocks(&self) -> [u32; 2] {
+        self.lines.map(|n| n.div_ceil(LINE_BLOCK))
+    }
+
     /// Resolves `spec` against a `width`×`height` frame of `layout`.
     pub fn new(
         width: u32,
@@ -162,9 +221,23 @@ impl FramePlan {
         let mut axes_taps = [None; 4];
         let sources = [desc.components[0], desc.components[1]];
         let mut channel = [0u32; 4];
+        let bytes_per_sample = desc.planes[0].bytes_per_sample;
+        let mut row_bytes = [0, 0, 0, u32::from(bytes_per_sample)];
+        let mut texel_bytes = [0u32; 4];
+        let (slots, _) = plane_slots(layout, width, height, 0);
         for (c, source) in desc.components.iter().enumerate() {
-            if let ComponentSource::Plane { channel: ch, .. } = source {
-                channel[c] = u32::from(*ch);
+            if let ComponentSource::Plane { plane, channel: ch } = *source {
+                let format = desc.planes[usize::from(plane)];
+                channel[c] = u32::from(ch);
+                let pitch = slots[usize::from(plane)].pitch;
+                row_bytes[c] = u32::try_from(pitch).map_err(|_| GpuError::TooLarge {
+                    what: "an input row",
+                    limit: "u32 byte offsets",
+                    requested: pitch,
+                    allowed: u64::from(u32::MAX),
+                })?;
+                texel_bytes[c] =
+                    u32::from(format.bytes_per_sample) * u32::from(format.samples_per_texel);
             }
         }
         for (group, source) in sources.iter().enumerate() {
@@ -299,6 +372,9 @@ impl FramePlan {
         for (j, weight) in luma_src.iter_mut().take(3).enumerate() {
             *weight = (0..3).map(|i| LUMA_709[i] * color.gamut[i][j]).sum::<f64>() as f32;
         }
+        // The shaders read samples as integers; `sample_scale` expects them
+        // as unorm of their container.
+        let container_max = 2f64.powi(8 * i32::from(bytes_per_sample)) - 1.0;
         let depth = i32::from(desc.bit_depth);
         let neutral = f64::from(1u32 << (depth - 1)) / (2f64.powi(depth) - 1.0);
         let all_finite = color
@@ -332,6 +408,8 @@ impl FramePlan {
             scale: [scale[0] as f32, scale[1] as f32, 0.0, 0.0],
             grid: grids,
             channel,
+            row_bytes,
+            texel_bytes,
             yuv,
             gamut,
             luma_src,
@@ -345,7 +423,12 @@ impl FramePlan {
             tone,
             tone2,
             hlg,
-            sample: [color.sample_scale as f32, neutral as f32, 0.0, 0.0],
+            sample: [
+                (color.sample_scale / container_max) as f32,
+                neutral as f32,
+                0.0,
+                0.0,
+            ],
             taps: taps.bases,
         };
         Ok(FramePlan {
@@ -360,19 +443,21 @@ impl FramePlan {
 }
 
 /// The normalised Lanczos-3 weights of every output sample of both passes,
-/// in one buffer of `u32` words. Weights depend only on the output index,
-/// never on the line being filtered, so building them here replaces
-/// `lines × taps` kernel evaluations per output column on the device with
-/// one each.
+/// in one buffer of `u32` words read as `vec4<u32>`s. Weights depend only on
+/// the output index, never on the line being filtered, so building them here
+/// replaces `lines × taps` kernel evaluations per output column on the device
+/// with one each.
 ///
-/// Each table (one per pass and group, at `Params::taps`) holds, for output
-/// `o`, a header at `base + 2·o`: the first texel read, and the word offset
-/// of its first weight; the header of `o + 1` (a closing one follows the
-/// last output) gives where its weights end. Weights are `f32` bits, one per
-/// consecutive texel from the first, and sum to one. Taps beyond the usable
-/// rectangle repeat its edge texels, so their weights are folded into the
-/// edge texel's and the device never clamps. Pass 2 counts texels from the
-/// first line pass 1 produced.
+/// Each table (one per pass and group, starting at vec4 `Params::taps`)
+/// holds, for output `o`, a header vec4 at `base + o`: the first texel read,
+/// the vec4 index of its first weight quad, the number of quads, 0. Weights
+/// are `f32` bits, one per consecutive texel from the first, and sum to one.
+/// The first texel is rounded down to a multiple of four and the weights are
+/// padded with zeros to whole quads, so the shaders take four taps per load
+/// (and pass 2's line quads are the vec4s of its input). Taps beyond the
+/// usable rectangle repeat its edge texels, so their weights are folded into
+/// the edge texel's and only zero weights fall outside it. Pass 2 counts
+/// texels from the first line pass 1 produced.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TapTables {
     axes: [Option<AxisTaps>; 4],
@@ -386,7 +471,7 @@ impl TapTables {
         let mut words = 0u64;
         for (base, axis) in bases.iter_mut().zip(&axes) {
             if let Some(axis) = axis {
-                *base = index_word(words)?;
+                *base = index_word(words / 4)?;
                 words += axis.words();
             }
         }
@@ -501,25 +586,28 @@ impl AxisTaps {
         (clamp(first), clamp(last))
     }
 
+    /// Where output `o`'s table entry starts, relative to `origin` and
+    /// rounded down to a multiple of four, and how many weight quads reach
+    /// past its last texel.
+    fn quads(&self, o: u32) -> (i32, u32) {
+        let (first, last) = self.span(o);
+        // `first` is at or after `lo`, itself at or after `origin`.
+        let start = (first - self.origin) & !3;
+        (start, ((last - self.origin + 1 - start) as u32).div_ceil(4))
+    }
+
     fn words(&self) -> u64 {
-        let weights: u64 = (0..self.outputs)
-            .map(|o| {
-                let (first, last) = self.span(o);
-                (last - first + 1) as u64
-            })
-            .sum();
-        2 * (u64::from(self.outputs) + 1) + weights
+        let quads: u64 = (0..self.outputs).map(|o| u64::from(self.quads(o).1)).sum();
+        4 * (u64::from(self.outputs) + quads)
     }
 
     fn write(&self, out: &mut Vec<u32>) {
-        let mut offset = out.len() + 2 * (self.outputs as usize + 1);
+        let mut quad = out.len() / 4 + self.outputs as usize;
         for o in 0..self.outputs {
-            let (first, last) = self.span(o);
-            out.push((first - self.origin) as u32);
-            out.push(offset as u32);
-            offset += (last - first + 1) as usize;
+            let (start, quads) = self.quads(o);
+            out.extend([start as u32, quad as u32, quads, 0]);
+            quad += quads as usize;
         }
-        out.extend([0, offset as u32]);
         for o in 0..self.outputs {
             self.write_weights(o, out);
         }
@@ -529,9 +617,11 @@ impl AxisTaps {
         let p = self.centre(o);
         let (first, last) = self.span(o);
         let (reach_first, reach_last) = self.reach(o);
-        let start = out.len();
-        out.resize(start + (last - first + 1) as usize, 0);
-        let slots = &mut out[start..];
+        let (start, quads) = self.quads(o);
+        let lead = (first - self.origin - start) as usize;
+        let begin = out.len();
+        out.resize(begin + 4 * quads as usize, 0);
+        let slots = &mut out[begin + lead..begin + lead + (last - first + 1) as usize];
         let (lo, hi) = (i64::from(self.lo), i64::from(self.hi));
         let (mut total, mut below, mut above) = (0.0, 0.0, 0.0);
         for k in reach_first..=reach_last {
@@ -807,7 +897,7 @@ mod tests {
     fn params_layout_is_vec4_aligned() {
         assert_eq!(std::mem::size_of::<Grid>(), 48);
         assert_eq!(std::mem::size_of::<Params>() % 16, 0);
-        assert_eq!(std::mem::size_of::<Params>(), 384);
+        assert_eq!(std::mem::size_of::<Params>(), 416);
     }
 
     #[test]
@@ -932,13 +1022,14 @@ mod tests {
         assert_eq!(plan.params.color_mode[1], FLAG_GAMUT);
     }
 
-    /// Reads table `table` of `words` back as (first texel, weights) per
-    /// output, the way the shader walks it.
+    /// Reads the table at vec4 `base` of `words` back as (first texel,
+    /// weights) per output, the way the shader walks it.
     fn read_table(words: &[u32], base: u32, outputs: u32) -> Vec<(i32, Vec<f32>)> {
         (0..outputs as usize)
             .map(|o| {
-                let h = base as usize + 2 * o;
-                let (start, end) = (words[h + 1] as usize, words[h + 3] as usize);
+                let h = 4 * (base as usize + o);
+                let start = 4 * words[h + 1] as usize;
+                let end = start + 4 * words[h + 2] as usize;
                 let weights = words[start..end]
                     .iter()
                     .map(|w| f32::from_bits(*w))
@@ -946,6 +1037,13 @@ mod tests {
                 (words[h] as i32, weights)
             })
             .collect()
+    }
+
+    /// Index of the first and one past the last non-zero weight.
+    fn support(weights: &[f32]) -> (usize, usize) {
+        let first = weights.iter().position(|w| *w != 0.0).unwrap();
+        let last = weights.iter().rposition(|w| *w != 0.0).unwrap();
+        (first, last + 1)
     }
 
     /// The unclamped Lanczos-3 weights of the shader before the tables:
@@ -986,7 +1084,14 @@ mod tests {
             for (o, (first, weights)) in rows.iter().enumerate() {
                 let sum: f32 = weights.iter().sum();
                 assert!((sum - 1.0).abs() < 1e-5, "table {table} output {o}: {sum}");
-                assert!(*first >= 0 && *first as usize + weights.len() <= extent);
+                // Whole quads from a multiple of four, less than a quad of
+                // padding either side (plus an end tap exactly three lobes
+                // out, which weighs zero), every non-zero weight on the
+                // plane.
+                let (lead, end) = support(weights);
+                assert!(*first >= 0 && *first % 4 == 0 && weights.len() % 4 == 0);
+                assert!(lead <= 4 && weights.len() - end <= 4);
+                assert!(*first as usize + end <= extent);
                 // Every weight is the direct one, edges gathering what
                 // lies beyond them.
                 let centre = (6.0 * (o as f64 + 0.5) - 0.5 - off) / sub + 0.5;
@@ -1004,8 +1109,14 @@ mod tests {
             }
             // Outputs at the edges read fewer texels than the kernel spans.
             let full_taps = 2 * (3.0 * stretch) as usize;
-            assert!(rows[0].1.len() < full_taps);
-            assert!(rows[outputs as usize / 2].1.len() >= full_taps);
+            let taps = |o: usize| {
+                let (lead, end) = support(&rows[o].1);
+                end - lead
+            };
+            let middle = taps(outputs as usize / 2);
+            assert!(taps(0) < middle);
+            // Less one when an end tap falls exactly on a lobe's zero.
+            assert!(middle + 1 >= full_taps);
         }
     }
 
