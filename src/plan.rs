@@ -35,6 +35,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, VecDeque};
+use std::num::NonZeroUsize;
 use std::ops::Range;
 
 use crate::asset::index::FrameIndex;
@@ -437,16 +438,113 @@ impl DecodePlan {
         self.runs.is_empty()
     }
 
-    /// The runs, longest first (ties in decode order), for decoders that
-    /// each take the next one whenever they are free. Handing runs out as
-    /// decoders free up absorbs what no estimate sees (a run slower than
-    /// its packet count says, a core busy elsewhere), and taking the long
-    /// ones first leaves only short ones to even out the end (Graham's
-    /// longest-processing-time rule).
-    pub fn longest_first(self) -> VecDeque<Run> {
+    /// Shares the runs among at most `lanes` decoders (fewer when there
+    /// are fewer runs), balanced by packets fed. Longest first to the least
+    /// loaded lane (Graham's rule) can leave a lane a whole run behind —
+    /// 240 170 130 against 210 200 100 90, where 570 against 570 exists —
+    /// so moves and swaps between the most and the least loaded lane
+    /// follow while they narrow the gap. Estimates are never exact, so
+    /// lanes that run dry take work from the others as they go
+    /// ([`RunShares::next`]).
+    pub fn share(self, lanes: NonZeroUsize) -> RunShares {
+        let count = lanes.get().min(self.runs.len());
         let mut runs = self.runs;
         runs.sort_by_key(|run| (Reverse(run.packets()), run.start));
-        runs.into()
+        let mut shares: Vec<Vec<Run>> = vec![Vec::new(); count];
+        let mut load = vec![0usize; count];
+        for run in runs {
+            let lane = least(&load);
+            load[lane] += run.packets();
+            shares[lane].push(run);
+        }
+        if count > 1 {
+            // Each step moves 0 < d < gap packets from the most to the least
+            // loaded lane, which lowers the sum of squared loads by
+            // 2·d·(gap − d): the loop ends. The bound only guards the time.
+            for _ in 0..4 * shares.iter().map(Vec::len).sum::<usize>() {
+                let (hi, lo) = (most(&load), least(&load));
+                let Some((i, j, d)) = best_exchange(&shares[hi], &shares[lo], load[hi] - load[lo])
+                else {
+                    break;
+                };
+                let run = shares[hi].swap_remove(i);
+                if let Some(j) = j {
+                    let back = shares[lo].swap_remove(j);
+                    shares[hi].push(back);
+                }
+                shares[lo].push(run);
+                load[hi] -= d;
+                load[lo] += d;
+            }
+        }
+        RunShares(
+            shares
+                .into_iter()
+                .map(|mut share| {
+                    share.sort_by_key(|run| (Reverse(run.packets()), run.start));
+                    share.into()
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The move (run `i` of `hi`) or swap (with run `j` of `lo`) that shifts
+/// `d` packets, `0 < d < gap`, closest to half the gap.
+fn best_exchange(hi: &[Run], lo: &[Run], gap: usize) -> Option<(usize, Option<usize>, usize)> {
+    let mut best: Option<(usize, Option<usize>, usize)> = None;
+    let mut consider = |i: usize, j: Option<usize>, d: usize| {
+        if d > 0
+            && d < gap
+            && best.is_none_or(|(_, _, b)| d.abs_diff(gap - d) < b.abs_diff(gap - b))
+        {
+            best = Some((i, j, d));
+        }
+    };
+    for (i, run) in hi.iter().enumerate() {
+        consider(i, None, run.packets());
+        for (j, other) in lo.iter().enumerate() {
+            if let Some(d) = run.packets().checked_sub(other.packets()) {
+                consider(i, Some(j), d);
+            }
+        }
+    }
+    best
+}
+
+fn least(load: &[usize]) -> usize {
+    (0..load.len()).min_by_key(|&i| load[i]).unwrap_or(0)
+}
+
+fn most(load: &[usize]) -> usize {
+    (0..load.len()).max_by_key(|&i| load[i]).unwrap_or(0)
+}
+
+/// The runs of one batch as shared among its decoders, each share longest
+/// first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunShares(Vec<VecDeque<Run>>);
+
+impl RunShares {
+    /// How many decoders share the runs.
+    pub fn lanes(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The next run for `lane`: its own longest, or once it has none, the
+    /// shortest of the lane with the most packets left — the least work
+    /// that still evens out the end.
+    pub fn next(&mut self, lane: usize) -> Option<Run> {
+        if let Some(run) = self.0.get_mut(lane).and_then(VecDeque::pop_front) {
+            return Some(run);
+        }
+        let left: Vec<usize> = self
+            .0
+            .iter()
+            .map(|share| share.iter().map(Run::packets).sum())
+            .collect();
+        let victim = most(&left);
+        self.0.get_mut(victim).and_then(VecDeque::pop_back)
     }
 }
 
@@ -901,20 +999,56 @@ mod tests {
             .collect()
     }
 
+    fn lengths(shares: &RunShares) -> Vec<Vec<usize>> {
+        shares
+            .0
+            .iter()
+            .map(|share| share.iter().map(Run::packets).collect())
+            .collect()
+    }
+
     #[test]
-    fn longest_runs_come_first_ties_in_decode_order() {
+    fn shares_balance_whole_runs_longest_first() {
         let whole = gops(&[3, 10, 3, 1, 3]);
         assert_eq!(
             starts_and_lengths(&whole),
             [(0, 3), (4, 10), (15, 3), (19, 1), (21, 3)]
         );
-        let order: Vec<_> = whole
-            .longest_first()
-            .iter()
-            .map(|r| (r.start(), r.packets()))
-            .collect();
-        assert_eq!(order, [(4, 10), (0, 3), (15, 3), (21, 3), (19, 1)]);
-        assert!(DecodePlan::default().longest_first().is_empty());
+        let two = NonZeroUsize::new(2).expect("2");
+        assert_eq!(
+            lengths(&whole.clone().share(two)),
+            [vec![10], vec![3, 3, 3, 1]]
+        );
+        assert_eq!(
+            lengths(&whole.clone().share(NonZeroUsize::MIN)),
+            [vec![10, 3, 3, 3, 1]]
+        );
+        let many = NonZeroUsize::new(9).expect("9");
+        assert_eq!(whole.share(many).lanes(), 5);
+        assert_eq!(DecodePlan::default().share(two).lanes(), 0);
+    }
+
+    #[test]
+    fn shares_improve_on_longest_first_alone() {
+        // Longest first alone gives 240 170 130 | 210 200 100 90 (540 | 600).
+        let plan = gops(&[240, 210, 200, 170, 130, 100, 90]);
+        let shares = plan.share(NonZeroUsize::new(2).expect("2"));
+        let loads: Vec<usize> = lengths(&shares).iter().map(|s| s.iter().sum()).collect();
+        assert_eq!(loads, [570, 570]);
+    }
+
+    #[test]
+    fn a_lane_that_runs_dry_takes_the_shortest_run_of_the_busiest() {
+        let plan = gops(&[9, 1, 5, 4, 3]);
+        let mut shares = plan.share(NonZeroUsize::new(2).expect("2"));
+        assert_eq!(lengths(&shares), [vec![9, 3], vec![5, 4, 1]]);
+        let mut taken = Vec::new();
+        while let Some(run) = shares.next(0) {
+            taken.push(run.packets());
+        }
+        // Its own runs, then lane 1's, shortest first.
+        assert_eq!(taken, [9, 3, 1, 4, 5]);
+        assert_eq!(shares.next(1), None);
     }
 
     // ---- properties over random indexes ----
@@ -1125,26 +1259,28 @@ mod tests {
         }
         prop_assert_eq!(plan.decode.packets(), needed.iter().filter(|&&n| n).count());
 
-        // Longest first keeps every run whole, and decoders taking them in
-        // that order as they free up finish within one run of each other
-        // (simulated with a run's packets as its cost).
-        let queue = plan.decode.clone().longest_first();
-        prop_assert!(queue
+        // Sharing keeps every run whole and balances: no lane is more than
+        // its longest run above the least loaded (the longest-first rule's
+        // bound, which the exchanges only improve).
+        let lanes = NonZeroUsize::new(workers).expect("workers > 0");
+        let mut shares = plan.decode.clone().share(lanes);
+        prop_assert_eq!(shares.lanes(), workers.min(runs.len()));
+        let loads: Vec<usize> = shares
+            .0
             .iter()
-            .zip(queue.iter().skip(1))
-            .all(|(a, b)| a.packets() >= b.packets()));
-        let mut finish = vec![0usize; workers];
-        for run in &queue {
-            let free = (0..workers).min_by_key(|&w| finish[w]).unwrap_or(0);
-            finish[free] += run.packets();
-        }
+            .map(|share| share.iter().map(Run::packets).sum())
+            .collect();
         let longest = runs.iter().map(Run::packets).max().unwrap_or(0);
-        let (first, last) = (
-            finish.iter().min().copied().unwrap_or(0),
-            finish.iter().max().copied().unwrap_or(0),
-        );
-        prop_assert!(last - first <= longest);
-        let mut all: Vec<Run> = queue.into();
+        if let (Some(&lo), Some(&hi)) = (loads.iter().min(), loads.iter().max()) {
+            prop_assert!(hi - lo <= longest);
+        }
+        // Lanes taking turns get every run exactly once.
+        let mut all: Vec<Run> = Vec::new();
+        let mut lane = 0;
+        while let Some(run) = shares.next(lane % workers) {
+            all.push(run);
+            lane += 1;
+        }
         all.sort_by_key(Run::start);
         prop_assert_eq!(all.as_slice(), runs);
         Ok(())

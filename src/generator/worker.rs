@@ -4,6 +4,7 @@
 
 use std::cell::Cell;
 use std::collections::VecDeque;
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
@@ -13,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::generator::batch::Batch;
 use crate::gpu::{FramePipeline, GpuContext, RenderedImage};
 use crate::image::{ColorSpace, Image, PixelFormat};
-use crate::plan::{Choice, Planner, Request, Run, Target, Window};
+use crate::plan::{Choice, Planner, Request, RunShares, Target, Window};
 use crate::render::spec::OutputEncoding;
 use crate::render::{
     ChromaSubsampling, OutputSpec, PlaneLayout, SampleAlignment, SourceDescription,
@@ -27,12 +28,13 @@ const WARM_DECODERS_PER_WORKER: usize = 2;
 
 pub(crate) enum Job {
     Plan(Arc<Batch>),
-    /// One decoder's share of a batch: it takes runs from the batch's
-    /// queue until none are left.
+    /// One decoder's lane of a batch: it decodes runs from the batch's
+    /// shares until none are left.
     Decode {
         batch: Arc<Batch>,
         work: Arc<BatchWork>,
-        runs: Arc<Mutex<VecDeque<Run>>>,
+        shares: Arc<Mutex<RunShares>>,
+        lane: usize,
     },
 }
 
@@ -213,8 +215,13 @@ impl Worker {
                     batch.fail_all(&e);
                 }
             }
-            Job::Decode { batch, work, runs } => {
-                if let Err(e) = self.decode(&batch, &work, &runs) {
+            Job::Decode {
+                batch,
+                work,
+                shares,
+                lane,
+            } => {
+                if let Err(e) = self.decode(&batch, &work, &shares, lane) {
                     batch.fail_all(&e);
                 }
             }
@@ -266,20 +273,22 @@ impl Worker {
             backend,
             request_ids,
         });
-        let runs = plan.decode.longest_first();
-        let decoders = self
+        let lanes = self
             .shared
             .workers
             .load(Ordering::Relaxed)
-            .min(decoders_within_budget(&work.track))
-            .min(runs.len())
-            .max(1);
-        let runs = Arc::new(Mutex::new(runs));
-        for _ in 0..decoders {
+            .min(decoders_within_budget(&work.track));
+        let shares = plan
+            .decode
+            .share(NonZeroUsize::new(lanes).unwrap_or(NonZeroUsize::MIN));
+        let lanes = shares.lanes();
+        let shares = Arc::new(Mutex::new(shares));
+        for lane in 0..lanes {
             self.shared.push(Job::Decode {
                 batch: batch.clone(),
                 work: work.clone(),
-                runs: runs.clone(),
+                shares: shares.clone(),
+                lane,
             });
         }
         Ok(())
@@ -319,9 +328,10 @@ impl Worker {
         &mut self,
         batch: &Arc<Batch>,
         work: &Arc<BatchWork>,
-        runs: &Mutex<VecDeque<Run>>,
+        shares: &Mutex<RunShares>,
+        lane: usize,
     ) -> Result<()> {
-        let next = || runs.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+        let next = || shares.lock().unwrap_or_else(|p| p.into_inner()).next(lane);
         // A decoder whose share the others already took opens nothing.
         let Some(first) = next() else {
             return Ok(());
