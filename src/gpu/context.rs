@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::uniforms::PrimaryVariant;
+use super::uniforms::{PrimaryVariant, SecondaryVariant};
 use super::GpuError;
 
 /// Which adapters [`GpuContext::new`] may pick.
@@ -44,16 +44,17 @@ impl AdapterInfo {
 }
 
 /// The compute pipelines and their shared layout, compiled once per device.
-/// Pass 1 has a variant per [`PrimaryVariant`]; each is compiled the first
-/// time a frame needs it and kept, except the ones an upright 8-bit planar
-/// frame uses, which are compiled with the context so that the usual first
-/// frame does not wait for them.
+/// Pass 1 has a variant per [`PrimaryVariant`], pass 2 one per
+/// [`SecondaryVariant`]; each is compiled the first time a frame needs it
+/// and kept, except the ones an upright 8-bit planar SDR frame uses, which
+/// are compiled with the context so that the usual first frame does not
+/// wait for them.
 pub(crate) struct Pipelines {
     pub(crate) layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
     module: wgpu::ShaderModule,
     primary: Mutex<HashMap<PrimaryVariant, wgpu::ComputePipeline>>,
-    pub(crate) secondary: wgpu::ComputePipeline,
+    secondary: Mutex<HashMap<SecondaryVariant, wgpu::ComputePipeline>>,
 }
 
 impl Pipelines {
@@ -73,6 +74,28 @@ impl Pipelines {
                     &self.pipeline_layout,
                     &self.module,
                     "resample_primary",
+                    &variant.constants(),
+                )
+            })
+            .clone()
+    }
+
+    /// The pass-2 pipeline of `variant`, compiled on first use, like
+    /// [`primary`](Self::primary).
+    pub(crate) fn secondary(
+        &self,
+        device: &wgpu::Device,
+        variant: SecondaryVariant,
+    ) -> wgpu::ComputePipeline {
+        let mut cache = self.secondary.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .entry(variant)
+            .or_insert_with(|| {
+                compute_pipeline(
+                    device,
+                    &self.pipeline_layout,
+                    &self.module,
+                    "resample_secondary",
                     &variant.constants(),
                 )
             })
@@ -303,8 +326,8 @@ fn compile(device: &wgpu::Device) -> Pipelines {
         immediate_size: 0,
     });
     let pipelines = Pipelines {
-        secondary: compute_pipeline(device, &pipeline_layout, &module, "resample_secondary", &[]),
         primary: Mutex::new(HashMap::new()),
+        secondary: Mutex::new(HashMap::new()),
         pipeline_layout,
         module,
         layout,
@@ -320,6 +343,7 @@ fn compile(device: &wgpu::Device) -> Pipelines {
             },
         );
     }
+    pipelines.secondary(device, SecondaryVariant::PASSTHROUGH);
     pipelines
 }
 
@@ -414,7 +438,6 @@ mod tests {
             ("gamut", offset_of!(Params, gamut)),
             ("luma_src", offset_of!(Params, luma_src)),
             ("luma_out", offset_of!(Params, luma_out)),
-            ("color_mode", offset_of!(Params, color_mode)),
             ("tone", offset_of!(Params, tone)),
             ("tone2", offset_of!(Params, tone2)),
             ("hlg", offset_of!(Params, hlg)),

@@ -321,6 +321,7 @@ impl FramePipeline {
                 let primary = plan
                     .primary
                     .map(|v| v.map(|v| pipelines.primary(device, v)));
+                let secondary = pipelines.secondary(device, plan.secondary);
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("stills resample"),
                     timestamp_writes: None,
@@ -333,7 +334,7 @@ impl FramePipeline {
                         pass.dispatch_workgroups(plan.out_width.div_ceil(PRIMARY_GROUP), blocks, 1);
                     }
                 }
-                pass.set_pipeline(&pipelines.secondary);
+                pass.set_pipeline(&secondary);
                 pass.dispatch_workgroups(
                     plan.out_width.div_ceil(WORKGROUP_SECONDARY),
                     plan.out_height.div_ceil(WORKGROUP_SECONDARY),

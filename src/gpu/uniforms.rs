@@ -57,8 +57,6 @@ pub struct Params {
     pub luma_src: [f32; 4],
     /// Relative luminance weights of the output RGB.
     pub luma_out: [f32; 4],
-    /// Transfer (0 SDR, 1 PQ, 2 HLG); flags (`FLAG_*`).
-    pub color_mode: [u32; 4],
     /// PQ of the source black, PQ of the source peak, knee start `KS`,
     /// normalised target peak `maxLum` (BT.2390).
     pub tone: [f32; 4],
@@ -196,6 +194,32 @@ impl PrimaryVariant {
     }
 }
 
+/// Which compiled variant of pass 2 runs a frame: its colour path, as the
+/// shader's override constants `TRANSFER` and `FLAGS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SecondaryVariant {
+    /// The source transfer (`TRANSFER_*`).
+    pub transfer: u32,
+    /// `FLAG_*` bits.
+    pub flags: u32,
+}
+
+impl SecondaryVariant {
+    /// What most streams need: SDR shown as it is.
+    pub const PASSTHROUGH: SecondaryVariant = SecondaryVariant {
+        transfer: TRANSFER_SDR,
+        flags: FLAG_PASSTHROUGH,
+    };
+
+    /// The shader's override constants, by name.
+    pub fn constants(&self) -> [(&'static str, f64); 2] {
+        [
+            ("TRANSFER", f64::from(self.transfer)),
+            ("FLAGS", f64::from(self.flags)),
+        ]
+    }
+}
+
 /// Everything a frame needs besides its pixels: the uniforms, the sizes of
 /// the working buffers and dispatches, and the pass-1 variant of each
 /// group.
@@ -213,6 +237,7 @@ pub struct FramePlan {
     /// The pass-1 variant of group 0 and 1; `None` for a group without a
     /// plane (gray's chroma).
     pub primary: [Option<PrimaryVariant>; 2],
+    pub secondary: SecondaryVariant,
 }
 
 impl FramePlan {
@@ -472,7 +497,6 @@ impl FramePlan {
                 LUMA_709[2] as f32,
                 0.0,
             ],
-            color_mode: [transfer, flags, 0, 0],
             tone,
             tone2,
             hlg,
@@ -492,6 +516,7 @@ impl FramePlan {
             words_per_pixel,
             taps,
             primary: variants,
+            secondary: SecondaryVariant { transfer, flags },
         })
     }
 }
@@ -968,7 +993,7 @@ mod tests {
     fn params_layout_is_vec4_aligned() {
         assert_eq!(std::mem::size_of::<Grid>(), 48);
         assert_eq!(std::mem::size_of::<Params>() % 16, 0);
-        assert_eq!(std::mem::size_of::<Params>(), 416);
+        assert_eq!(std::mem::size_of::<Params>(), 400);
     }
 
     #[test]
@@ -1162,11 +1187,11 @@ mod tests {
     fn passthrough_only_without_colour_work() {
         let base = spec(8, 8, IDENTITY, full(8.0, 8.0), 8);
         let plan = FramePlan::new(8, 8, PixelLayout::Gray8, &base).unwrap();
-        assert_eq!(plan.params.color_mode[1], FLAG_PASSTHROUGH);
+        assert_eq!(plan.secondary.flags, FLAG_PASSTHROUGH);
         let mut wide = base.clone();
         wide.color.gamut[0][1] = 0.1;
         let plan = FramePlan::new(8, 8, PixelLayout::Gray8, &wide).unwrap();
-        assert_eq!(plan.params.color_mode[1], FLAG_GAMUT);
+        assert_eq!(plan.secondary.flags, FLAG_GAMUT);
     }
 
     /// Reads the table at vec4 `base` of `words` back as (first texel,
