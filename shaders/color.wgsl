@@ -41,7 +41,7 @@ fn srgb_oetf(l: f32) -> f32 {
 
 // Non-linear R'G'B' -> linear light relative to SDR white (1.0).
 fn linearize(rgb: vec3<f32>) -> vec3<f32> {
-    let transfer = params.color_mode.x;
+    let transfer = TRANSFER;
     let white = params.tone2.z;
     if (transfer == TRANSFER_PQ) {
         let nits = vec3<f32>(pq_eotf(rgb.r), pq_eotf(rgb.g), pq_eotf(rgb.b)) * 10000.0;
@@ -141,7 +141,7 @@ fn clip_preserving_hue(c: vec3<f32>) -> vec3<f32> {
 // encoded with the sRGB curve the output is tagged with (as libplacebo does
 // for an sRGB target).
 fn to_output(rgb: vec3<f32>) -> vec3<f32> {
-    let flags = params.color_mode.y;
+    let flags = FLAGS;
     if ((flags & FLAG_PASSTHROUGH) != 0u) {
         return clamp(rgb, vec3<f32>(0.0), vec3<f32>(1.0));
     }
@@ -157,7 +157,7 @@ fn to_output(rgb: vec3<f32>) -> vec3<f32> {
         lin = tone_map(lin);
     }
     lin = clip_preserving_hue(lin);
-    if (params.color_mode.x == TRANSFER_SDR) {
+    if (TRANSFER == TRANSFER_SDR) {
         // An SDR source that only changes primaries is re-encoded with the
         // inverse of the BT.1886 curve it was linearised with: its tone
         // curve stays exactly as on the passthrough path (the stored R'G'B'

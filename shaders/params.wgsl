@@ -35,8 +35,6 @@ struct Params {
     gamut: array<vec4<f32>, 3>,
     luma_src: vec4<f32>,
     luma_out: vec4<f32>,
-    // transfer (0 SDR, 1 PQ, 2 HLG), flags
-    color_mode: vec4<u32>,
     // PQ(source black), PQ(source peak), knee KS, maxLum
     tone: vec4<f32>,
     // minLum, target black cd/m2, SDR white cd/m2
@@ -56,6 +54,15 @@ const FLAG_GAMUT: u32 = 4u;
 const TRANSFER_SDR: u32 = 0u;
 const TRANSFER_PQ: u32 = 1u;
 const TRANSFER_HLG: u32 = 2u;
+
+// Pass 2 is compiled once per colour path (`SecondaryVariant` in
+// src/gpu/uniforms.rs) instead of branching on it at run time: lavapipe
+// runs every side of every branch, so each pixel would otherwise pay for
+// the PQ, HLG and tone-mapping curves whatever the stream.
+// The source transfer (TRANSFER_*).
+override TRANSFER: u32 = TRANSFER_SDR;
+// FLAG_* bits.
+override FLAGS: u32 = FLAG_PASSTHROUGH;
 
 @group(0) @binding(0) var<uniform> params: Params;
 // Component k is read from plane k: the bytes of the plane holding it, as

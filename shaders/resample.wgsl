@@ -50,38 +50,76 @@ const PRIMARY_GROUP: u32 = 64u;
 // 16 KiB, WebGPU's guaranteed workgroup storage, as texel quads. Component
 // 0 gets 256 quads (1024 texels) per line, components 1 and 2 128 each:
 // enough for 64 outputs up to a downscale of about 14x; beyond that the
-// workgroup reads its taps from the planes directly.
+// host picks the direct variant, which reads its taps from the planes.
+// `STAGE_QUADS` in src/gpu/uniforms.rs.
 const STAGE_QUADS: u32 = 1024u;
 
 var<workgroup> stage: array<vec4<f32>, STAGE_QUADS>;
 
+// Pass 1 is compiled once per variant the host needs (`PrimaryVariant` in
+// src/gpu/uniforms.rs) rather than branching on these at run time: lavapipe
+// runs both sides of every branch with lanes masked off, and a GPU keeps
+// the registers of the widest side, so each variant carries only its own
+// path.
+// The component group: 0 (component 0) or 1 (components 1 and 2).
+override GROUP: u32 = 0u;
+// The source axis output x runs along, which pass 1 filters: 0 x, 1 y.
+override AXIS: u32 = 0u;
+// Whether the workgroup's taps fit the stage; if not, each invocation reads
+// its taps straight from the planes.
+override STAGED: bool = true;
+// Whether the group's planes hold one 8-bit sample per texel and pass 1
+// runs along x: four neighbouring taps are then the four bytes of one word,
+// so a quad is one load instead of four.
+override WORD_QUADS: bool = false;
+
+// Quads of the stage per line and component.
+override CAPACITY: u32 = STAGE_QUADS / (LINES * (GROUP + 1u));
+
 // Where pass 1 reads one block of lines: the usable texels along the
 // filtered axis, and the block's first line.
 struct Lines {
-    axis: u32,
     lo: i32,
     hi: i32,
-    grid: u32,
     block: u32,
 }
 
 // Line r of the block. A last block that runs past the group's lines
 // repeats its last line: pass 2 gives those zero weight, but reads them.
 fn line_of(l: Lines, r: u32) -> i32 {
-    let g = params.grid[l.grid];
+    let g = params.grid[GROUP];
     return g.hi_lines.z + i32(min(l.block * LINES + r, u32(g.hi_lines.w) - 1u));
 }
 
 fn texel_at(l: Lines, k: i32, line: i32) -> vec2<i32> {
     let kc = clamp(k, l.lo, l.hi);
-    if (l.axis == 1u) {
+    if (AXIS == 1u) {
         return vec2<i32>(line, kc);
     }
     return vec2<i32>(kc, line);
 }
 
+// Texels k..k+3 of a line (k a multiple of four) of component `c`'s plane
+// as one word: its four bytes in order. Only the quads a table names are
+// read, and each holds at least one usable texel, so clamping k keeps the
+// word in the row; the bytes past the usable rectangle it may also hold
+// (or the row's padding) are finite and weighted zero.
+fn word_quad(c: u32, k: i32, l: Lines, line: i32) -> vec4<f32> {
+    let b = u32(line) * params.row_bytes[c] + u32(clamp(k, l.lo, l.hi) & ~3);
+    if (c == 0u) {
+        return vec4<f32>(unpack4xU8(plane0[b >> 2u]));
+    }
+    if (c == 1u) {
+        return vec4<f32>(unpack4xU8(plane1[b >> 2u]));
+    }
+    return vec4<f32>(unpack4xU8(plane2[b >> 2u]));
+}
+
 // Texels k..k+3 of a line, component 0.
 fn quad0(l: Lines, k: i32, line: i32) -> vec4<f32> {
+    if (WORD_QUADS) {
+        return word_quad(0u, k, l, line);
+    }
     return vec4<f32>(
         fetch0(texel_at(l, k, line)),
         fetch0(texel_at(l, k + 1, line)),
@@ -90,95 +128,87 @@ fn quad0(l: Lines, k: i32, line: i32) -> vec4<f32> {
     );
 }
 
-// Texels k..k+3 of a line, components 1 and 2 (one per column).
-fn quad12(l: Lines, k: i32, line: i32) -> mat4x2<f32> {
-    return mat4x2<f32>(
+// Texels k..k+3 of a line, components 1 and 2 (one per row).
+fn quad12(l: Lines, k: i32, line: i32) -> mat2x4<f32> {
+    if (WORD_QUADS) {
+        return mat2x4<f32>(word_quad(1u, k, l, line), word_quad(2u, k, l, line));
+    }
+    return transpose(mat4x2<f32>(
         fetch12(texel_at(l, k, line)),
         fetch12(texel_at(l, k + 1, line)),
         fetch12(texel_at(l, k + 2, line)),
         fetch12(texel_at(l, k + 3, line)),
-    );
+    ));
 }
 
-// Pass 1: one invocation per (output column, block of four source lines),
-// one workgroup per run of 64 columns of one block. Blocks of group 0 come
-// first, then blocks of group 1. Neighbouring columns share most of their
-// taps (a 6x downscale reads each texel about six times), so the workgroup
-// first loads the texel quads its columns span into workgroup memory, each
-// once, and filters from there. The stage holds line r of component c at
-// quads [(r * components + c) * capacity, + capacity).
+// Pass 1: one invocation per (output column, block of four source lines) of
+// the variant's group, one workgroup per run of 64 columns of one block.
+// Neighbouring columns share most of their taps (a 6x downscale reads each
+// texel about six times), so the staged variant's workgroup first loads the
+// texel quads its columns span into workgroup memory, each once, and
+// filters from there. The stage holds line r of component c at quads
+// [(r * components + c) * CAPACITY, + CAPACITY).
 @compute @workgroup_size(64, 1, 1)
 fn resample_primary(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
     let out_w = params.out_size.x;
-    let blocks0 = (u32(params.grid[0].hi_lines.w) + LINES - 1u) / LINES;
-    let blocks1 = (u32(params.grid[1].hi_lines.w) + LINES - 1u) / LINES;
-    var group = 0u;
-    var block = wg.y;
-    if (block >= blocks0) {
-        group = 1u;
-        block = block - blocks0;
-        if (block >= blocks1) {
-            return;
-        }
+    let block = wg.y;
+    let g = params.grid[GROUP];
+    var l = Lines(g.size_lo.z, g.hi_lines.x, block);
+    if (AXIS == 1u) {
+        l = Lines(g.size_lo.w, g.hi_lines.y, block);
     }
-    let axis = params.out_size.z;
-    let g = params.grid[group];
-    let l = Lines(
-        axis,
-        select(g.size_lo.z, g.size_lo.w, axis == 1u),
-        select(g.hi_lines.x, g.hi_lines.y, axis == 1u),
-        group,
-        block,
-    );
 
     // Spans move monotonically with the column, so the end columns bound
-    // the texels of the whole workgroup.
+    // the texels of the whole workgroup. The host picked this variant
+    // because they fit the stage; the clamp only keeps a wrong pick inside
+    // it.
     let i_first = wg.x * PRIMARY_GROUP;
-    let a = span_of(group, i_first);
-    let b = span_of(group, min(i_first + PRIMARY_GROUP - 1u, out_w - 1u));
+    let a = span_of(GROUP, i_first);
+    let b = span_of(GROUP, min(i_first + PRIMARY_GROUP - 1u, out_w - 1u));
     let lo = min(a.first, b.first);
-    let quads = max(u32(a.first - lo) / 4u + a.quads, u32(b.first - lo) / 4u + b.quads);
-    let capacity = STAGE_QUADS / (LINES * (group + 1u));
-    let staged = quads <= capacity;
-    if (staged) {
+    if (STAGED) {
+        let quads = min(
+            max(u32(a.first - lo) / 4u + a.quads, u32(b.first - lo) / 4u + b.quads),
+            CAPACITY,
+        );
         // Lines vary fastest, so the divisions are shifts.
         for (var e = lid; e < quads * LINES; e = e + PRIMARY_GROUP) {
             let r = e % LINES;
             let q = e / LINES;
             let k = lo + 4 * i32(q);
             let line = line_of(l, r);
-            if (group == 0u) {
-                stage[r * capacity + q] = quad0(l, k, line);
+            if (GROUP == 0u) {
+                stage[r * CAPACITY + q] = quad0(l, k, line);
             } else {
-                let t = transpose(quad12(l, k, line));
-                stage[2u * r * capacity + q] = t[0];
-                stage[(2u * r + 1u) * capacity + q] = t[1];
+                let t = quad12(l, k, line);
+                stage[2u * r * CAPACITY + q] = t[0];
+                stage[(2u * r + 1u) * CAPACITY + q] = t[1];
             }
         }
+        workgroupBarrier();
     }
-    workgroupBarrier();
 
     let i = i_first + lid;
     if (i >= out_w) {
         return;
     }
-    let s = span_of(group, i);
+    let s = span_of(GROUP, i);
     let index = block * out_w + i;
-    if (group == 0u) {
-        var acc = mat4x4<f32>();
-        if (staged) {
-            acc = filter0_staged(s, u32(s.first - lo) / 4u, capacity);
+    if (GROUP == 0u) {
+        var acc: mat4x4<f32>;
+        if (STAGED) {
+            acc = filter0_staged(s, u32(s.first - lo) / 4u);
         } else {
             acc = filter0_direct(s, l);
         }
         mid0[index] = sums(acc);
     } else {
-        var acc = array<mat4x4<f32>, 2>();
-        if (staged) {
-            acc = filter12_staged(s, u32(s.first - lo) / 4u, capacity);
+        var acc: array<mat4x4<f32>, 2>;
+        if (STAGED) {
+            acc = filter12_staged(s, u32(s.first - lo) / 4u);
         } else {
             acc = filter12_direct(s, l);
         }
@@ -195,7 +225,7 @@ fn sums(acc: mat4x4<f32>) -> vec4<f32> {
 
 // Component 0 of the block's four lines from the stage: `q0` is the span's
 // first quad in it.
-fn filter0_staged(s: Span, q0: u32, capacity: u32) -> mat4x4<f32> {
+fn filter0_staged(s: Span, q0: u32) -> mat4x4<f32> {
     var a0 = vec4<f32>(0.0);
     var a1 = vec4<f32>(0.0);
     var a2 = vec4<f32>(0.0);
@@ -204,15 +234,15 @@ fn filter0_staged(s: Span, q0: u32, capacity: u32) -> mat4x4<f32> {
         let w = weights(s.start + t);
         let q = q0 + t;
         a0 = a0 + w * stage[q];
-        a1 = a1 + w * stage[capacity + q];
-        a2 = a2 + w * stage[2u * capacity + q];
-        a3 = a3 + w * stage[3u * capacity + q];
+        a1 = a1 + w * stage[CAPACITY + q];
+        a2 = a2 + w * stage[2u * CAPACITY + q];
+        a3 = a3 + w * stage[3u * CAPACITY + q];
     }
     return mat4x4<f32>(a0, a1, a2, a3);
 }
 
 // Components 1 and 2 of the block's four lines from the stage.
-fn filter12_staged(s: Span, q0: u32, capacity: u32) -> array<mat4x4<f32>, 2> {
+fn filter12_staged(s: Span, q0: u32) -> array<mat4x4<f32>, 2> {
     var u0 = vec4<f32>(0.0);
     var u1 = vec4<f32>(0.0);
     var u2 = vec4<f32>(0.0);
@@ -225,13 +255,13 @@ fn filter12_staged(s: Span, q0: u32, capacity: u32) -> array<mat4x4<f32>, 2> {
         let w = weights(s.start + t);
         let q = q0 + t;
         u0 = u0 + w * stage[q];
-        v0 = v0 + w * stage[capacity + q];
-        u1 = u1 + w * stage[2u * capacity + q];
-        v1 = v1 + w * stage[3u * capacity + q];
-        u2 = u2 + w * stage[4u * capacity + q];
-        v2 = v2 + w * stage[5u * capacity + q];
-        u3 = u3 + w * stage[6u * capacity + q];
-        v3 = v3 + w * stage[7u * capacity + q];
+        v0 = v0 + w * stage[CAPACITY + q];
+        u1 = u1 + w * stage[2u * CAPACITY + q];
+        v1 = v1 + w * stage[3u * CAPACITY + q];
+        u2 = u2 + w * stage[4u * CAPACITY + q];
+        v2 = v2 + w * stage[5u * CAPACITY + q];
+        u3 = u3 + w * stage[6u * CAPACITY + q];
+        v3 = v3 + w * stage[7u * CAPACITY + q];
     }
     return array<mat4x4<f32>, 2>(mat4x4<f32>(u0, u1, u2, u3), mat4x4<f32>(v0, v1, v2, v3));
 }
@@ -263,10 +293,10 @@ fn filter12_direct(s: Span, l: Lines) -> array<mat4x4<f32>, 2> {
     for (var t = 0u; t < s.quads; t = t + 1u) {
         let w = weights(s.start + t);
         let k = s.first + 4 * i32(t);
-        let t0 = transpose(quad12(l, k, lines.x));
-        let t1 = transpose(quad12(l, k, lines.y));
-        let t2 = transpose(quad12(l, k, lines.z));
-        let t3 = transpose(quad12(l, k, lines.w));
+        let t0 = quad12(l, k, lines.x);
+        let t1 = quad12(l, k, lines.y);
+        let t2 = quad12(l, k, lines.z);
+        let t3 = quad12(l, k, lines.w);
         u = u + mat4x4<f32>(w * t0[0], w * t1[0], w * t2[0], w * t3[0]);
         v = v + mat4x4<f32>(w * t0[1], w * t1[1], w * t2[1], w * t3[1]);
     }

@@ -1,5 +1,7 @@
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::uniforms::{PrimaryVariant, SecondaryVariant};
 use super::GpuError;
 
 /// Which adapters [`GpuContext::new`] may pick.
@@ -42,10 +44,63 @@ impl AdapterInfo {
 }
 
 /// The compute pipelines and their shared layout, compiled once per device.
+/// Pass 1 has a variant per [`PrimaryVariant`], pass 2 one per
+/// [`SecondaryVariant`]; each is compiled the first time a frame needs it
+/// and kept, except the ones an upright 8-bit planar SDR frame uses, which
+/// are compiled with the context so that the usual first frame does not
+/// wait for them.
 pub(crate) struct Pipelines {
     pub(crate) layout: wgpu::BindGroupLayout,
-    pub(crate) primary: wgpu::ComputePipeline,
-    pub(crate) secondary: wgpu::ComputePipeline,
+    pipeline_layout: wgpu::PipelineLayout,
+    module: wgpu::ShaderModule,
+    primary: Mutex<HashMap<PrimaryVariant, wgpu::ComputePipeline>>,
+    secondary: Mutex<HashMap<SecondaryVariant, wgpu::ComputePipeline>>,
+}
+
+impl Pipelines {
+    /// The pass-1 pipeline of `variant`, compiled on first use. Call inside
+    /// an error scope: a failed compilation is reported there.
+    pub(crate) fn primary(
+        &self,
+        device: &wgpu::Device,
+        variant: PrimaryVariant,
+    ) -> wgpu::ComputePipeline {
+        let mut cache = self.primary.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .entry(variant)
+            .or_insert_with(|| {
+                compute_pipeline(
+                    device,
+                    &self.pipeline_layout,
+                    &self.module,
+                    "resample_primary",
+                    &variant.constants(),
+                )
+            })
+            .clone()
+    }
+
+    /// The pass-2 pipeline of `variant`, compiled on first use, like
+    /// [`primary`](Self::primary).
+    pub(crate) fn secondary(
+        &self,
+        device: &wgpu::Device,
+        variant: SecondaryVariant,
+    ) -> wgpu::ComputePipeline {
+        let mut cache = self.secondary.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .entry(variant)
+            .or_insert_with(|| {
+                compute_pipeline(
+                    device,
+                    &self.pipeline_layout,
+                    &self.module,
+                    "resample_secondary",
+                    &variant.constants(),
+                )
+            })
+            .clone()
+    }
 }
 
 struct Inner {
@@ -270,21 +325,48 @@ fn compile(device: &wgpu::Device) -> Pipelines {
         bind_group_layouts: &[Some(&layout)],
         immediate_size: 0,
     });
-    let pipeline = |entry: &str| {
-        device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(entry),
-            layout: Some(&pipeline_layout),
-            module: &module,
-            entry_point: Some(entry),
-            compilation_options: Default::default(),
-            cache: None,
-        })
-    };
-    Pipelines {
-        primary: pipeline("resample_primary"),
-        secondary: pipeline("resample_secondary"),
+    let pipelines = Pipelines {
+        primary: Mutex::new(HashMap::new()),
+        secondary: Mutex::new(HashMap::new()),
+        pipeline_layout,
+        module,
         layout,
+    };
+    for group in 0..2 {
+        pipelines.primary(
+            device,
+            PrimaryVariant {
+                group,
+                axis: 0,
+                staged: true,
+                word_quads: true,
+            },
+        );
     }
+    pipelines.secondary(device, SecondaryVariant::PASSTHROUGH);
+    pipelines
+}
+
+/// Every stage memory read is of a quad the workgroup wrote first, so
+/// workgroup memory needs no zeroing.
+fn compute_pipeline(
+    device: &wgpu::Device,
+    layout: &wgpu::PipelineLayout,
+    module: &wgpu::ShaderModule,
+    entry: &str,
+    constants: &[(&str, f64)],
+) -> wgpu::ComputePipeline {
+    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(entry),
+        layout: Some(layout),
+        module,
+        entry_point: Some(entry),
+        compilation_options: wgpu::PipelineCompilationOptions {
+            constants,
+            zero_initialize_workgroup_memory: false,
+        },
+        cache: None,
+    })
 }
 
 #[cfg(test)]
@@ -294,7 +376,7 @@ mod tests {
     use wgpu::naga;
 
     use super::SHADER_SOURCE;
-    use crate::gpu::uniforms::{Grid, Params};
+    use crate::gpu::uniforms::{self, Grid, Params};
 
     fn parse() -> naga::Module {
         naga::front::wgsl::parse_str(SHADER_SOURCE).expect("the WGSL parses")
@@ -356,7 +438,6 @@ mod tests {
             ("gamut", offset_of!(Params, gamut)),
             ("luma_src", offset_of!(Params, luma_src)),
             ("luma_out", offset_of!(Params, luma_out)),
-            ("color_mode", offset_of!(Params, color_mode)),
             ("tone", offset_of!(Params, tone)),
             ("tone2", offset_of!(Params, tone2)),
             ("hlg", offset_of!(Params, hlg)),
@@ -382,6 +463,28 @@ mod tests {
             .collect();
         assert_eq!(members, rust);
         assert_eq!(span as usize, std::mem::size_of::<Grid>());
+    }
+
+    /// Pass 1's workgroup width, stage size and line block are constants of
+    /// both the WGSL and the host, which picks variants and sizes dispatches
+    /// from them.
+    #[test]
+    fn pass_one_constants_agree() {
+        let module = parse();
+        let value = |name: &str| {
+            let (_, constant) = module
+                .constants
+                .iter()
+                .find(|(_, c)| c.name.as_deref() == Some(name))
+                .unwrap_or_else(|| panic!("const {name} in the WGSL"));
+            match module.global_expressions[constant.init] {
+                naga::Expression::Literal(naga::Literal::U32(v)) => v,
+                ref other => panic!("{name} is {other:?}"),
+            }
+        };
+        assert_eq!(value("PRIMARY_GROUP"), uniforms::PRIMARY_GROUP);
+        assert_eq!(value("STAGE_QUADS"), uniforms::STAGE_QUADS);
+        assert_eq!(value("LINES"), uniforms::LINE_BLOCK);
     }
 
     #[test]

@@ -43,13 +43,21 @@
 //!    output columns of one block of lines) first copies the texels its
 //!    columns span into workgroup memory, each texel fetched once however
 //!    many columns read it, and filters from there; a downscale too steep
-//!    for the stage (about 14×) reads the planes directly. Filtering
+//!    for the stage (about 14×) reads the planes directly. Pass 1 is
+//!    compiled per variant (`uniforms::PrimaryVariant`, pipeline-overridable
+//!    constants) and dispatched once per component group: group, axis,
+//!    staged or direct, and whole-word quads for 8-bit planar rows along x
+//!    are fixed at compile time rather than branched on, since lavapipe runs
+//!    both sides of every branch (1080p → 320 on lavapipe: 42 → 22 ms of CPU
+//!    per frame). Filtering
 //!    happens on code values, before YUV → RGB: the matrix is affine and the
 //!    weights are normalised, so this equals filtering R'G'B' as zscale and
 //!    swscale do, never linear light.
 //! 4. **Convert** (`output.wgsl`): normalise (`sample_scale`), then
 //!    `R'G'B' = yuv_to_rgb · YCbCr + yuv_offset`.
-//! 5. **Colour** (`color.wgsl`): SDR to SDR in the same primaries, and HDR kept
+//! 5. **Colour** (`color.wgsl`, one pass-2 variant per transfer and set of
+//!    colour steps, `uniforms::SecondaryVariant`): SDR to SDR in the same
+//!    primaries, and HDR kept
 //!    as HDR, pass R'G'B' through untouched (what FFmpeg does). Otherwise:
 //!    linearise (BT.1886; PQ EOTF; HLG inverse OETF + OOTF), apply the gamut
 //!    matrix, tone map with the BT.2390 EETF in the PQ domain (libplacebo's
@@ -67,7 +75,7 @@
 //!
 //! # Uniform layout
 //!
-//! `Params` (`uniforms.rs`, mirrored in `shaders/params.wgsl`), 416 bytes,
+//! `Params` (`uniforms.rs`, mirrored in `shaders/params.wgsl`), 400 bytes,
 //! every member 16 bytes wide so WGSL's uniform layout rules add no padding:
 //!
 //! | offset | member | contents |
@@ -82,12 +90,11 @@
 //! | 192 | `yuv: array<vec4<f32>, 3>` | matrix rows, offset in `w` |
 //! | 240 | `gamut: array<vec4<f32>, 3>` | linear gamut matrix rows |
 //! | 288 | `luma_src`, `luma_out: vec4<f32>` | luminance weights of source and output RGB |
-//! | 320 | `color_mode: vec4<u32>` | transfer (0 SDR, 1 PQ, 2 HLG), flags (1 passthrough, 2 tone map, 4 gamut) |
-//! | 336 | `tone: vec4<f32>` | PQ(source black), PQ(source peak), knee `KS`, `maxLum` |
-//! | 352 | `tone2: vec4<f32>` | `minLum`, target black cd/m², SDR white cd/m² |
-//! | 368 | `hlg: vec4<f32>` | HLG system gamma, nominal peak cd/m² |
-//! | 384 | `sample: vec4<f32>` | integer sample → code factor, neutral chroma code |
-//! | 400 | `taps: vec4<u32>` | vec4 offsets in the tap buffer (binding 7) of the tables of pass 1 group 0, 1 and pass 2 group 0, 1 |
+//! | 320 | `tone: vec4<f32>` | PQ(source black), PQ(source peak), knee `KS`, `maxLum` |
+//! | 336 | `tone2: vec4<f32>` | `minLum`, target black cd/m², SDR white cd/m² |
+//! | 352 | `hlg: vec4<f32>` | HLG system gamma, nominal peak cd/m² |
+//! | 368 | `sample: vec4<f32>` | integer sample → code factor, neutral chroma code |
+//! | 384 | `taps: vec4<u32>` | vec4 offsets in the tap buffer (binding 7) of the tables of pass 1 group 0, 1 and pass 2 group 0, 1 |
 //!
 //! # Resources
 //!

@@ -5,7 +5,7 @@ use crate::render::spec::{OutputEncoding, OutputSpec};
 use crate::surface::{ComponentSource, HostFrame, PixelLayout};
 
 use super::context::scoped;
-use super::uniforms::{plane_slots, FramePlan, Params, PlaneSlot, TapTables};
+use super::uniforms::{plane_slots, FramePlan, Params, PlaneSlot, TapTables, PRIMARY_GROUP};
 use super::{GpuContext, GpuError};
 
 /// How many differently sized inputs (and outputs) stay allocated. A
@@ -17,7 +17,6 @@ const CACHE_ENTRIES: usize = 3;
 /// the planes follow.
 const PARAMS_SLOT: u64 = 512;
 
-const WORKGROUP_PRIMARY: u32 = 64;
 const WORKGROUP_SECONDARY: u32 = 8;
 
 /// The final pixels of one frame, read back once.
@@ -258,8 +257,8 @@ impl FramePipeline {
             });
         }
         let groups = [
-            plan.out_width.div_ceil(WORKGROUP_PRIMARY),
-            blocks[0] + blocks[1],
+            plan.out_width.div_ceil(PRIMARY_GROUP),
+            blocks[0].max(blocks[1]),
             plan.out_width.div_ceil(WORKGROUP_SECONDARY),
             plan.out_height.div_ceil(WORKGROUP_SECONDARY),
         ];
@@ -319,19 +318,23 @@ impl FramePipeline {
             );
             {
                 let pipelines = ctx.pipelines();
+                let primary = plan
+                    .primary
+                    .map(|v| v.map(|v| pipelines.primary(device, v)));
+                let secondary = pipelines.secondary(device, plan.secondary);
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("stills resample"),
                     timestamp_writes: None,
                 });
                 pass.set_bind_group(0, bind_group, &[]);
-                pass.set_pipeline(&pipelines.primary);
                 let blocks = plan.line_blocks();
-                pass.dispatch_workgroups(
-                    plan.out_width.div_ceil(WORKGROUP_PRIMARY),
-                    blocks[0] + blocks[1],
-                    1,
-                );
-                pass.set_pipeline(&pipelines.secondary);
+                for (pipeline, blocks) in primary.iter().zip(blocks) {
+                    if let Some(pipeline) = pipeline {
+                        pass.set_pipeline(pipeline);
+                        pass.dispatch_workgroups(plan.out_width.div_ceil(PRIMARY_GROUP), blocks, 1);
+                    }
+                }
+                pass.set_pipeline(&secondary);
                 pass.dispatch_workgroups(
                     plan.out_width.div_ceil(WORKGROUP_SECONDARY),
                     plan.out_height.div_ceil(WORKGROUP_SECONDARY),

@@ -57,8 +57,6 @@ pub struct Params {
     pub luma_src: [f32; 4],
     /// Relative luminance weights of the output RGB.
     pub luma_out: [f32; 4],
-    /// Transfer (0 SDR, 1 PQ, 2 HLG); flags (`FLAG_*`).
-    pub color_mode: [u32; 4],
     /// PQ of the source black, PQ of the source peak, knee start `KS`,
     /// normalised target peak `maxLum` (BT.2390).
     pub tone: [f32; 4],
@@ -157,8 +155,74 @@ pub fn plane_slots(
 /// load. Each group's lines are produced in whole blocks.
 pub const LINE_BLOCK: u32 = 4;
 
-/// Everything a frame needs besides its pixels: the uniforms and the sizes
-/// of the working buffers and dispatches.
+/// Output columns of one pass-1 workgroup (`PRIMARY_GROUP` in
+/// `shaders/resample.wgsl`).
+pub const PRIMARY_GROUP: u32 = 64;
+
+/// Texel quads of pass 1's workgroup stage (`STAGE_QUADS` in
+/// `shaders/resample.wgsl`), shared by the lines and components of a block.
+pub const STAGE_QUADS: u32 = 1024;
+
+/// Which compiled variant of pass 1 filters one component group: the
+/// values of the shader's pipeline-overridable constants. The shader is
+/// specialised instead of branching because lavapipe executes both sides of
+/// every branch, and a GPU pays for the widest side's registers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PrimaryVariant {
+    /// 0: component 0; 1: components 1 and 2.
+    pub group: u8,
+    /// The source axis pass 1 filters (0 = x, 1 = y).
+    pub axis: u8,
+    /// Every workgroup's taps fit the stage, so the workgroup loads each
+    /// texel once and filters from workgroup memory; otherwise each
+    /// invocation reads its taps from the planes.
+    pub staged: bool,
+    /// The group's planes hold one 8-bit sample per texel and pass 1 runs
+    /// along x, so a quad of taps is one 32-bit word.
+    pub word_quads: bool,
+}
+
+impl PrimaryVariant {
+    /// The shader's override constants, by name.
+    pub fn constants(&self) -> [(&'static str, f64); 4] {
+        [
+            ("GROUP", f64::from(self.group)),
+            ("AXIS", f64::from(self.axis)),
+            ("STAGED", f64::from(u8::from(self.staged))),
+            ("WORD_QUADS", f64::from(u8::from(self.word_quads))),
+        ]
+    }
+}
+
+/// Which compiled variant of pass 2 runs a frame: its colour path, as the
+/// shader's override constants `TRANSFER` and `FLAGS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SecondaryVariant {
+    /// The source transfer (`TRANSFER_*`).
+    pub transfer: u32,
+    /// `FLAG_*` bits.
+    pub flags: u32,
+}
+
+impl SecondaryVariant {
+    /// What most streams need: SDR shown as it is.
+    pub const PASSTHROUGH: SecondaryVariant = SecondaryVariant {
+        transfer: TRANSFER_SDR,
+        flags: FLAG_PASSTHROUGH,
+    };
+
+    /// The shader's override constants, by name.
+    pub fn constants(&self) -> [(&'static str, f64); 2] {
+        [
+            ("TRANSFER", f64::from(self.transfer)),
+            ("FLAGS", f64::from(self.flags)),
+        ]
+    }
+}
+
+/// Everything a frame needs besides its pixels: the uniforms, the sizes of
+/// the working buffers and dispatches, and the pass-1 variant of each
+/// group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FramePlan {
     pub params: Params,
@@ -170,6 +234,10 @@ pub struct FramePlan {
     /// The filter taps both passes read, built on the host once per
     /// geometry instead of once per line and tap on the device.
     pub taps: TapTables,
+    /// The pass-1 variant of group 0 and 1; `None` for a group without a
+    /// plane (gray's chroma).
+    pub primary: [Option<PrimaryVariant>; 2],
+    pub secondary: SecondaryVariant,
 }
 
 impl FramePlan {
@@ -219,6 +287,7 @@ impl FramePlan {
         let mut grids = [Grid::zeroed(); 2];
         let mut lines = [0u32; 2];
         let mut axes_taps = [None; 4];
+        let mut variants = [None; 2];
         let sources = [desc.components[0], desc.components[1]];
         let mut channel = [0u32; 4];
         let bytes_per_sample = desc.planes[0].bytes_per_sample;
@@ -275,7 +344,7 @@ impl FramePlan {
             let count = hi[secondary] - lo[secondary] + 1;
             lines[group] = count as u32;
             let primary = axes.primary_axis;
-            axes_taps[group] = Some(AxisTaps::new(
+            let primary_taps = AxisTaps::new(
                 spec.width,
                 axes.primary,
                 sub[primary],
@@ -283,7 +352,16 @@ impl FramePlan {
                 scale[0],
                 (lo[primary], hi[primary]),
                 0,
-            )?);
+            )?;
+            let one_byte_texels = (group..=2 * group).all(|c| texel_bytes[c] == 1);
+            variants[group] = Some(PrimaryVariant {
+                group: group as u8,
+                axis: primary as u8,
+                staged: primary_taps.stage_quads()
+                    <= STAGE_QUADS / (LINE_BLOCK * (group as u32 + 1)),
+                word_quads: primary == 0 && one_byte_texels,
+            });
+            axes_taps[group] = Some(primary_taps);
             axes_taps[2 + group] = Some(AxisTaps::new(
                 spec.height,
                 axes.secondary,
@@ -419,7 +497,6 @@ impl FramePlan {
                 LUMA_709[2] as f32,
                 0.0,
             ],
-            color_mode: [transfer, flags, 0, 0],
             tone,
             tone2,
             hlg,
@@ -438,6 +515,8 @@ impl FramePlan {
             lines,
             words_per_pixel,
             taps,
+            primary: variants,
+            secondary: SecondaryVariant { transfer, flags },
         })
     }
 }
@@ -594,6 +673,23 @@ impl AxisTaps {
         // `first` is at or after `lo`, itself at or after `origin`.
         let start = (first - self.origin) & !3;
         (start, ((last - self.origin + 1 - start) as u32).div_ceil(4))
+    }
+
+    /// The most texel quads one pass-1 workgroup spans (per line and
+    /// component), as the shader bounds them: from the lower of its end
+    /// columns' first quads to the further of their last. Spans move
+    /// monotonically with the output, so the end columns bound the rest.
+    fn stage_quads(&self) -> u32 {
+        (0..self.outputs.div_ceil(PRIMARY_GROUP))
+            .map(|w| {
+                let first = w * PRIMARY_GROUP;
+                let (a, a_quads) = self.quads(first);
+                let (b, b_quads) = self.quads((first + PRIMARY_GROUP - 1).min(self.outputs - 1));
+                let lo = a.min(b);
+                ((a - lo) as u32 / 4 + a_quads).max((b - lo) as u32 / 4 + b_quads)
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     fn words(&self) -> u64 {
@@ -897,7 +993,7 @@ mod tests {
     fn params_layout_is_vec4_aligned() {
         assert_eq!(std::mem::size_of::<Grid>(), 48);
         assert_eq!(std::mem::size_of::<Params>() % 16, 0);
-        assert_eq!(std::mem::size_of::<Params>(), 416);
+        assert_eq!(std::mem::size_of::<Params>(), 400);
     }
 
     #[test]
@@ -962,6 +1058,82 @@ mod tests {
         assert_eq!(plan.params.grid[0].hi_lines, [31, 15, 0, 32]);
     }
 
+    /// `spec` scaled: `width`×`height` output of the whole `sw`×`sh` frame.
+    fn downscale(sw: u32, sh: u32, width: u32, height: u32, bits: u8) -> OutputSpec {
+        let (a, b) = (
+            f64::from(sw) / f64::from(width),
+            f64::from(sh) / f64::from(height),
+        );
+        let mut s = spec(
+            width,
+            height,
+            Affine2 {
+                m: [[a, 0.0], [0.0, b]],
+                t: [0.0, 0.0],
+            },
+            full(f64::from(sw), f64::from(sh)),
+            bits,
+        );
+        s.scale = [a, b];
+        s
+    }
+
+    #[test]
+    fn pass_one_variants_follow_layout_axis_and_reach() {
+        let variant = |group, axis, staged, word_quads| {
+            Some(PrimaryVariant {
+                group,
+                axis,
+                staged,
+                word_quads,
+            })
+        };
+        let thumb = downscale(1920, 1080, 320, 180, 8);
+        let planar = FramePlan::new(1920, 1080, PixelLayout::Yuv420p, &thumb).unwrap();
+        assert_eq!(
+            planar.primary,
+            [variant(0, 0, true, true), variant(1, 0, true, true)]
+        );
+        // NV12's chroma texels are two bytes: only luma takes whole words.
+        let nv12 = FramePlan::new(1920, 1080, PixelLayout::Nv12, &thumb).unwrap();
+        assert_eq!(
+            nv12.primary,
+            [variant(0, 0, true, true), variant(1, 0, true, false)]
+        );
+        let deep = downscale(1920, 1080, 320, 180, 10);
+        let p010 = FramePlan::new(1920, 1080, PixelLayout::Yuv420p10, &deep).unwrap();
+        assert_eq!(
+            p010.primary,
+            [variant(0, 0, true, false), variant(1, 0, true, false)]
+        );
+        let gray = FramePlan::new(1920, 1080, PixelLayout::Gray8, &thumb).unwrap();
+        assert_eq!(gray.primary, [variant(0, 0, true, true), None]);
+        // A 40x downscale spans more than the stage holds.
+        let steep = downscale(3840, 2160, 96, 54, 8);
+        let steep = FramePlan::new(3840, 2160, PixelLayout::Yuv420p, &steep).unwrap();
+        assert_eq!(
+            steep.primary,
+            [variant(0, 0, false, true), variant(1, 0, false, true)]
+        );
+        // Rotated, pass 1 runs along y: a word holds neighbouring lines,
+        // not neighbouring taps.
+        let rotated = spec(
+            16,
+            32,
+            Affine2 {
+                m: [[0.0, 1.0], [1.0, 0.0]],
+                t: [0.0, 0.0],
+            },
+            full(32.0, 16.0),
+            8,
+        );
+        let rotated = FramePlan::new(32, 16, PixelLayout::Yuv420p, &rotated).unwrap();
+        assert_eq!(
+            rotated.primary,
+            [variant(0, 1, true, false), variant(1, 1, true, false)]
+        );
+    }
+
     #[test]
     fn refuses_what_it_cannot_render() {
         let shear = Affine2 {
@@ -1015,11 +1187,11 @@ mod tests {
     fn passthrough_only_without_colour_work() {
         let base = spec(8, 8, IDENTITY, full(8.0, 8.0), 8);
         let plan = FramePlan::new(8, 8, PixelLayout::Gray8, &base).unwrap();
-        assert_eq!(plan.params.color_mode[1], FLAG_PASSTHROUGH);
+        assert_eq!(plan.secondary.flags, FLAG_PASSTHROUGH);
         let mut wide = base.clone();
         wide.color.gamut[0][1] = 0.1;
         let plan = FramePlan::new(8, 8, PixelLayout::Gray8, &wide).unwrap();
-        assert_eq!(plan.params.color_mode[1], FLAG_GAMUT);
+        assert_eq!(plan.secondary.flags, FLAG_GAMUT);
     }
 
     /// Reads the table at vec4 `base` of `words` back as (first texel,
