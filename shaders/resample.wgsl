@@ -65,8 +65,10 @@ var<workgroup> stage: array<vec4<f32>, STAGE_QUADS>;
 override GROUP: u32 = 0u;
 // The source axis output x runs along, which pass 1 filters: 0 x, 1 y.
 override AXIS: u32 = 0u;
-// Whether the workgroup's taps fit the stage; if not, each invocation reads
-// its taps straight from the planes.
+// Whether the workgroup stages its texels; if not, each invocation reads
+// its taps straight from the planes. The host stages when the workgroup's
+// taps fit, except whole-word quads: a word from the plane costs as much as
+// one from the stage, and a stage quad of f32s is four.
 override STAGED: bool = true;
 // Whether the group's planes hold one 8-bit sample per texel and pass 1
 // runs along x: four neighbouring taps are then the four bytes of one word,

@@ -338,7 +338,7 @@ fn compile(device: &wgpu::Device) -> Pipelines {
             PrimaryVariant {
                 group,
                 axis: 0,
-                staged: true,
+                staged: false,
                 word_quads: true,
             },
         );
