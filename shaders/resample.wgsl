@@ -28,13 +28,25 @@ struct Span {
     quads: u32,
 }
 
+// Entry `q` of the tables, for a pass reading `table`. The host binds the
+// uniform window at the first table the dispatch reads (pass 1: its
+// group's; pass 2: group 0's, group 1's following within the window) and
+// picks the variant reading it when they fit; the storage buffer is the
+// fallback.
+fn tap(table: u32, q: u32) -> vec4<u32> {
+    if (UNIFORM_TAPS) {
+        return tap_window[q - params.taps[min(table, 2u)]];
+    }
+    return taps[q];
+}
+
 fn span_of(table: u32, o: u32) -> Span {
-    let h = taps[params.taps[table] + o];
+    let h = tap(table, params.taps[table] + o);
     return Span(bitcast<i32>(h.x), h.y, h.z);
 }
 
-fn weights(q: u32) -> vec4<f32> {
-    return bitcast<vec4<f32>>(taps[q]);
+fn weights(table: u32, q: u32) -> vec4<f32> {
+    return bitcast<vec4<f32>>(tap(table, q));
 }
 
 // The four partial sums of a vec4 accumulator.
@@ -233,7 +245,7 @@ fn filter0_staged(s: Span, q0: u32) -> mat4x4<f32> {
     var a2 = vec4<f32>(0.0);
     var a3 = vec4<f32>(0.0);
     for (var t = 0u; t < s.quads; t = t + 1u) {
-        let w = weights(s.start + t);
+        let w = weights(GROUP, s.start + t);
         let q = q0 + t;
         a0 = a0 + w * stage[q];
         a1 = a1 + w * stage[CAPACITY + q];
@@ -254,7 +266,7 @@ fn filter12_staged(s: Span, q0: u32) -> array<mat4x4<f32>, 2> {
     var v2 = vec4<f32>(0.0);
     var v3 = vec4<f32>(0.0);
     for (var t = 0u; t < s.quads; t = t + 1u) {
-        let w = weights(s.start + t);
+        let w = weights(GROUP, s.start + t);
         let q = q0 + t;
         u0 = u0 + w * stage[q];
         v0 = v0 + w * stage[CAPACITY + q];
@@ -277,7 +289,7 @@ fn filter0_direct(s: Span, l: Lines) -> mat4x4<f32> {
     var a2 = vec4<f32>(0.0);
     var a3 = vec4<f32>(0.0);
     for (var t = 0u; t < s.quads; t = t + 1u) {
-        let w = weights(s.start + t);
+        let w = weights(GROUP, s.start + t);
         let k = s.first + 4 * i32(t);
         a0 = a0 + w * quad0(l, k, lines.x);
         a1 = a1 + w * quad0(l, k, lines.y);
@@ -293,7 +305,7 @@ fn filter12_direct(s: Span, l: Lines) -> array<mat4x4<f32>, 2> {
     var u = mat4x4<f32>();
     var v = mat4x4<f32>();
     for (var t = 0u; t < s.quads; t = t + 1u) {
-        let w = weights(s.start + t);
+        let w = weights(GROUP, s.start + t);
         let k = s.first + 4 * i32(t);
         let t0 = quad12(l, k, lines.x);
         let t1 = quad12(l, k, lines.y);
@@ -314,14 +326,14 @@ fn filter_secondary(group: u32, i: u32, j: u32) -> vec2<f32> {
     if (group == 0u) {
         var acc = vec4<f32>(0.0);
         for (var t = 0u; t < s.quads; t = t + 1u) {
-            acc = acc + weights(s.start + t) * mid0[(block + t) * out_w + i];
+            acc = acc + weights(2u, s.start + t) * mid0[(block + t) * out_w + i];
         }
         return vec2<f32>(total(acc), 0.0);
     }
     var u = vec4<f32>(0.0);
     var v = vec4<f32>(0.0);
     for (var t = 0u; t < s.quads; t = t + 1u) {
-        let w = weights(s.start + t);
+        let w = weights(3u, s.start + t);
         let m = 2u * ((block + t) * out_w + i);
         u = u + w * mid12[m];
         v = v + w * mid12[m + 1u];

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::uniforms::{PrimaryVariant, SecondaryVariant};
+use super::uniforms::{PrimaryVariant, SecondaryVariant, TAP_WINDOW_QUADS};
 use super::GpuError;
 
 /// Which adapters [`GpuContext::new`] may pick.
@@ -283,6 +283,9 @@ pub(crate) fn scoped<T>(device: &wgpu::Device, work: impl FnOnce() -> T) -> Resu
     }
 }
 
+/// Bytes of the uniform tap window (binding 8).
+pub(crate) const TAP_WINDOW_BYTES: u64 = TAP_WINDOW_QUADS as u64 * 16;
+
 fn compile(device: &wgpu::Device) -> Pipelines {
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some("stills frame pipeline"),
@@ -318,6 +321,16 @@ fn compile(device: &wgpu::Device) -> Pipelines {
             storage(5, false),
             storage(6, false),
             storage(7, true),
+            wgpu::BindGroupLayoutEntry {
+                binding: 8,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: true,
+                    min_binding_size: wgpu::BufferSize::new(TAP_WINDOW_BYTES),
+                },
+                count: None,
+            },
         ],
     });
     let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -340,6 +353,7 @@ fn compile(device: &wgpu::Device) -> Pipelines {
                 axis: 0,
                 staged: false,
                 word_quads: true,
+                uniform_taps: true,
             },
         );
     }
@@ -485,6 +499,7 @@ mod tests {
         assert_eq!(value("PRIMARY_GROUP"), uniforms::PRIMARY_GROUP);
         assert_eq!(value("STAGE_QUADS"), uniforms::STAGE_QUADS);
         assert_eq!(value("LINES"), uniforms::LINE_BLOCK);
+        assert_eq!(value("TAP_WINDOW_QUADS"), uniforms::TAP_WINDOW_QUADS);
     }
 
     #[test]
