@@ -1,13 +1,15 @@
 // Pass 2: filter along the second axis, convert YUV -> R'G'B' with the
 // stream's matrix, run the colour stage, encode and store.
 
-fn components(i: u32, j: u32) -> vec3<f32> {
-    let c0 = filter_secondary(0u, i, j).x * params.sample.x;
-    var c12 = vec2<f32>(params.sample.y);
+// Components 0, 1, 2 of output row j, columns `cols`, one vec4 each.
+fn components(cols: vec4<u32>, j: u32) -> mat3x4<f32> {
+    let c0 = filter_secondary0(cols, j) * params.sample.x;
+    var c12 = array<vec4<f32>, 2>(vec4<f32>(params.sample.y), vec4<f32>(params.sample.y));
     if (params.channel.w == 0u) {
-        c12 = filter_secondary(1u, i, j) * params.sample.x;
+        let f = filter_secondary12(cols, j);
+        c12 = array<vec4<f32>, 2>(f[0] * params.sample.x, f[1] * params.sample.x);
     }
-    return vec3<f32>(c0, c12);
+    return mat3x4<f32>(c0, c12[0], c12[1]);
 }
 
 fn yuv_to_rgb(c: vec3<f32>) -> vec3<f32> {
@@ -18,20 +20,30 @@ fn yuv_to_rgb(c: vec3<f32>) -> vec3<f32> {
     );
 }
 
+// One invocation per COLUMNS neighbouring pixels of a row.
 @compute @workgroup_size(8, 8, 1)
 fn resample_secondary(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+    let i0 = gid.x * COLUMNS;
     let j = gid.y;
     let out_w = params.out_size.x;
-    if (i >= out_w || j >= params.out_size.y) {
+    if (i0 >= out_w || j >= params.out_size.y) {
         return;
     }
-    let rgb = to_output(yuv_to_rgb(components(i, j)));
-    let pixel = j * out_w + i;
-    if (params.out_size.w == 1u) {
-        out_pixels[pixel] = pack4x8unorm(vec4<f32>(rgb, 1.0));
-    } else {
-        out_pixels[2u * pixel] = pack2x16unorm(rgb.rg);
-        out_pixels[2u * pixel + 1u] = pack2x16unorm(vec2<f32>(rgb.b, 1.0));
+    // Columns past the output repeat the last one, which is filtered but
+    // not stored.
+    let cols = min(vec4<u32>(i0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(out_w - 1u));
+    let c = transpose(components(cols, j));
+    for (var k = 0u; k < COLUMNS; k = k + 1u) {
+        let i = i0 + k;
+        if (i < out_w) {
+            let rgb = to_output(yuv_to_rgb(c[k]));
+            let pixel = j * out_w + i;
+            if (params.out_size.w == 1u) {
+                out_pixels[pixel] = pack4x8unorm(vec4<f32>(rgb, 1.0));
+            } else {
+                out_pixels[2u * pixel] = pack2x16unorm(rgb.rg);
+                out_pixels[2u * pixel + 1u] = pack2x16unorm(vec2<f32>(rgb.b, 1.0));
+            }
+        }
     }
 }

@@ -317,26 +317,50 @@ fn filter12_direct(s: Span, l: Lines) -> array<mat4x4<f32>, 2> {
     return array<mat4x4<f32>, 2>(u, v);
 }
 
-// Pass 2 filter of group `group` for output pixel (i, j): runs over the
-// line blocks pass 1 produced, four lines per load.
-fn filter_secondary(group: u32, i: u32, j: u32) -> vec2<f32> {
+// Output columns one pass-2 invocation filters: they share row j's taps,
+// so each weight quad is loaded once for all of them (on lavapipe a load,
+// not the arithmetic, is what costs). `SECONDARY_COLUMNS` in
+// src/gpu/uniforms.rs.
+const COLUMNS: u32 = 4u;
+
+// Pass 2 filter of component 0 for output row j, columns `cols` (inside the
+// output; the caller clamps them), over the line blocks pass 1 produced,
+// four lines per load. Returns each column's result.
+fn filter_secondary0(cols: vec4<u32>, j: u32) -> vec4<f32> {
     let out_w = params.out_size.x;
-    let s = span_of(2u + group, j);
+    let s = span_of(2u, j);
     let block = u32(s.first) / LINES;
-    if (group == 0u) {
-        var acc = vec4<f32>(0.0);
-        for (var t = 0u; t < s.quads; t = t + 1u) {
-            acc = acc + weights(2u, s.start + t) * mid0[(block + t) * out_w + i];
-        }
-        return vec2<f32>(total(acc), 0.0);
+    var acc = mat4x4<f32>();
+    for (var t = 0u; t < s.quads; t = t + 1u) {
+        let w = weights(2u, s.start + t);
+        let row = (block + t) * out_w;
+        acc = acc + mat4x4<f32>(
+            w * mid0[row + cols.x],
+            w * mid0[row + cols.y],
+            w * mid0[row + cols.z],
+            w * mid0[row + cols.w],
+        );
     }
-    var u = vec4<f32>(0.0);
-    var v = vec4<f32>(0.0);
+    return sums(acc);
+}
+
+// Components 1 and 2, like `filter_secondary0`.
+fn filter_secondary12(cols: vec4<u32>, j: u32) -> array<vec4<f32>, 2> {
+    let out_w = params.out_size.x;
+    let s = span_of(3u, j);
+    let block = u32(s.first) / LINES;
+    var u = mat4x4<f32>();
+    var v = mat4x4<f32>();
     for (var t = 0u; t < s.quads; t = t + 1u) {
         let w = weights(3u, s.start + t);
-        let m = 2u * ((block + t) * out_w + i);
-        u = u + w * mid12[m];
-        v = v + w * mid12[m + 1u];
+        let m = 2u * ((block + t) * out_w + cols);
+        u = u + mat4x4<f32>(w * mid12[m.x], w * mid12[m.y], w * mid12[m.z], w * mid12[m.w]);
+        v = v + mat4x4<f32>(
+            w * mid12[m.x + 1u],
+            w * mid12[m.y + 1u],
+            w * mid12[m.z + 1u],
+            w * mid12[m.w + 1u],
+        );
     }
-    return vec2<f32>(total(u), total(v));
+    return array<vec4<f32>, 2>(sums(u), sums(v));
 }

@@ -499,6 +499,7 @@ mod tests {
         assert_eq!(value("PRIMARY_GROUP"), uniforms::PRIMARY_GROUP);
         assert_eq!(value("STAGE_QUADS"), uniforms::STAGE_QUADS);
         assert_eq!(value("LINES"), uniforms::LINE_BLOCK);
+        assert_eq!(value("COLUMNS"), uniforms::SECONDARY_COLUMNS);
         assert_eq!(value("TAP_WINDOW_QUADS"), uniforms::TAP_WINDOW_QUADS);
     }
 

@@ -5,7 +5,9 @@ use crate::render::spec::{OutputEncoding, OutputSpec};
 use crate::surface::{ComponentSource, HostFrame, PixelLayout};
 
 use super::context::{scoped, TAP_WINDOW_BYTES};
-use super::uniforms::{plane_slots, FramePlan, Params, PlaneSlot, TapTables, PRIMARY_GROUP};
+use super::uniforms::{
+    plane_slots, FramePlan, Params, PlaneSlot, TapTables, PRIMARY_GROUP, SECONDARY_COLUMNS,
+};
 use super::{GpuContext, GpuError};
 
 /// How many differently sized inputs (and outputs) stay allocated. A
@@ -262,7 +264,8 @@ impl FramePipeline {
         let groups = [
             plan.out_width.div_ceil(PRIMARY_GROUP),
             blocks[0].max(blocks[1]),
-            plan.out_width.div_ceil(WORKGROUP_SECONDARY),
+            plan.out_width
+                .div_ceil(WORKGROUP_SECONDARY * SECONDARY_COLUMNS),
             plan.out_height.div_ceil(WORKGROUP_SECONDARY),
         ];
         let most = groups.into_iter().max().unwrap_or(0);
@@ -343,7 +346,8 @@ impl FramePipeline {
                 pass.set_bind_group(0, bind_group, &[window[2]]);
                 pass.set_pipeline(&secondary);
                 pass.dispatch_workgroups(
-                    plan.out_width.div_ceil(WORKGROUP_SECONDARY),
+                    plan.out_width
+                        .div_ceil(WORKGROUP_SECONDARY * SECONDARY_COLUMNS),
                     plan.out_height.div_ceil(WORKGROUP_SECONDARY),
                     1,
                 );

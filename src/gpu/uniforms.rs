@@ -159,6 +159,10 @@ pub const LINE_BLOCK: u32 = 4;
 /// `shaders/resample.wgsl`).
 pub const PRIMARY_GROUP: u32 = 64;
 
+/// Output columns of one pass-2 invocation (`COLUMNS` in
+/// `shaders/resample.wgsl`), which share their row's weight loads.
+pub const SECONDARY_COLUMNS: u32 = 4;
+
 /// Texel quads of pass 1's workgroup stage (`STAGE_QUADS` in
 /// `shaders/resample.wgsl`), shared by the lines and components of a block.
 pub const STAGE_QUADS: u32 = 1024;
