@@ -61,8 +61,9 @@ const LINES: u32 = 4u;
 const PRIMARY_GROUP: u32 = 64u;
 // 16 KiB, WebGPU's guaranteed workgroup storage, as texel quads. Component
 // 0 gets 256 quads (1024 texels) per line, components 1 and 2 128 each:
-// enough for 64 outputs up to a downscale of about 14x; beyond that the
-// host picks the direct variant, which reads its taps from the planes.
+// enough for 64 pairs of outputs up to a downscale of about 7x; beyond
+// that the host picks the direct variant, which reads its taps from the
+// planes.
 // `STAGE_QUADS` in src/gpu/uniforms.rs.
 const STAGE_QUADS: u32 = 1024u;
 
@@ -155,19 +156,28 @@ fn quad12(l: Lines, k: i32, line: i32) -> mat2x4<f32> {
     ));
 }
 
-// Pass 1: one invocation per (output column, block of four source lines) of
-// the variant's group, one workgroup per run of 64 columns of one block.
-// Neighbouring columns share most of their taps (a 6x downscale reads each
-// texel about six times), so the staged variant's workgroup first loads the
-// texel quads its columns span into workgroup memory, each once, and
-// filters from there. The stage holds line r of component c at quads
-// [(r * components + c) * CAPACITY, + CAPACITY).
+// Neighbouring output columns one pass-1 invocation filters: their spans
+// differ by a step of the scale, so each texel quad loaded serves both
+// (about a third fewer loads at 6x; on lavapipe the loads, not the
+// arithmetic, are what costs). A table entry covers the union of their
+// spans, one weight vec4 per column per quad, zeros outside a column's own
+// span. `PRIMARY_COLUMNS` in src/gpu/uniforms.rs.
+const PAIR: u32 = 2u;
+
+// Pass 1: one invocation per (pair of output columns, block of four source
+// lines) of the variant's group, one workgroup per run of 64 pairs of one
+// block. Neighbouring pairs share most of their taps too (a 6x downscale
+// reads each texel about three times), so the staged variant's workgroup
+// first loads the texel quads its pairs span into workgroup memory, each
+// once, and filters from there. The stage holds line r of component c at
+// quads [(r * components + c) * CAPACITY, + CAPACITY).
 @compute @workgroup_size(64, 1, 1)
 fn resample_primary(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
     let out_w = params.out_size.x;
+    let pairs = (out_w + PAIR - 1u) / PAIR;
     let block = wg.y;
     let g = params.grid[GROUP];
     var l = Lines(g.size_lo.z, g.hi_lines.x, block);
@@ -175,13 +185,12 @@ fn resample_primary(
         l = Lines(g.size_lo.w, g.hi_lines.y, block);
     }
 
-    // Spans move monotonically with the column, so the end columns bound
-    // the texels of the whole workgroup. The host picked this variant
-    // because they fit the stage; the clamp only keeps a wrong pick inside
-    // it.
-    let i_first = wg.x * PRIMARY_GROUP;
-    let a = span_of(GROUP, i_first);
-    let b = span_of(GROUP, min(i_first + PRIMARY_GROUP - 1u, out_w - 1u));
+    // Spans move monotonically with the column, so the end pairs bound the
+    // texels of the whole workgroup. The host picked this variant because
+    // they fit the stage; the clamp only keeps a wrong pick inside it.
+    let p_first = wg.x * PRIMARY_GROUP;
+    let a = span_of(GROUP, p_first);
+    let b = span_of(GROUP, min(p_first + PRIMARY_GROUP - 1u, pairs - 1u));
     let lo = min(a.first, b.first);
     if (STAGED) {
         let quads = min(
@@ -205,22 +214,29 @@ fn resample_primary(
         workgroupBarrier();
     }
 
-    let i = i_first + lid;
-    if (i >= out_w) {
+    let p = p_first + lid;
+    if (p >= pairs) {
         return;
     }
-    let s = span_of(GROUP, i);
+    let s = span_of(GROUP, p);
+    let i = PAIR * p;
     let index = block * out_w + i;
+    // An odd width's last pair has one column; its second is all zero
+    // weights and not stored.
+    let both = i + 1u < out_w;
     if (GROUP == 0u) {
-        var acc: mat4x4<f32>;
+        var acc: array<mat4x4<f32>, 2>;
         if (STAGED) {
             acc = filter0_staged(s, u32(s.first - lo) / 4u);
         } else {
             acc = filter0_direct(s, l);
         }
-        mid0[index] = sums(acc);
+        mid0[index] = sums(acc[0]);
+        if (both) {
+            mid0[index + 1u] = sums(acc[1]);
+        }
     } else {
-        var acc: array<mat4x4<f32>, 2>;
+        var acc: array<mat4x4<f32>, 4>;
         if (STAGED) {
             acc = filter12_staged(s, u32(s.first - lo) / 4u);
         } else {
@@ -228,6 +244,10 @@ fn resample_primary(
         }
         mid12[2u * index] = sums(acc[0]);
         mid12[2u * index + 1u] = sums(acc[1]);
+        if (both) {
+            mid12[2u * index + 2u] = sums(acc[2]);
+            mid12[2u * index + 3u] = sums(acc[3]);
+        }
     }
 }
 
@@ -237,84 +257,97 @@ fn sums(acc: mat4x4<f32>) -> vec4<f32> {
     return vec4<f32>(1.0) * acc;
 }
 
-// Component 0 of the block's four lines from the stage: `q0` is the span's
-// first quad in it.
-fn filter0_staged(s: Span, q0: u32) -> mat4x4<f32> {
-    var a0 = vec4<f32>(0.0);
-    var a1 = vec4<f32>(0.0);
-    var a2 = vec4<f32>(0.0);
-    var a3 = vec4<f32>(0.0);
-    for (var t = 0u; t < s.quads; t = t + 1u) {
-        let w = weights(GROUP, s.start + t);
-        let q = q0 + t;
-        a0 = a0 + w * stage[q];
-        a1 = a1 + w * stage[CAPACITY + q];
-        a2 = a2 + w * stage[2u * CAPACITY + q];
-        a3 = a3 + w * stage[3u * CAPACITY + q];
-    }
-    return mat4x4<f32>(a0, a1, a2, a3);
+// The weights of quad t of a pair's span: column 0's, then column 1's.
+fn pair_weights(s: Span, t: u32) -> mat2x4<f32> {
+    let q = s.start + PAIR * t;
+    return mat2x4<f32>(weights(GROUP, q), weights(GROUP, q + 1u));
 }
 
-// Components 1 and 2 of the block's four lines from the stage.
-fn filter12_staged(s: Span, q0: u32) -> array<mat4x4<f32>, 2> {
-    var u0 = vec4<f32>(0.0);
-    var u1 = vec4<f32>(0.0);
-    var u2 = vec4<f32>(0.0);
-    var u3 = vec4<f32>(0.0);
-    var v0 = vec4<f32>(0.0);
-    var v1 = vec4<f32>(0.0);
-    var v2 = vec4<f32>(0.0);
-    var v3 = vec4<f32>(0.0);
+// Four lines' texel quads times each column's weights, added to its
+// accumulators.
+fn accumulate(acc: array<mat4x4<f32>, 2>, w: mat2x4<f32>, x: mat4x4<f32>) -> array<mat4x4<f32>, 2> {
+    return array<mat4x4<f32>, 2>(
+        acc[0] + mat4x4<f32>(w[0] * x[0], w[0] * x[1], w[0] * x[2], w[0] * x[3]),
+        acc[1] + mat4x4<f32>(w[1] * x[0], w[1] * x[1], w[1] * x[2], w[1] * x[3]),
+    );
+}
+
+// Component 0 of the block's four lines for both columns of the pair, from
+// the stage: `q0` is the span's first quad in it.
+fn filter0_staged(s: Span, q0: u32) -> array<mat4x4<f32>, 2> {
+    var acc = array<mat4x4<f32>, 2>();
     for (var t = 0u; t < s.quads; t = t + 1u) {
-        let w = weights(GROUP, s.start + t);
         let q = q0 + t;
-        u0 = u0 + w * stage[q];
-        v0 = v0 + w * stage[CAPACITY + q];
-        u1 = u1 + w * stage[2u * CAPACITY + q];
-        v1 = v1 + w * stage[3u * CAPACITY + q];
-        u2 = u2 + w * stage[4u * CAPACITY + q];
-        v2 = v2 + w * stage[5u * CAPACITY + q];
-        u3 = u3 + w * stage[6u * CAPACITY + q];
-        v3 = v3 + w * stage[7u * CAPACITY + q];
+        let x = mat4x4<f32>(
+            stage[q],
+            stage[CAPACITY + q],
+            stage[2u * CAPACITY + q],
+            stage[3u * CAPACITY + q],
+        );
+        acc = accumulate(acc, pair_weights(s, t), x);
     }
-    return array<mat4x4<f32>, 2>(mat4x4<f32>(u0, u1, u2, u3), mat4x4<f32>(v0, v1, v2, v3));
+    return acc;
+}
+
+// Components 1 and 2 of the block's four lines from the stage: component
+// 1 of column 0, component 2 of column 0, then column 1's.
+fn filter12_staged(s: Span, q0: u32) -> array<mat4x4<f32>, 4> {
+    var u = array<mat4x4<f32>, 2>();
+    var v = array<mat4x4<f32>, 2>();
+    for (var t = 0u; t < s.quads; t = t + 1u) {
+        let w = pair_weights(s, t);
+        let q = q0 + t;
+        u = accumulate(u, w, mat4x4<f32>(
+            stage[q],
+            stage[2u * CAPACITY + q],
+            stage[4u * CAPACITY + q],
+            stage[6u * CAPACITY + q],
+        ));
+        v = accumulate(v, w, mat4x4<f32>(
+            stage[CAPACITY + q],
+            stage[3u * CAPACITY + q],
+            stage[5u * CAPACITY + q],
+            stage[7u * CAPACITY + q],
+        ));
+    }
+    return array<mat4x4<f32>, 4>(u[0], v[0], u[1], v[1]);
 }
 
 // Component 0 of the block's four lines straight from the plane, for
-// spans too wide to stage.
-fn filter0_direct(s: Span, l: Lines) -> mat4x4<f32> {
+// spans too wide to stage and for whole-word quads.
+fn filter0_direct(s: Span, l: Lines) -> array<mat4x4<f32>, 2> {
     let lines = vec4<i32>(line_of(l, 0u), line_of(l, 1u), line_of(l, 2u), line_of(l, 3u));
-    var a0 = vec4<f32>(0.0);
-    var a1 = vec4<f32>(0.0);
-    var a2 = vec4<f32>(0.0);
-    var a3 = vec4<f32>(0.0);
+    var acc = array<mat4x4<f32>, 2>();
     for (var t = 0u; t < s.quads; t = t + 1u) {
-        let w = weights(GROUP, s.start + t);
         let k = s.first + 4 * i32(t);
-        a0 = a0 + w * quad0(l, k, lines.x);
-        a1 = a1 + w * quad0(l, k, lines.y);
-        a2 = a2 + w * quad0(l, k, lines.z);
-        a3 = a3 + w * quad0(l, k, lines.w);
+        let x = mat4x4<f32>(
+            quad0(l, k, lines.x),
+            quad0(l, k, lines.y),
+            quad0(l, k, lines.z),
+            quad0(l, k, lines.w),
+        );
+        acc = accumulate(acc, pair_weights(s, t), x);
     }
-    return mat4x4<f32>(a0, a1, a2, a3);
+    return acc;
 }
 
-// Components 1 and 2 of the block's four lines straight from the planes.
-fn filter12_direct(s: Span, l: Lines) -> array<mat4x4<f32>, 2> {
+// Components 1 and 2 of the block's four lines straight from the planes,
+// in `filter12_staged`'s order.
+fn filter12_direct(s: Span, l: Lines) -> array<mat4x4<f32>, 4> {
     let lines = vec4<i32>(line_of(l, 0u), line_of(l, 1u), line_of(l, 2u), line_of(l, 3u));
-    var u = mat4x4<f32>();
-    var v = mat4x4<f32>();
+    var u = array<mat4x4<f32>, 2>();
+    var v = array<mat4x4<f32>, 2>();
     for (var t = 0u; t < s.quads; t = t + 1u) {
-        let w = weights(GROUP, s.start + t);
+        let w = pair_weights(s, t);
         let k = s.first + 4 * i32(t);
         let t0 = quad12(l, k, lines.x);
         let t1 = quad12(l, k, lines.y);
         let t2 = quad12(l, k, lines.z);
         let t3 = quad12(l, k, lines.w);
-        u = u + mat4x4<f32>(w * t0[0], w * t1[0], w * t2[0], w * t3[0]);
-        v = v + mat4x4<f32>(w * t0[1], w * t1[1], w * t2[1], w * t3[1]);
+        u = accumulate(u, w, mat4x4<f32>(t0[0], t1[0], t2[0], t3[0]));
+        v = accumulate(v, w, mat4x4<f32>(t0[1], t1[1], t2[1], t3[1]));
     }
-    return array<mat4x4<f32>, 2>(u, v);
+    return array<mat4x4<f32>, 4>(u[0], v[0], u[1], v[1]);
 }
 
 // Output columns one pass-2 invocation filters: they share row j's taps,

@@ -42,21 +42,24 @@
 //!    padded with zero weights to whole quads, so both passes take four taps
 //!    per vec4 load and multiply-add: on lavapipe, loop iterations and
 //!    per-invocation loads cost far more than the arithmetic. A pass-1
-//!    invocation filters one output column of four source lines, loading each
-//!    weight quad once for all four, and stores them as one vec4; pass 2
-//!    reads them back four lines per load, four neighbouring columns of a row
-//!    per invocation so each weight quad is loaded once for all four (1080p →
-//!    320: 15.25 → 13.75 ms; → 1920: 102 → 80). A pass-1 workgroup (64 output
+//!    invocation filters two neighbouring output columns of four source
+//!    lines, loading each weight quad once for all four lines and each texel
+//!    quad once for both columns (their table entry covers the union of their
+//!    spans, one weight vec4 per column per quad: 1080p → 320: 14.5 → 11.75
+//!    ms), and stores each column's lines as one vec4; pass 2 reads them back
+//!    four lines per load, four neighbouring columns of a row per invocation
+//!    so each weight quad is loaded once for all four (1080p → 320: 15.25 →
+//!    13.75 ms; → 1920: 102 → 80). A pass-1 workgroup (64 pairs of output
 //!    columns of one block of lines) first copies the texels its columns span
 //!    into workgroup memory, each texel fetched once however many columns
 //!    read it, and filters from there; a downscale too steep for the stage
-//!    (about 14×) reads the planes directly, and so do 8-bit planar rows
-//!    along x, whose quads are single words: on lavapipe a word from the
-//!    plane costs what one from the stage does, and a staged quad of `f32`s
-//!    costs four (1080p → 320: 22 → 15 ms of CPU). Pass 1 is compiled per
-//!    variant (`uniforms::PrimaryVariant`, pipeline-overridable constants)
-//!    and dispatched once per component group: group, axis, staged or direct,
-//!    and whole-word quads for 8-bit planar rows along x are fixed at compile
+//!    (about 7×) reads the planes directly, and so do 8-bit planar rows along
+//!    x, whose quads are single words: on lavapipe a word from the plane
+//!    costs what one from the stage does, and a staged quad of `f32`s costs
+//!    four (1080p → 320: 22 → 15 ms of CPU). Pass 1 is compiled per variant
+//!    (`uniforms::PrimaryVariant`, pipeline-overridable constants) and
+//!    dispatched once per component group: group, axis, staged or direct, and
+//!    whole-word quads for 8-bit planar rows along x are fixed at compile
 //!    time rather than branched on, since lavapipe runs both sides of every
 //!    branch (1080p → 320 on lavapipe: 42 → 22 ms of CPU per frame).
 //!    Filtering happens on code values, before YUV → RGB: the matrix is

@@ -6,7 +6,8 @@ use crate::surface::{ComponentSource, HostFrame, PixelLayout};
 
 use super::context::{scoped, TAP_WINDOW_BYTES};
 use super::uniforms::{
-    plane_slots, FramePlan, Params, PlaneSlot, TapTables, PRIMARY_GROUP, SECONDARY_COLUMNS,
+    plane_slots, FramePlan, Params, PlaneSlot, TapTables, PRIMARY_COLUMNS, PRIMARY_GROUP,
+    SECONDARY_COLUMNS,
 };
 use super::{GpuContext, GpuError};
 
@@ -262,7 +263,7 @@ impl FramePipeline {
             });
         }
         let groups = [
-            plan.out_width.div_ceil(PRIMARY_GROUP),
+            plan.out_width.div_ceil(PRIMARY_GROUP * PRIMARY_COLUMNS),
             blocks[0].max(blocks[1]),
             plan.out_width
                 .div_ceil(WORKGROUP_SECONDARY * SECONDARY_COLUMNS),
@@ -340,7 +341,11 @@ impl FramePipeline {
                     if let Some(pipeline) = pipeline {
                         pass.set_bind_group(0, bind_group, &[window]);
                         pass.set_pipeline(pipeline);
-                        pass.dispatch_workgroups(plan.out_width.div_ceil(PRIMARY_GROUP), blocks, 1);
+                        pass.dispatch_workgroups(
+                            plan.out_width.div_ceil(PRIMARY_GROUP * PRIMARY_COLUMNS),
+                            blocks,
+                            1,
+                        );
                     }
                 }
                 pass.set_bind_group(0, bind_group, &[window[2]]);

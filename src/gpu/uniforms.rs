@@ -159,6 +159,13 @@ pub const LINE_BLOCK: u32 = 4;
 /// `shaders/resample.wgsl`).
 pub const PRIMARY_GROUP: u32 = 64;
 
+/// Neighbouring output columns of one pass-1 invocation (`PAIR` in
+/// `shaders/resample.wgsl`): their spans overlap by all but a step of the
+/// scale, so each texel quad loaded serves both, and a pass-1 table entry
+/// covers the union of their spans with one weight vec4 per column per
+/// quad.
+pub const PRIMARY_COLUMNS: u32 = 2;
+
 /// Output columns of one pass-2 invocation (`COLUMNS` in
 /// `shaders/resample.wgsl`), which share their row's weight loads.
 pub const SECONDARY_COLUMNS: u32 = 4;
@@ -371,7 +378,8 @@ impl FramePlan {
                 scale[0],
                 (lo[primary], hi[primary]),
                 0,
-            )?;
+            )?
+            .in_entries_of(PRIMARY_COLUMNS);
             let one_byte_texels = (group..=2 * group).all(|c| texel_bytes[c] == 1);
             let word_quads = primary == 0 && one_byte_texels;
             variants[group] = Some(PrimaryVariant {
@@ -559,9 +567,13 @@ impl FramePlan {
 /// with one each.
 ///
 /// Each table (one per pass and group, starting at vec4 `Params::taps`)
-/// holds, for output `o`, a header vec4 at `base + o`: the first texel read,
-/// the vec4 index of its first weight quad, the number of quads, 0. Weights
-/// are `f32` bits, one per consecutive texel from the first, and sum to one.
+/// holds one entry per [`PRIMARY_COLUMNS`] neighbouring outputs in pass 1
+/// and per output in pass 2: for entry `e`, a header vec4 at `base + e`: the
+/// first texel any of its outputs reads, the vec4 index of its first weight
+/// quad, the number of quads, 0. Weights are `f32` bits, one per
+/// consecutive texel from the first, and each output's sum to one; a pass-1
+/// entry interleaves its outputs' quads (quad `t` of column `c` at
+/// `start + t · PRIMARY_COLUMNS + c`), each zero outside its own span.
 /// The first texel is rounded down to a multiple of four and the weights are
 /// padded with zeros to whole quads, so the shaders take four taps per load
 /// (and pass 2's line quads are the vec4s of its input). Taps beyond the
@@ -678,6 +690,8 @@ struct AxisTaps {
     hi: i32,
     /// Subtracted from texel indices as stored.
     origin: i32,
+    /// Neighbouring outputs sharing one table entry.
+    columns: u32,
 }
 
 impl AxisTaps {
@@ -699,6 +713,7 @@ impl AxisTaps {
             lo,
             hi,
             origin,
+            columns: 1,
         };
         if LOBES * taps.stretch > MAX_RADIUS {
             return Err(GpuError::UnsupportedSpec(format!(
@@ -739,11 +754,27 @@ impl AxisTaps {
         (clamp(first), clamp(last))
     }
 
-    /// Where output `o`'s table entry starts, relative to `origin` and
-    /// rounded down to a multiple of four, and how many weight quads reach
-    /// past its last texel.
-    fn quads(&self, o: u32) -> (i32, u32) {
-        let (first, last) = self.span(o);
+    /// The same taps with `columns` neighbouring outputs per table entry.
+    fn in_entries_of(self, columns: u32) -> AxisTaps {
+        AxisTaps { columns, ..self }
+    }
+
+    /// Table entries: one per `columns` neighbouring outputs.
+    fn entries(&self) -> u32 {
+        self.outputs.div_ceil(self.columns)
+    }
+
+    /// The outputs of entry `e`.
+    fn outputs_of(&self, e: u32) -> std::ops::Range<u32> {
+        e * self.columns..((e + 1) * self.columns).min(self.outputs)
+    }
+
+    /// Where entry `e` starts, relative to `origin` and rounded down to a
+    /// multiple of four, and how many weight quads reach past the last
+    /// texel of any of its outputs.
+    fn quads(&self, e: u32) -> (i32, u32) {
+        let spans = self.outputs_of(e).map(|o| self.span(o));
+        let (first, last) = spans.fold((i32::MAX, i32::MIN), |(f, l), (a, b)| (f.min(a), l.max(b)));
         // `first` is at or after `lo`, itself at or after `origin`.
         let start = (first - self.origin) & !3;
         (start, ((last - self.origin + 1 - start) as u32).div_ceil(4))
@@ -751,14 +782,15 @@ impl AxisTaps {
 
     /// The most texel quads one pass-1 workgroup spans (per line and
     /// component), as the shader bounds them: from the lower of its end
-    /// columns' first quads to the further of their last. Spans move
-    /// monotonically with the output, so the end columns bound the rest.
+    /// entries' first quads to the further of their last. Spans move
+    /// monotonically with the output, so the end entries bound the rest.
     fn stage_quads(&self) -> u32 {
-        (0..self.outputs.div_ceil(PRIMARY_GROUP))
+        let entries = self.entries();
+        (0..entries.div_ceil(PRIMARY_GROUP))
             .map(|w| {
                 let first = w * PRIMARY_GROUP;
                 let (a, a_quads) = self.quads(first);
-                let (b, b_quads) = self.quads((first + PRIMARY_GROUP - 1).min(self.outputs - 1));
+                let (b, b_quads) = self.quads((first + PRIMARY_GROUP - 1).min(entries - 1));
                 let lo = a.min(b);
                 ((a - lo) as u32 / 4 + a_quads).max((b - lo) as u32 / 4 + b_quads)
             })
@@ -767,27 +799,44 @@ impl AxisTaps {
     }
 
     fn words(&self) -> u64 {
-        let quads: u64 = (0..self.outputs).map(|o| u64::from(self.quads(o).1)).sum();
-        4 * (u64::from(self.outputs) + quads)
+        let quads: u64 = (0..self.entries())
+            .map(|e| u64::from(self.quads(e).1))
+            .sum();
+        4 * (u64::from(self.entries()) + u64::from(self.columns) * quads)
     }
 
+    /// Headers, then per entry and quad one weight vec4 per column (zeros
+    /// for a column past the last output).
     fn write(&self, out: &mut Vec<u32>) {
-        let mut quad = out.len() / 4 + self.outputs as usize;
-        for o in 0..self.outputs {
-            let (start, quads) = self.quads(o);
+        let columns = self.columns as usize;
+        let mut quad = out.len() / 4 + self.entries() as usize;
+        for e in 0..self.entries() {
+            let (start, quads) = self.quads(e);
             out.extend([start as u32, quad as u32, quads, 0]);
-            quad += quads as usize;
+            quad += columns * quads as usize;
         }
-        for o in 0..self.outputs {
-            self.write_weights(o, out);
+        let mut column = Vec::new();
+        for e in 0..self.entries() {
+            let (start, quads) = self.quads(e);
+            let begin = out.len();
+            out.resize(begin + 4 * columns * quads as usize, 0);
+            for (c, o) in self.outputs_of(e).enumerate() {
+                column.clear();
+                self.write_weights(o, start, quads, &mut column);
+                for (t, weights) in column.chunks_exact(4).enumerate() {
+                    let at = begin + 4 * (t * columns + c);
+                    out[at..at + 4].copy_from_slice(weights);
+                }
+            }
         }
     }
 
-    fn write_weights(&self, o: u32, out: &mut Vec<u32>) {
+    /// Appends output `o`'s weights for an entry starting at `start` with
+    /// `quads` quads.
+    fn write_weights(&self, o: u32, start: i32, quads: u32, out: &mut Vec<u32>) {
         let p = self.centre(o);
         let (first, last) = self.span(o);
         let (reach_first, reach_last) = self.reach(o);
-        let (start, quads) = self.quads(o);
         let lead = (first - self.origin - start) as usize;
         let begin = out.len();
         out.resize(begin + 4 * quads as usize, 0);
@@ -1302,15 +1351,19 @@ mod tests {
 
     /// Reads the table at vec4 `base` of `words` back as (first texel,
     /// weights) per output, the way the shader walks it.
-    fn read_table(words: &[u32], base: u32, outputs: u32) -> Vec<(i32, Vec<f32>)> {
+    /// Each output's first texel and weights from a table whose entries
+    /// hold `columns` outputs.
+    fn read_table(words: &[u32], base: u32, outputs: u32, columns: usize) -> Vec<(i32, Vec<f32>)> {
         (0..outputs as usize)
             .map(|o| {
-                let h = 4 * (base as usize + o);
-                let start = 4 * words[h + 1] as usize;
-                let end = start + 4 * words[h + 2] as usize;
-                let weights = words[start..end]
-                    .iter()
-                    .map(|w| f32::from_bits(*w))
+                let (e, c) = (o / columns, o % columns);
+                let h = 4 * (base as usize + e);
+                let start = words[h + 1] as usize;
+                let weights = (0..words[h + 2] as usize)
+                    .flat_map(|t| {
+                        let at = 4 * (start + t * columns + c);
+                        words[at..at + 4].iter().map(|w| f32::from_bits(*w))
+                    })
                     .collect();
                 (words[h] as i32, weights)
             })
@@ -1358,17 +1411,25 @@ mod tests {
             (3, 180, 540, 3.0, 2.0, 0.5),
         ];
         for (table, outputs, extent, stretch, sub, off) in cases {
-            let rows = read_table(&words, plan.params.taps[table], outputs);
+            // Pass 1 pairs columns: each one's weights span the pair's
+            // union, a step of the scale (6 luma samples) more than its own.
+            let (columns, step) = if table < 2 {
+                (PRIMARY_COLUMNS as usize, (6.0 / sub) as usize)
+            } else {
+                (1, 0)
+            };
+            let slack = 4 + (columns - 1) * step;
+            let rows = read_table(&words, plan.params.taps[table], outputs, columns);
             for (o, (first, weights)) in rows.iter().enumerate() {
                 let sum: f32 = weights.iter().sum();
                 assert!((sum - 1.0).abs() < 1e-5, "table {table} output {o}: {sum}");
                 // Whole quads from a multiple of four, less than a quad of
-                // padding either side (plus an end tap exactly three lobes
-                // out, which weighs zero), every non-zero weight on the
-                // plane.
+                // padding either side of the entry's span (plus an end tap
+                // exactly three lobes out, which weighs zero), every
+                // non-zero weight on the plane.
                 let (lead, end) = support(weights);
                 assert!(*first >= 0 && *first % 4 == 0 && weights.len() % 4 == 0);
-                assert!(lead <= 4 && weights.len() - end <= 4);
+                assert!(lead <= slack && weights.len() - end <= slack);
                 assert!(*first as usize + end <= extent);
                 // Every weight is the direct one, edges gathering what
                 // lies beyond them.
@@ -1414,7 +1475,7 @@ mod tests {
             FramePlan::new(16, 32, PixelLayout::Gray8, &spec(16, 16, affine, rect, 8)).unwrap();
         let mut words = Vec::new();
         plan.taps.write(&mut words);
-        let rows = read_table(&words, plan.params.taps[2], 16);
+        let rows = read_table(&words, plan.params.taps[2], 16, 1);
         // Output row 0 sits on source line 10, the first pass 1 produced:
         // its taps above the crop all repeat that line, index 0.
         assert_eq!(rows[0].0, 0);
