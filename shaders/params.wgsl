@@ -84,12 +84,3 @@ override FLAGS: u32 = FLAG_PASSTHROUGH;
 // Filter tap tables built on the host (`TapTables` in src/gpu/uniforms.rs),
 // in vec4s: a header per output, and weights four taps to a vec4.
 @group(0) @binding(7) var<storage, read> taps: array<vec4<u32>>;
-// The same buffer from one table on, bound per dispatch at a dynamic offset:
-// lavapipe reads uniform buffers with plain loads, but each storage load is
-// a scalar load per lane in a per-lane loop. 64 KiB, the binding size
-// WebGPU guarantees; `TAP_WINDOW_QUADS` in src/gpu/uniforms.rs.
-const TAP_WINDOW_QUADS: u32 = 4096u;
-@group(0) @binding(8) var<uniform> tap_window: array<vec4<u32>, TAP_WINDOW_QUADS>;
-// Whether the dispatch's tables fit the window (`uniform_taps` of the
-// variant).
-override UNIFORM_TAPS: bool = false;

@@ -28,25 +28,13 @@ struct Span {
     quads: u32,
 }
 
-// Entry `q` of the tables, for a pass reading `table`. The host binds the
-// uniform window at the first table the dispatch reads (pass 1: its
-// group's; pass 2: group 0's, group 1's following within the window) and
-// picks the variant reading it when they fit; the storage buffer is the
-// fallback.
-fn tap(table: u32, q: u32) -> vec4<u32> {
-    if (UNIFORM_TAPS) {
-        return tap_window[q - params.taps[min(table, 2u)]];
-    }
-    return taps[q];
-}
-
 fn span_of(table: u32, o: u32) -> Span {
-    let h = tap(table, params.taps[table] + o);
+    let h = taps[params.taps[table] + o];
     return Span(bitcast<i32>(h.x), h.y, h.z);
 }
 
-fn weights(table: u32, q: u32) -> vec4<f32> {
-    return bitcast<vec4<f32>>(tap(table, q));
+fn weights(q: u32) -> vec4<f32> {
+    return bitcast<vec4<f32>>(taps[q]);
 }
 
 // The four partial sums of a vec4 accumulator.
@@ -260,7 +248,7 @@ fn sums(acc: mat4x4<f32>) -> vec4<f32> {
 // The weights of quad t of a pair's span: column 0's, then column 1's.
 fn pair_weights(s: Span, t: u32) -> mat2x4<f32> {
     let q = s.start + PAIR * t;
-    return mat2x4<f32>(weights(GROUP, q), weights(GROUP, q + 1u));
+    return mat2x4<f32>(weights(q), weights(q + 1u));
 }
 
 // Four lines' texel quads times each column's weights, added to its
@@ -365,7 +353,7 @@ fn filter_secondary0(cols: vec4<u32>, j: u32) -> vec4<f32> {
     let block = u32(s.first) / LINES;
     var acc = mat4x4<f32>();
     for (var t = 0u; t < s.quads; t = t + 1u) {
-        let w = weights(2u, s.start + t);
+        let w = weights(s.start + t);
         let row = (block + t) * out_w;
         acc = acc + mat4x4<f32>(
             w * mid0[row + cols.x],
@@ -385,7 +373,7 @@ fn filter_secondary12(cols: vec4<u32>, j: u32) -> array<vec4<f32>, 2> {
     var u = mat4x4<f32>();
     var v = mat4x4<f32>();
     for (var t = 0u; t < s.quads; t = t + 1u) {
-        let w = weights(3u, s.start + t);
+        let w = weights(s.start + t);
         let m = 2u * ((block + t) * out_w + cols);
         u = u + mat4x4<f32>(w * mid12[m.x], w * mid12[m.y], w * mid12[m.z], w * mid12[m.w]);
         v = v + mat4x4<f32>(

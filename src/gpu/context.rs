@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::uniforms::{PrimaryVariant, SecondaryVariant, TAP_WINDOW_QUADS};
+use super::uniforms::{PrimaryVariant, SecondaryVariant};
 use super::GpuError;
 
 /// Which adapters [`GpuContext::new`] may pick.
@@ -283,9 +283,6 @@ pub(crate) fn scoped<T>(device: &wgpu::Device, work: impl FnOnce() -> T) -> Resu
     }
 }
 
-/// Bytes of the uniform tap window (binding 8).
-pub(crate) const TAP_WINDOW_BYTES: u64 = TAP_WINDOW_QUADS as u64 * 16;
-
 fn compile(device: &wgpu::Device) -> Pipelines {
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some("stills frame pipeline"),
@@ -321,16 +318,6 @@ fn compile(device: &wgpu::Device) -> Pipelines {
             storage(5, false),
             storage(6, false),
             storage(7, true),
-            wgpu::BindGroupLayoutEntry {
-                binding: 8,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Uniform,
-                    has_dynamic_offset: true,
-                    min_binding_size: wgpu::BufferSize::new(TAP_WINDOW_BYTES),
-                },
-                count: None,
-            },
         ],
     });
     let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -353,7 +340,6 @@ fn compile(device: &wgpu::Device) -> Pipelines {
                 axis: 0,
                 staged: false,
                 word_quads: true,
-                uniform_taps: true,
             },
         );
     }
@@ -501,7 +487,6 @@ mod tests {
         assert_eq!(value("LINES"), uniforms::LINE_BLOCK);
         assert_eq!(value("COLUMNS"), uniforms::SECONDARY_COLUMNS);
         assert_eq!(value("PAIR"), uniforms::PRIMARY_COLUMNS);
-        assert_eq!(value("TAP_WINDOW_QUADS"), uniforms::TAP_WINDOW_QUADS);
     }
 
     #[test]

@@ -32,39 +32,34 @@
 //!    (`uniforms::TapTables`: normalised Lanczos weights per output column of
 //!    pass 1 and output row of pass 2, edge taps already folded into the edge
 //!    texel) into a read-only storage buffer cached with the output-shape
-//!    buffers; the passes only multiply and add. Each table starts on a
-//!    256-byte boundary, and a dispatch whose tables fit 64 KiB (WebGPU's
-//!    guaranteed uniform binding) reads them through a uniform binding of the
-//!    same buffer at a dynamic offset instead, chosen per dispatch by
-//!    specialisation (`uniform_taps`): lavapipe loads uniforms without the
-//!    per-lane loop a storage load takes (1080p → 320: 14.5 → 13.75 ms of
-//!    CPU). Every table entry starts on a multiple of four texels and is
-//!    padded with zero weights to whole quads, so both passes take four taps
-//!    per vec4 load and multiply-add: on lavapipe, loop iterations and
-//!    per-invocation loads cost far more than the arithmetic. A pass-1
-//!    invocation filters two neighbouring output columns of four source
-//!    lines, loading each weight quad once for all four lines and each texel
-//!    quad once for both columns (their table entry covers the union of their
-//!    spans, one weight vec4 per column per quad: 1080p → 320: 14.5 → 11.75
-//!    ms), and stores each column's lines as one vec4; pass 2 reads them back
-//!    four lines per load, four neighbouring columns of a row per invocation
-//!    so each weight quad is loaded once for all four (1080p → 320: 15.25 →
-//!    13.75 ms; → 1920: 102 → 80). A pass-1 workgroup (64 pairs of output
-//!    columns of one block of lines) first copies the texels its columns span
-//!    into workgroup memory, each texel fetched once however many columns
-//!    read it, and filters from there; a downscale too steep for the stage
-//!    (about 7×) reads the planes directly, and so do 8-bit planar rows along
-//!    x, whose quads are single words: on lavapipe a word from the plane
-//!    costs what one from the stage does, and a staged quad of `f32`s costs
-//!    four (1080p → 320: 22 → 15 ms of CPU). Pass 1 is compiled per variant
-//!    (`uniforms::PrimaryVariant`, pipeline-overridable constants) and
-//!    dispatched once per component group: group, axis, staged or direct, and
-//!    whole-word quads for 8-bit planar rows along x are fixed at compile
-//!    time rather than branched on, since lavapipe runs both sides of every
-//!    branch (1080p → 320 on lavapipe: 42 → 22 ms of CPU per frame).
-//!    Filtering happens on code values, before YUV → RGB: the matrix is
-//!    affine and the weights are normalised, so this equals filtering R'G'B'
-//!    as zscale and swscale do, never linear light.
+//!    buffers; the passes only multiply and add. Every table entry starts on
+//!    a multiple of four texels and is padded with zero weights to whole
+//!    quads, so both passes take four taps per vec4 load and multiply-add: on
+//!    lavapipe, loop iterations and per-invocation loads cost far more than
+//!    the arithmetic. A pass-1 invocation filters two neighbouring output
+//!    columns of four source lines, loading each weight quad once for all
+//!    four lines and each texel quad once for both columns (their table entry
+//!    covers the union of their spans, one weight vec4 per column per quad:
+//!    1080p → 320: 14.5 → 11.75 ms), and stores each column's lines as one
+//!    vec4; pass 2 reads them back four lines per load, four neighbouring
+//!    columns of a row per invocation so each weight quad is loaded once for
+//!    all four (1080p → 320: 15.25 → 13.75 ms; → 1920: 102 → 80). A pass-1
+//!    workgroup (64 pairs of output columns of one block of lines) first
+//!    copies the texels its columns span into workgroup memory, each texel
+//!    fetched once however many columns read it, and filters from there; a
+//!    downscale too steep for the stage (about 7×) reads the planes directly,
+//!    and so do 8-bit planar rows along x, whose quads are single words: on
+//!    lavapipe a word from the plane costs what one from the stage does, and
+//!    a staged quad of `f32`s costs four (1080p → 320: 22 → 15 ms of CPU).
+//!    Pass 1 is compiled per variant (`uniforms::PrimaryVariant`,
+//!    pipeline-overridable constants) and dispatched once per component
+//!    group: group, axis, staged or direct, and whole-word quads for 8-bit
+//!    planar rows along x are fixed at compile time rather than branched on,
+//!    since lavapipe runs both sides of every branch (1080p → 320 on
+//!    lavapipe: 42 → 22 ms of CPU per frame). Filtering happens on code
+//!    values, before YUV → RGB: the matrix is affine and the weights are
+//!    normalised, so this equals filtering R'G'B' as zscale and swscale do,
+//!    never linear light.
 //! 4. **Convert** (`output.wgsl`): normalise (`sample_scale`), then
 //!    `R'G'B' = yuv_to_rgb · YCbCr + yuv_offset`.
 //! 5. **Colour** (`color.wgsl`, one pass-2 variant per transfer and set of
@@ -106,7 +101,7 @@
 //! | 336 | `tone2: vec4<f32>` | `minLum`, target black cd/m², SDR white cd/m² |
 //! | 352 | `hlg: vec4<f32>` | HLG system gamma, nominal peak cd/m² |
 //! | 368 | `sample: vec4<f32>` | integer sample → code factor, neutral chroma code |
-//! | 384 | `taps: vec4<u32>` | vec4 offsets in the tap buffer (binding 7; binding 8 is its uniform window) of the tables of pass 1 group 0, 1 and pass 2 group 0, 1 |
+//! | 384 | `taps: vec4<u32>` | vec4 offsets in the tap buffer (binding 7) of the tables of pass 1 group 0, 1 and pass 2 group 0, 1 |
 //!
 //! # Resources
 //!

@@ -4,7 +4,7 @@ use std::time::Duration;
 use crate::render::spec::{OutputEncoding, OutputSpec};
 use crate::surface::{ComponentSource, HostFrame, PixelLayout};
 
-use super::context::{scoped, TAP_WINDOW_BYTES};
+use super::context::scoped;
 use super::uniforms::{
     plane_slots, FramePlan, Params, PlaneSlot, TapTables, PRIMARY_COLUMNS, PRIMARY_GROUP,
     SECONDARY_COLUMNS,
@@ -235,10 +235,7 @@ impl FramePipeline {
                 "the output buffer",
                 width * u64::from(plan.out_height) * u64::from(plan.words_per_pixel) * 4,
             ),
-            (
-                "the filter tap tables",
-                u64::from(plan.taps.words()) * 4 + TAP_WINDOW_BYTES,
-            ),
+            ("the filter tap tables", u64::from(plan.taps.words()) * 4),
         ];
         for (what, size) in buffers {
             let allowed = limits
@@ -333,13 +330,10 @@ impl FramePipeline {
                     label: Some("stills resample"),
                     timestamp_writes: None,
                 });
-                // The tap window starts at the first table each dispatch
-                // reads; variants that read the storage buffer ignore it.
-                let window = plan.taps.bases().map(|base| base * 16);
+                pass.set_bind_group(0, bind_group, &[]);
                 let blocks = plan.line_blocks();
-                for ((pipeline, blocks), window) in primary.iter().zip(blocks).zip(window) {
+                for (pipeline, blocks) in primary.iter().zip(blocks) {
                     if let Some(pipeline) = pipeline {
-                        pass.set_bind_group(0, bind_group, &[window]);
                         pass.set_pipeline(pipeline);
                         pass.dispatch_workgroups(
                             plan.out_width.div_ceil(PRIMARY_GROUP * PRIMARY_COLUMNS),
@@ -348,7 +342,6 @@ impl FramePipeline {
                         );
                     }
                 }
-                pass.set_bind_group(0, bind_group, &[window[2]]);
                 pass.set_pipeline(&secondary);
                 pass.dispatch_workgroups(
                     plan.out_width
@@ -512,14 +505,6 @@ impl FramePipeline {
                     binding: 7,
                     resource: work.taps.as_entire_binding(),
                 },
-                wgpu::BindGroupEntry {
-                    binding: 8,
-                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                        buffer: &work.taps,
-                        offset: 0,
-                        size: wgpu::BufferSize::new(TAP_WINDOW_BYTES),
-                    }),
-                },
             ],
         });
         self.bind_groups.push((input.id, work.id, group));
@@ -661,12 +646,10 @@ fn create_work_set(device: &wgpu::Device, key: WorkKey, id: u64) -> WorkSet {
             mapped_at_creation: false,
         }),
         out_bytes,
-        // A window's worth past the tables, so the uniform window fits at
-        // any table's base.
         taps: storage(
             "stills filter taps",
-            u64::from(key.tap_words) * 4 + TAP_WINDOW_BYTES,
-            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            u64::from(key.tap_words) * 4,
+            wgpu::BufferUsages::COPY_DST,
         ),
         taps_for: None,
     }

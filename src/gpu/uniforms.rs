@@ -197,20 +197,16 @@ pub struct PrimaryVariant {
     /// The group's planes hold one 8-bit sample per texel and pass 1 runs
     /// along x, so a quad of taps is one 32-bit word.
     pub word_quads: bool,
-    /// The group's table fits the uniform tap window
-    /// ([`TapTables::fits_window`]), so the pass reads it from there.
-    pub uniform_taps: bool,
 }
 
 impl PrimaryVariant {
     /// The shader's override constants, by name.
-    pub fn constants(&self) -> [(&'static str, f64); 5] {
+    pub fn constants(&self) -> [(&'static str, f64); 4] {
         [
             ("GROUP", f64::from(self.group)),
             ("AXIS", f64::from(self.axis)),
             ("STAGED", f64::from(u8::from(self.staged))),
             ("WORD_QUADS", f64::from(u8::from(self.word_quads))),
-            ("UNIFORM_TAPS", f64::from(u8::from(self.uniform_taps))),
         ]
     }
 }
@@ -223,25 +219,20 @@ pub struct SecondaryVariant {
     pub transfer: u32,
     /// `FLAG_*` bits.
     pub flags: u32,
-    /// Both pass-2 tables fit one uniform tap window
-    /// ([`TapTables::fits_window`]), so the pass reads them from there.
-    pub uniform_taps: bool,
 }
 
 impl SecondaryVariant {
-    /// What most streams need: SDR shown as it is, at a thumbnail's height.
+    /// What most streams need: SDR shown as it is.
     pub const PASSTHROUGH: SecondaryVariant = SecondaryVariant {
         transfer: TRANSFER_SDR,
         flags: FLAG_PASSTHROUGH,
-        uniform_taps: true,
     };
 
     /// The shader's override constants, by name.
-    pub fn constants(&self) -> [(&'static str, f64); 3] {
+    pub fn constants(&self) -> [(&'static str, f64); 2] {
         [
             ("TRANSFER", f64::from(self.transfer)),
             ("FLAGS", f64::from(self.flags)),
-            ("UNIFORM_TAPS", f64::from(u8::from(self.uniform_taps))),
         ]
     }
 }
@@ -389,7 +380,6 @@ impl FramePlan {
                     && primary_taps.stage_quads()
                         <= STAGE_QUADS / (LINE_BLOCK * (group as u32 + 1)),
                 word_quads,
-                uniform_taps: false,
             });
             axes_taps[group] = Some(primary_taps);
             axes_taps[2 + group] = Some(AxisTaps::new(
@@ -500,11 +490,6 @@ impl FramePlan {
         }
 
         let taps = TapTables::new(axes_taps)?;
-        for (group, variant) in variants.iter_mut().enumerate() {
-            if let Some(variant) = variant {
-                variant.uniform_taps = taps.fits_window(group..group + 1);
-            }
-        }
         let params = Params {
             out_size: [
                 spec.width,
@@ -551,11 +536,7 @@ impl FramePlan {
             words_per_pixel,
             taps,
             primary: variants,
-            secondary: SecondaryVariant {
-                transfer,
-                flags,
-                uniform_taps: taps.fits_window(2..4),
-            },
+            secondary: SecondaryVariant { transfer, flags },
         })
     }
 }
@@ -580,48 +561,26 @@ impl FramePlan {
 /// usable rectangle repeat its edge texels, so their weights are folded into
 /// the edge texel's and only zero weights fall outside it. Pass 2 counts
 /// texels from the first line pass 1 produced.
-///
-/// Each table starts on a [`TAP_WINDOW_ALIGNMENT`] boundary, so a dispatch
-/// can also bind the buffer from its table on as a uniform window of
-/// [`TAP_WINDOW_QUADS`] vec4s (see [`fits_window`](Self::fits_window)).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TapTables {
     axes: [Option<AxisTaps>; 4],
     bases: [u32; 4],
-    /// End of each table, in vec4s.
-    ends: [u32; 4],
     words: u32,
 }
-
-/// Vec4s of the uniform tap window (`TAP_WINDOW_QUADS` in
-/// `shaders/resample.wgsl`): 64 KiB, WebGPU's guaranteed
-/// `max_uniform_buffer_binding_size`. lavapipe reads a uniform buffer with
-/// plain loads where every storage load is a scalar load per lane inside a
-/// per-lane loop, so tables that fit are read from the window.
-pub const TAP_WINDOW_QUADS: u32 = 4096;
-
-/// Byte alignment of each table, and so of the window's dynamic offset:
-/// WebGPU's largest `min_uniform_buffer_offset_alignment`.
-pub const TAP_WINDOW_ALIGNMENT: u64 = 256;
 
 impl TapTables {
     fn new(axes: [Option<AxisTaps>; 4]) -> Result<TapTables, GpuError> {
         let mut bases = [0u32; 4];
-        let mut ends = [0u32; 4];
         let mut words = 0u64;
-        let align = TAP_WINDOW_ALIGNMENT / 4;
-        for ((base, end), axis) in bases.iter_mut().zip(&mut ends).zip(&axes) {
+        for (base, axis) in bases.iter_mut().zip(&axes) {
             if let Some(axis) = axis {
-                words = words.div_ceil(align) * align;
                 *base = index_word(words / 4)?;
                 words += axis.words();
-                *end = index_word(words / 4)?;
             }
         }
         Ok(TapTables {
             axes,
             bases,
-            ends,
             words: index_word(words)?,
         })
     }
@@ -631,34 +590,13 @@ impl TapTables {
         self.words
     }
 
-    /// Vec4 offset of each table (`Params::taps`), where a dispatch reading
-    /// it binds the uniform window.
-    pub fn bases(&self) -> [u32; 4] {
-        self.bases
-    }
-
-    /// Whether the present tables of `tables` (pass 1 group 0, 1, pass 2
-    /// group 0, 1) all lie inside one uniform window starting at the first
-    /// one's base. Tables are laid out in that order, so the window covers
-    /// the ones between.
-    pub fn fits_window(&self, tables: std::ops::Range<usize>) -> bool {
-        let present = || tables.clone().filter(|&t| self.axes[t].is_some());
-        match (present().next(), present().next_back()) {
-            (Some(first), Some(last)) => self.ends[last] - self.bases[first] <= TAP_WINDOW_QUADS,
-            _ => false,
-        }
-    }
-
     /// Writes the tables into `out`, replacing its contents and reusing its
     /// capacity.
     pub fn write(&self, out: &mut Vec<u32>) {
         out.clear();
         out.reserve(self.words as usize);
-        for (axis, base) in self.axes.iter().zip(self.bases) {
-            if let Some(axis) = axis {
-                out.resize(4 * base as usize, 0);
-                axis.write(out);
-            }
+        for axis in self.axes.iter().flatten() {
+            axis.write(out);
         }
     }
 }
@@ -1209,44 +1147,34 @@ mod tests {
                 axis,
                 staged,
                 word_quads,
-                uniform_taps: false,
-            })
-        };
-        // Where the taps are read from is another test's business.
-        let shape = |variants: [Option<PrimaryVariant>; 2]| {
-            variants.map(|v| {
-                v.map(|v| PrimaryVariant {
-                    uniform_taps: false,
-                    ..v
-                })
             })
         };
         let thumb = downscale(1920, 1080, 320, 180, 8);
         let planar = FramePlan::new(1920, 1080, PixelLayout::Yuv420p, &thumb).unwrap();
         assert_eq!(
-            shape(planar.primary),
+            planar.primary,
             [variant(0, 0, false, true), variant(1, 0, false, true)]
         );
         // NV12's chroma texels are two bytes: only luma takes whole words,
         // read straight from the plane.
         let nv12 = FramePlan::new(1920, 1080, PixelLayout::Nv12, &thumb).unwrap();
         assert_eq!(
-            shape(nv12.primary),
+            nv12.primary,
             [variant(0, 0, false, true), variant(1, 0, true, false)]
         );
         let deep = downscale(1920, 1080, 320, 180, 10);
         let p010 = FramePlan::new(1920, 1080, PixelLayout::Yuv420p10, &deep).unwrap();
         assert_eq!(
-            shape(p010.primary),
+            p010.primary,
             [variant(0, 0, true, false), variant(1, 0, true, false)]
         );
         let gray = FramePlan::new(1920, 1080, PixelLayout::Gray8, &thumb).unwrap();
-        assert_eq!(shape(gray.primary), [variant(0, 0, false, true), None]);
+        assert_eq!(gray.primary, [variant(0, 0, false, true), None]);
         // A 40x downscale spans more than the stage holds.
         let steep = downscale(3840, 2160, 96, 54, 10);
         let steep = FramePlan::new(3840, 2160, PixelLayout::Yuv420p10, &steep).unwrap();
         assert_eq!(
-            shape(steep.primary),
+            steep.primary,
             [variant(0, 0, false, false), variant(1, 0, false, false)]
         );
         // Rotated, pass 1 runs along y: a word holds neighbouring lines,
@@ -1263,30 +1191,9 @@ mod tests {
         );
         let rotated = FramePlan::new(32, 16, PixelLayout::Yuv420p, &rotated).unwrap();
         assert_eq!(
-            shape(rotated.primary),
+            rotated.primary,
             [variant(0, 1, true, false), variant(1, 1, true, false)]
         );
-    }
-
-    #[test]
-    fn tables_that_fit_are_read_from_the_uniform_window() {
-        let thumb = downscale(1920, 1080, 320, 180, 8);
-        let thumb = FramePlan::new(1920, 1080, PixelLayout::Yuv420p, &thumb).unwrap();
-        assert!(thumb.primary.iter().flatten().all(|v| v.uniform_taps));
-        assert!(thumb.secondary.uniform_taps);
-        let bases = thumb.taps.bases();
-        assert!(bases
-            .iter()
-            .all(|b| u64::from(*b) * 16 % TAP_WINDOW_ALIGNMENT == 0));
-        // From 4K, luma's 72-tap spans outgrow the window in both passes;
-        // chroma's pass-1 table still fits.
-        let steep = downscale(3840, 2160, 320, 180, 8);
-        let steep = FramePlan::new(3840, 2160, PixelLayout::Yuv420p, &steep).unwrap();
-        assert_eq!(
-            steep.primary.map(|v| v.map(|v| v.uniform_taps)),
-            [Some(false), Some(true)]
-        );
-        assert!(!steep.secondary.uniform_taps);
     }
 
     #[test]
