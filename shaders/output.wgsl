@@ -1,15 +1,25 @@
 // Pass 2: filter along the second axis, convert YUV -> R'G'B' with the
 // stream's matrix, run the colour stage, encode and store.
 
-// Components 0, 1, 2 of output row j, columns `cols`, one vec4 each.
-fn components(cols: vec4<u32>, j: u32) -> mat3x4<f32> {
-    let c0 = filter_secondary0(cols, j) * params.sample.x;
-    var c12 = array<vec4<f32>, 2>(vec4<f32>(params.sample.y), vec4<f32>(params.sample.y));
+// Components 0, 1, 2 of columns `cols` of the row pair of table entry `e`,
+// one vec4 each, per row.
+fn components(cols: vec4<u32>, e: u32) -> array<mat3x4<f32>, 2> {
+    let c0 = filter_secondary0(cols, e);
+    var c12 = array<vec4<f32>, 4>(
+        vec4<f32>(params.sample.y),
+        vec4<f32>(params.sample.y),
+        vec4<f32>(params.sample.y),
+        vec4<f32>(params.sample.y),
+    );
     if (params.channel.w == 0u) {
-        let f = filter_secondary12(cols, j);
-        c12 = array<vec4<f32>, 2>(f[0] * params.sample.x, f[1] * params.sample.x);
+        let f = filter_secondary12(cols, e);
+        let k = params.sample.x;
+        c12 = array<vec4<f32>, 4>(f[0] * k, f[1] * k, f[2] * k, f[3] * k);
     }
-    return mat3x4<f32>(c0, c12[0], c12[1]);
+    return array<mat3x4<f32>, 2>(
+        mat3x4<f32>(c0[0] * params.sample.x, c12[0], c12[1]),
+        mat3x4<f32>(c0[1] * params.sample.x, c12[2], c12[3]),
+    );
 }
 
 fn yuv_to_rgb(c: vec3<f32>) -> vec3<f32> {
@@ -20,29 +30,37 @@ fn yuv_to_rgb(c: vec3<f32>) -> vec3<f32> {
     );
 }
 
-// One invocation per COLUMNS neighbouring pixels of a row.
+// One invocation per COLUMNS neighbouring pixels of each of a PAIR of
+// rows.
 @compute @workgroup_size(8, 8, 1)
 fn resample_secondary(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i0 = gid.x * COLUMNS;
-    let j = gid.y;
+    let e = gid.y;
+    let j0 = e * PAIR;
     let out_w = params.out_size.x;
-    if (i0 >= out_w || j >= params.out_size.y) {
+    let out_h = params.out_size.y;
+    if (i0 >= out_w || j0 >= out_h) {
         return;
     }
-    // Columns past the output repeat the last one, which is filtered but
-    // not stored.
+    // Columns past the output repeat the last one, and a row past it (an
+    // odd height's last pair) has zero weights; both are filtered but not
+    // stored.
     let cols = min(vec4<u32>(i0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(out_w - 1u));
-    let c = transpose(components(cols, j));
-    for (var k = 0u; k < COLUMNS; k = k + 1u) {
-        let i = i0 + k;
-        if (i < out_w) {
-            let rgb = to_output(yuv_to_rgb(c[k]));
-            let pixel = j * out_w + i;
-            if (params.out_size.w == 1u) {
-                out_pixels[pixel] = pack4x8unorm(vec4<f32>(rgb, 1.0));
-            } else {
-                out_pixels[2u * pixel] = pack2x16unorm(rgb.rg);
-                out_pixels[2u * pixel + 1u] = pack2x16unorm(vec2<f32>(rgb.b, 1.0));
+    let c = components(cols, e);
+    for (var r = 0u; r < PAIR; r = r + 1u) {
+        let j = j0 + r;
+        let row = transpose(c[r]);
+        for (var k = 0u; k < COLUMNS; k = k + 1u) {
+            let i = i0 + k;
+            if (i < out_w && j < out_h) {
+                let rgb = to_output(yuv_to_rgb(row[k]));
+                let pixel = j * out_w + i;
+                if (params.out_size.w == 1u) {
+                    out_pixels[pixel] = pack4x8unorm(vec4<f32>(rgb, 1.0));
+                } else {
+                    out_pixels[2u * pixel] = pack2x16unorm(rgb.rg);
+                    out_pixels[2u * pixel + 1u] = pack2x16unorm(vec2<f32>(rgb.b, 1.0));
+                }
             }
         }
     }

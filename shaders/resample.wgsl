@@ -144,12 +144,13 @@ fn quad12(l: Lines, k: i32, line: i32) -> mat2x4<f32> {
     ));
 }
 
-// Neighbouring output columns one pass-1 invocation filters: their spans
-// differ by a step of the scale, so each texel quad loaded serves both
+// Neighbouring outputs one table entry covers and one invocation filters
+// together: columns in pass 1, rows in pass 2. Their spans differ by a
+// step of the scale, so each texel (or line) quad loaded serves both
 // (about a third fewer loads at 6x; on lavapipe the loads, not the
-// arithmetic, are what costs). A table entry covers the union of their
-// spans, one weight vec4 per column per quad, zeros outside a column's own
-// span. `PRIMARY_COLUMNS` in src/gpu/uniforms.rs.
+// arithmetic, are what costs). An entry covers the union of their spans,
+// one weight vec4 per output per quad, zeros outside an output's own span.
+// `PAIR` in src/gpu/uniforms.rs.
 const PAIR: u32 = 2u;
 
 // Pass 1: one invocation per (pair of output columns, block of four source
@@ -245,14 +246,15 @@ fn sums(acc: mat4x4<f32>) -> vec4<f32> {
     return vec4<f32>(1.0) * acc;
 }
 
-// The weights of quad t of a pair's span: column 0's, then column 1's.
+// The weights of quad t of an entry's span: its first output's, then its
+// second's.
 fn pair_weights(s: Span, t: u32) -> mat2x4<f32> {
     let q = s.start + PAIR * t;
     return mat2x4<f32>(weights(q), weights(q + 1u));
 }
 
-// Four lines' texel quads times each column's weights, added to its
-// accumulators.
+// Each of four quads (pass 1: of four lines; pass 2: of four columns'
+// lines) times each output's weights, added to that output's accumulators.
 fn accumulate(acc: array<mat4x4<f32>, 2>, w: mat2x4<f32>, x: mat4x4<f32>) -> array<mat4x4<f32>, 2> {
     return array<mat4x4<f32>, 2>(
         acc[0] + mat4x4<f32>(w[0] * x[0], w[0] * x[1], w[0] * x[2], w[0] * x[3]),
@@ -338,50 +340,54 @@ fn filter12_direct(s: Span, l: Lines) -> array<mat4x4<f32>, 4> {
     return array<mat4x4<f32>, 4>(u[0], v[0], u[1], v[1]);
 }
 
-// Output columns one pass-2 invocation filters: they share row j's taps,
-// so each weight quad is loaded once for all of them (on lavapipe a load,
-// not the arithmetic, is what costs). `SECONDARY_COLUMNS` in
-// src/gpu/uniforms.rs.
+// Output columns one pass-2 invocation filters, for each of a pair of
+// rows: the columns share their rows' weights, so each weight quad is
+// loaded once for all of them, and the rows share their lines (a 6x
+// downscale's rows overlap by all but six of 36), so each quad of lines
+// loaded serves both; on lavapipe a load, not the arithmetic, is what
+// costs. `SECONDARY_COLUMNS` in src/gpu/uniforms.rs.
 const COLUMNS: u32 = 4u;
 
-// Pass 2 filter of component 0 for output row j, columns `cols` (inside the
-// output; the caller clamps them), over the line blocks pass 1 produced,
-// four lines per load. Returns each column's result.
-fn filter_secondary0(cols: vec4<u32>, j: u32) -> vec4<f32> {
+// Pass 2 filter of component 0 for the row pair of table entry `e`,
+// columns `cols` (inside the output; the caller clamps them), over the line
+// blocks pass 1 produced, four lines per load. Returns each row's results,
+// one column per element.
+fn filter_secondary0(cols: vec4<u32>, e: u32) -> array<vec4<f32>, 2> {
     let out_w = params.out_size.x;
-    let s = span_of(2u, j);
+    let s = span_of(2u, e);
     let block = u32(s.first) / LINES;
-    var acc = mat4x4<f32>();
+    var acc = array<mat4x4<f32>, 2>();
     for (var t = 0u; t < s.quads; t = t + 1u) {
-        let w = weights(s.start + t);
         let row = (block + t) * out_w;
-        acc = acc + mat4x4<f32>(
-            w * mid0[row + cols.x],
-            w * mid0[row + cols.y],
-            w * mid0[row + cols.z],
-            w * mid0[row + cols.w],
+        let x = mat4x4<f32>(
+            mid0[row + cols.x],
+            mid0[row + cols.y],
+            mid0[row + cols.z],
+            mid0[row + cols.w],
         );
+        acc = accumulate(acc, pair_weights(s, t), x);
     }
-    return sums(acc);
+    return array<vec4<f32>, 2>(sums(acc[0]), sums(acc[1]));
 }
 
-// Components 1 and 2, like `filter_secondary0`.
-fn filter_secondary12(cols: vec4<u32>, j: u32) -> array<vec4<f32>, 2> {
+// Components 1 and 2, like `filter_secondary0`: component 1 of the first
+// row, component 2 of the first row, then the second row's.
+fn filter_secondary12(cols: vec4<u32>, e: u32) -> array<vec4<f32>, 4> {
     let out_w = params.out_size.x;
-    let s = span_of(3u, j);
+    let s = span_of(3u, e);
     let block = u32(s.first) / LINES;
-    var u = mat4x4<f32>();
-    var v = mat4x4<f32>();
+    var u = array<mat4x4<f32>, 2>();
+    var v = array<mat4x4<f32>, 2>();
     for (var t = 0u; t < s.quads; t = t + 1u) {
-        let w = weights(s.start + t);
+        let w = pair_weights(s, t);
         let m = 2u * ((block + t) * out_w + cols);
-        u = u + mat4x4<f32>(w * mid12[m.x], w * mid12[m.y], w * mid12[m.z], w * mid12[m.w]);
-        v = v + mat4x4<f32>(
-            w * mid12[m.x + 1u],
-            w * mid12[m.y + 1u],
-            w * mid12[m.z + 1u],
-            w * mid12[m.w + 1u],
-        );
+        u = accumulate(u, w, mat4x4<f32>(mid12[m.x], mid12[m.y], mid12[m.z], mid12[m.w]));
+        v = accumulate(v, w, mat4x4<f32>(
+            mid12[m.x + 1u],
+            mid12[m.y + 1u],
+            mid12[m.z + 1u],
+            mid12[m.w + 1u],
+        ));
     }
-    return array<vec4<f32>, 2>(sums(u), sums(v));
+    return array<vec4<f32>, 4>(sums(u[0]), sums(v[0]), sums(u[1]), sums(v[1]));
 }

@@ -486,7 +486,7 @@ mod tests {
         assert_eq!(value("STAGE_QUADS"), uniforms::STAGE_QUADS);
         assert_eq!(value("LINES"), uniforms::LINE_BLOCK);
         assert_eq!(value("COLUMNS"), uniforms::SECONDARY_COLUMNS);
-        assert_eq!(value("PAIR"), uniforms::PRIMARY_COLUMNS);
+        assert_eq!(value("PAIR"), uniforms::PAIR);
     }
 
     #[test]

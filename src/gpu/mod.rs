@@ -29,37 +29,39 @@
 //!    so a downscale averages instead of aliasing. Taps outside `source_rect`
 //!    repeat its edge texels. The weights depend only on the output index,
 //!    never on the line, so the host builds them once per geometry
-//!    (`uniforms::TapTables`: normalised Lanczos weights per output column of
-//!    pass 1 and output row of pass 2, edge taps already folded into the edge
-//!    texel) into a read-only storage buffer cached with the output-shape
-//!    buffers; the passes only multiply and add. Every table entry starts on
-//!    a multiple of four texels and is padded with zero weights to whole
-//!    quads, so both passes take four taps per vec4 load and multiply-add: on
-//!    lavapipe, loop iterations and per-invocation loads cost far more than
-//!    the arithmetic. A pass-1 invocation filters two neighbouring output
+//!    (`uniforms::TapTables`: normalised Lanczos weights per pair of output
+//!    columns of pass 1 and pair of output rows of pass 2, edge taps already
+//!    folded into the edge texel) into a read-only storage buffer cached with
+//!    the output-shape buffers; the passes only multiply and add. Every table
+//!    entry starts on a multiple of four texels and is padded with zero
+//!    weights to whole quads, so both passes take four taps per vec4 load and
+//!    multiply-add: on lavapipe, loop iterations and per-invocation loads
+//!    cost far more than the arithmetic. So invocations filter neighbouring
+//!    outputs together. A pass-1 invocation filters two neighbouring output
 //!    columns of four source lines, loading each weight quad once for all
 //!    four lines and each texel quad once for both columns (their table entry
 //!    covers the union of their spans, one weight vec4 per column per quad:
-//!    1080p → 320: 14.5 → 11.75 ms), and stores each column's lines as one
-//!    vec4; pass 2 reads them back four lines per load, four neighbouring
-//!    columns of a row per invocation so each weight quad is loaded once for
-//!    all four (1080p → 320: 15.25 → 13.75 ms; → 1920: 102 → 80). A pass-1
-//!    workgroup (64 pairs of output columns of one block of lines) first
-//!    copies the texels its columns span into workgroup memory, each texel
-//!    fetched once however many columns read it, and filters from there; a
-//!    downscale too steep for the stage (about 7×) reads the planes directly,
-//!    and so do 8-bit planar rows along x, whose quads are single words: on
-//!    lavapipe a word from the plane costs what one from the stage does, and
-//!    a staged quad of `f32`s costs four (1080p → 320: 22 → 15 ms of CPU).
-//!    Pass 1 is compiled per variant (`uniforms::PrimaryVariant`,
-//!    pipeline-overridable constants) and dispatched once per component
-//!    group: group, axis, staged or direct, and whole-word quads for 8-bit
-//!    planar rows along x are fixed at compile time rather than branched on,
-//!    since lavapipe runs both sides of every branch (1080p → 320 on
-//!    lavapipe: 42 → 22 ms of CPU per frame). Filtering happens on code
-//!    values, before YUV → RGB: the matrix is affine and the weights are
-//!    normalised, so this equals filtering R'G'B' as zscale and swscale do,
-//!    never linear light.
+//!    1080p → 320: 14.5 → 11.75 ms of CPU), and stores each column's lines as
+//!    one vec4. Pass 2 reads them back four lines per load; an invocation
+//!    filters four neighbouring columns of two neighbouring rows, loading
+//!    each weight quad once for the four columns (1080p → 320: 15.25 → 13.75
+//!    ms; → 1920: 102 → 80) and each quad of lines once for both rows (10.25
+//!    → 9.5; 74 → 67). A pass-1 workgroup (64 pairs of output columns of one
+//!    block of lines) first copies the texels its columns span into workgroup
+//!    memory, each texel fetched once however many columns read it, and
+//!    filters from there; a downscale too steep for the stage (about 7×)
+//!    reads the planes directly, and so do 8-bit planar rows along x, whose
+//!    quads are single words: on lavapipe a word from the plane costs what
+//!    one from the stage does, and a staged quad of `f32`s costs four (1080p
+//!    → 320: 22 → 15 ms of CPU). Pass 1 is compiled per variant
+//!    (`uniforms::PrimaryVariant`, pipeline-overridable constants) and
+//!    dispatched once per component group: group, axis, staged or direct, and
+//!    whole-word quads for 8-bit planar rows along x are fixed at compile
+//!    time rather than branched on, since lavapipe runs both sides of every
+//!    branch (1080p → 320 on lavapipe: 42 → 22 ms of CPU per frame).
+//!    Filtering happens on code values, before YUV → RGB: the matrix is
+//!    affine and the weights are normalised, so this equals filtering R'G'B'
+//!    as zscale and swscale do, never linear light.
 //! 4. **Convert** (`output.wgsl`): normalise (`sample_scale`), then
 //!    `R'G'B' = yuv_to_rgb · YCbCr + yuv_offset`.
 //! 5. **Colour** (`color.wgsl`, one pass-2 variant per transfer and set of

@@ -6,8 +6,7 @@ use crate::surface::{ComponentSource, HostFrame, PixelLayout};
 
 use super::context::scoped;
 use super::uniforms::{
-    plane_slots, FramePlan, Params, PlaneSlot, TapTables, PRIMARY_COLUMNS, PRIMARY_GROUP,
-    SECONDARY_COLUMNS,
+    plane_slots, FramePlan, Params, PlaneSlot, TapTables, PAIR, PRIMARY_GROUP, SECONDARY_COLUMNS,
 };
 use super::{GpuContext, GpuError};
 
@@ -260,11 +259,11 @@ impl FramePipeline {
             });
         }
         let groups = [
-            plan.out_width.div_ceil(PRIMARY_GROUP * PRIMARY_COLUMNS),
+            plan.out_width.div_ceil(PRIMARY_GROUP * PAIR),
             blocks[0].max(blocks[1]),
             plan.out_width
                 .div_ceil(WORKGROUP_SECONDARY * SECONDARY_COLUMNS),
-            plan.out_height.div_ceil(WORKGROUP_SECONDARY),
+            plan.out_height.div_ceil(WORKGROUP_SECONDARY * PAIR),
         ];
         let most = groups.into_iter().max().unwrap_or(0);
         if most > limits.max_compute_workgroups_per_dimension {
@@ -336,7 +335,7 @@ impl FramePipeline {
                     if let Some(pipeline) = pipeline {
                         pass.set_pipeline(pipeline);
                         pass.dispatch_workgroups(
-                            plan.out_width.div_ceil(PRIMARY_GROUP * PRIMARY_COLUMNS),
+                            plan.out_width.div_ceil(PRIMARY_GROUP * PAIR),
                             blocks,
                             1,
                         );
@@ -346,7 +345,7 @@ impl FramePipeline {
                 pass.dispatch_workgroups(
                     plan.out_width
                         .div_ceil(WORKGROUP_SECONDARY * SECONDARY_COLUMNS),
-                    plan.out_height.div_ceil(WORKGROUP_SECONDARY),
+                    plan.out_height.div_ceil(WORKGROUP_SECONDARY * PAIR),
                     1,
                 );
             }

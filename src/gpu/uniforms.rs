@@ -159,12 +159,13 @@ pub const LINE_BLOCK: u32 = 4;
 /// `shaders/resample.wgsl`).
 pub const PRIMARY_GROUP: u32 = 64;
 
-/// Neighbouring output columns of one pass-1 invocation (`PAIR` in
-/// `shaders/resample.wgsl`): their spans overlap by all but a step of the
-/// scale, so each texel quad loaded serves both, and a pass-1 table entry
-/// covers the union of their spans with one weight vec4 per column per
+/// Neighbouring outputs one table entry covers and one invocation filters
+/// together: columns in pass 1, rows in pass 2 (`PAIR` in
+/// `shaders/resample.wgsl`). Their spans overlap by all but a step of the
+/// scale, so each quad of texels (or lines) loaded serves both; the entry
+/// covers the union of their spans with one weight vec4 per output per
 /// quad.
-pub const PRIMARY_COLUMNS: u32 = 2;
+pub const PAIR: u32 = 2;
 
 /// Output columns of one pass-2 invocation (`COLUMNS` in
 /// `shaders/resample.wgsl`), which share their row's weight loads.
@@ -370,7 +371,7 @@ impl FramePlan {
                 (lo[primary], hi[primary]),
                 0,
             )?
-            .in_entries_of(PRIMARY_COLUMNS);
+            .in_entries_of(PAIR);
             let one_byte_texels = (group..=2 * group).all(|c| texel_bytes[c] == 1);
             let word_quads = primary == 0 && one_byte_texels;
             variants[group] = Some(PrimaryVariant {
@@ -382,15 +383,18 @@ impl FramePlan {
                 word_quads,
             });
             axes_taps[group] = Some(primary_taps);
-            axes_taps[2 + group] = Some(AxisTaps::new(
-                spec.height,
-                axes.secondary,
-                sub[secondary],
-                offset[secondary],
-                scale[1],
-                (lo[secondary], hi[secondary]),
-                lo[secondary],
-            )?);
+            axes_taps[2 + group] = Some(
+                AxisTaps::new(
+                    spec.height,
+                    axes.secondary,
+                    sub[secondary],
+                    offset[secondary],
+                    scale[1],
+                    (lo[secondary], hi[secondary]),
+                    lo[secondary],
+                )?
+                .in_entries_of(PAIR),
+            );
             grids[group] = Grid {
                 size_lo: [size.0 as i32, size.1 as i32, lo_x, lo_y],
                 hi_lines: [hi_x, hi_y, lo[secondary], count],
@@ -548,13 +552,13 @@ impl FramePlan {
 /// with one each.
 ///
 /// Each table (one per pass and group, starting at vec4 `Params::taps`)
-/// holds one entry per [`PRIMARY_COLUMNS`] neighbouring outputs in pass 1
+/// holds one entry per [`PAIR`] neighbouring outputs in pass 1
 /// and per output in pass 2: for entry `e`, a header vec4 at `base + e`: the
 /// first texel any of its outputs reads, the vec4 index of its first weight
 /// quad, the number of quads, 0. Weights are `f32` bits, one per
 /// consecutive texel from the first, and each output's sum to one; a pass-1
 /// entry interleaves its outputs' quads (quad `t` of column `c` at
-/// `start + t · PRIMARY_COLUMNS + c`), each zero outside its own span.
+/// `start + t · PAIR + c`), each zero outside its own span.
 /// The first texel is rounded down to a multiple of four and the weights are
 /// padded with zeros to whole quads, so the shaders take four taps per load
 /// (and pass 2's line quads are the vec4s of its input). Taps beyond the
@@ -1258,9 +1262,10 @@ mod tests {
 
     /// Reads the table at vec4 `base` of `words` back as (first texel,
     /// weights) per output, the way the shader walks it.
-    /// Each output's first texel and weights from a table whose entries
-    /// hold `columns` outputs.
-    fn read_table(words: &[u32], base: u32, outputs: u32, columns: usize) -> Vec<(i32, Vec<f32>)> {
+    /// Each output's first texel and weights from a table of entries of
+    /// [`PAIR`] outputs.
+    fn read_table(words: &[u32], base: u32, outputs: u32) -> Vec<(i32, Vec<f32>)> {
+        let columns = PAIR as usize;
         (0..outputs as usize)
             .map(|o| {
                 let (e, c) = (o / columns, o % columns);
@@ -1318,15 +1323,10 @@ mod tests {
             (3, 180, 540, 3.0, 2.0, 0.5),
         ];
         for (table, outputs, extent, stretch, sub, off) in cases {
-            // Pass 1 pairs columns: each one's weights span the pair's
+            // Outputs come in pairs: each one's weights span the pair's
             // union, a step of the scale (6 luma samples) more than its own.
-            let (columns, step) = if table < 2 {
-                (PRIMARY_COLUMNS as usize, (6.0 / sub) as usize)
-            } else {
-                (1, 0)
-            };
-            let slack = 4 + (columns - 1) * step;
-            let rows = read_table(&words, plan.params.taps[table], outputs, columns);
+            let slack = 4 + (PAIR as usize - 1) * (6.0 / sub) as usize;
+            let rows = read_table(&words, plan.params.taps[table], outputs);
             for (o, (first, weights)) in rows.iter().enumerate() {
                 let sum: f32 = weights.iter().sum();
                 assert!((sum - 1.0).abs() < 1e-5, "table {table} output {o}: {sum}");
@@ -1382,12 +1382,12 @@ mod tests {
             FramePlan::new(16, 32, PixelLayout::Gray8, &spec(16, 16, affine, rect, 8)).unwrap();
         let mut words = Vec::new();
         plan.taps.write(&mut words);
-        let rows = read_table(&words, plan.params.taps[2], 16, 1);
+        let rows = read_table(&words, plan.params.taps[2], 16);
         // Output row 0 sits on source line 10, the first pass 1 produced:
         // its taps above the crop all repeat that line, index 0.
         assert_eq!(rows[0].0, 0);
-        assert_eq!(rows[0].1.len(), 4);
         assert!((rows[0].1[0] - 1.0).abs() < 1e-6, "{:?}", rows[0].1);
+        assert!(rows[0].1[1..].iter().all(|w| w.abs() < 1e-6));
         let (first, weights) = &rows[15];
         assert_eq!(*first as usize + weights.len(), 16);
     }
