@@ -76,6 +76,16 @@ override STAGED: bool = true;
 // so a quad is one load instead of four.
 override WORD_QUADS: bool = false;
 
+// Whether each invocation filters two blocks (eight lines) rather than
+// one, so each weight quad it loads serves all eight: the host picks it for
+// the direct component-0 variant when its spans hold four quads or more,
+// where the loads are otherwise two thirds weights; with fewer the doubled
+// accumulators cost more than the loads saved (1080p -> 1920: 67.5 -> 70.75
+// ms of CPU on lavapipe). The staged variant keeps one block so the stage
+// holds its lines at full width, and components 1 and 2 keep one as their
+// accumulators would double to 32 vec4s.
+override TWO_BLOCKS: bool = false;
+
 // Quads of the stage per line and component.
 override CAPACITY: u32 = STAGE_QUADS / (LINES * (GROUP + 1u));
 
@@ -167,7 +177,7 @@ fn resample_primary(
 ) {
     let out_w = params.out_size.x;
     let pairs = (out_w + PAIR - 1u) / PAIR;
-    let block = wg.y;
+    let block = select(wg.y, 2u * wg.y, TWO_BLOCKS);
     let g = params.grid[GROUP];
     var l = Lines(g.size_lo.z, g.hi_lines.x, block);
     if (AXIS == 1u) {
@@ -214,15 +224,16 @@ fn resample_primary(
     // weights and not stored.
     let both = i + 1u < out_w;
     if (GROUP == 0u) {
-        var acc: array<mat4x4<f32>, 2>;
         if (STAGED) {
-            acc = filter0_staged(s, u32(s.first - lo) / 4u);
+            store0(index, both, filter0_staged(s, u32(s.first - lo) / 4u));
         } else {
-            acc = filter0_direct(s, l);
-        }
-        mid0[index] = sums(acc[0]);
-        if (both) {
-            mid0[index + 1u] = sums(acc[1]);
+            let acc = filter0_direct(s, l);
+            store0(index, both, array<mat4x4<f32>, 2>(acc[0], acc[1]));
+            // A last block past the group's lines read repeats of its last
+            // line; it is not stored.
+            if (TWO_BLOCKS && block + 1u < (u32(g.hi_lines.w) + LINES - 1u) / LINES) {
+                store0(index + out_w, both, array<mat4x4<f32>, 2>(acc[2], acc[3]));
+            }
         }
     } else {
         var acc: array<mat4x4<f32>, 4>;
@@ -237,6 +248,15 @@ fn resample_primary(
             mid12[2u * index + 2u] = sums(acc[2]);
             mid12[2u * index + 3u] = sums(acc[3]);
         }
+    }
+}
+
+// Component 0 of a pair of columns of one block into `mid0` from
+// `index` on; the second column only if the pair has one.
+fn store0(index: u32, both: bool, acc: array<mat4x4<f32>, 2>) {
+    mid0[index] = sums(acc[0]);
+    if (both) {
+        mid0[index + 1u] = sums(acc[1]);
     }
 }
 
@@ -303,22 +323,34 @@ fn filter12_staged(s: Span, q0: u32) -> array<mat4x4<f32>, 4> {
     return array<mat4x4<f32>, 4>(u[0], v[0], u[1], v[1]);
 }
 
-// Component 0 of the block's four lines straight from the plane, for
-// spans too wide to stage and for whole-word quads.
-fn filter0_direct(s: Span, l: Lines) -> array<mat4x4<f32>, 2> {
+// Component 0 of the block `l` names, and of the next one too where the
+// variant takes two blocks, straight from the plane, for spans too wide to
+// stage and for whole-word quads: both columns of the first block, then of
+// the second.
+fn filter0_direct(s: Span, l: Lines) -> array<mat4x4<f32>, 4> {
     let lines = vec4<i32>(line_of(l, 0u), line_of(l, 1u), line_of(l, 2u), line_of(l, 3u));
-    var acc = array<mat4x4<f32>, 2>();
+    let more = vec4<i32>(line_of(l, 4u), line_of(l, 5u), line_of(l, 6u), line_of(l, 7u));
+    var a = array<mat4x4<f32>, 2>();
+    var b = array<mat4x4<f32>, 2>();
     for (var t = 0u; t < s.quads; t = t + 1u) {
+        let w = pair_weights(s, t);
         let k = s.first + 4 * i32(t);
-        let x = mat4x4<f32>(
+        a = accumulate(a, w, mat4x4<f32>(
             quad0(l, k, lines.x),
             quad0(l, k, lines.y),
             quad0(l, k, lines.z),
             quad0(l, k, lines.w),
-        );
-        acc = accumulate(acc, pair_weights(s, t), x);
+        ));
+        if (TWO_BLOCKS) {
+            b = accumulate(b, w, mat4x4<f32>(
+                quad0(l, k, more.x),
+                quad0(l, k, more.y),
+                quad0(l, k, more.z),
+                quad0(l, k, more.w),
+            ));
+        }
     }
-    return acc;
+    return array<mat4x4<f32>, 4>(a[0], a[1], b[0], b[1]);
 }
 
 // Components 1 and 2 of the block's four lines straight from the planes,

@@ -340,6 +340,7 @@ fn compile(device: &wgpu::Device) -> Pipelines {
                 axis: 0,
                 staged: false,
                 word_quads: true,
+                two_blocks: group == 0,
             },
         );
     }

@@ -42,26 +42,28 @@
 //!    four lines and each texel quad once for both columns (their table entry
 //!    covers the union of their spans, one weight vec4 per column per quad:
 //!    1080p → 320: 14.5 → 11.75 ms of CPU), and stores each column's lines as
-//!    one vec4. Pass 2 reads them back four lines per load; an invocation
-//!    filters four neighbouring columns of two neighbouring rows, loading
-//!    each weight quad once for the four columns (1080p → 320: 15.25 → 13.75
-//!    ms; → 1920: 102 → 80) and each quad of lines once for both rows (10.25
-//!    → 9.5; 74 → 67). A pass-1 workgroup (64 pairs of output columns of one
-//!    block of lines) first copies the texels its columns span into workgroup
-//!    memory, each texel fetched once however many columns read it, and
-//!    filters from there; a downscale too steep for the stage (about 7×)
+//!    one vec4; where it reads the planes directly and spans hold four quads
+//!    or more, it filters eight lines, so each weight quad serves all eight
+//!    (9.5 → 8.75 ms). Pass 2 reads them back four lines per load; an
+//!    invocation filters four neighbouring columns of two neighbouring rows,
+//!    loading each weight quad once for the four columns (1080p → 320: 15.25
+//!    → 13.75 ms; → 1920: 102 → 80) and each quad of lines once for both rows
+//!    (10.25 → 9.5; 74 → 67). A pass-1 workgroup (64 pairs of output columns
+//!    of one block of lines) first copies the texels its columns span into
+//!    workgroup memory, each texel fetched once however many columns read it,
+//!    and filters from there; a downscale too steep for the stage (about 7×)
 //!    reads the planes directly, and so do 8-bit planar rows along x, whose
 //!    quads are single words: on lavapipe a word from the plane costs what
 //!    one from the stage does, and a staged quad of `f32`s costs four (1080p
 //!    → 320: 22 → 15 ms of CPU). Pass 1 is compiled per variant
 //!    (`uniforms::PrimaryVariant`, pipeline-overridable constants) and
-//!    dispatched once per component group: group, axis, staged or direct, and
-//!    whole-word quads for 8-bit planar rows along x are fixed at compile
-//!    time rather than branched on, since lavapipe runs both sides of every
-//!    branch (1080p → 320 on lavapipe: 42 → 22 ms of CPU per frame).
-//!    Filtering happens on code values, before YUV → RGB: the matrix is
-//!    affine and the weights are normalised, so this equals filtering R'G'B'
-//!    as zscale and swscale do, never linear light.
+//!    dispatched once per component group: group, axis, staged or direct,
+//!    whole-word quads for 8-bit planar rows along x, and one or two blocks
+//!    of lines are fixed at compile time rather than branched on, since
+//!    lavapipe runs both sides of every branch (1080p → 320 on lavapipe: 42 →
+//!    22 ms of CPU per frame). Filtering happens on code values, before YUV →
+//!    RGB: the matrix is affine and the weights are normalised, so this
+//!    equals filtering R'G'B' as zscale and swscale do, never linear light.
 //! 4. **Convert** (`output.wgsl`): normalise (`sample_scale`), then
 //!    `R'G'B' = yuv_to_rgb · YCbCr + yuv_offset`.
 //! 5. **Colour** (`color.wgsl`, one pass-2 variant per transfer and set of

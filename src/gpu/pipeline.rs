@@ -331,12 +331,12 @@ impl FramePipeline {
                 });
                 pass.set_bind_group(0, bind_group, &[]);
                 let blocks = plan.line_blocks();
-                for (pipeline, blocks) in primary.iter().zip(blocks) {
-                    if let Some(pipeline) = pipeline {
+                for ((pipeline, variant), blocks) in primary.iter().zip(plan.primary).zip(blocks) {
+                    if let (Some(pipeline), Some(variant)) = (pipeline, variant) {
                         pass.set_pipeline(pipeline);
                         pass.dispatch_workgroups(
                             plan.out_width.div_ceil(PRIMARY_GROUP * PAIR),
-                            blocks,
+                            blocks.div_ceil(variant.blocks()),
                             1,
                         );
                     }

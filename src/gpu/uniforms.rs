@@ -198,16 +198,39 @@ pub struct PrimaryVariant {
     /// The group's planes hold one 8-bit sample per texel and pass 1 runs
     /// along x, so a quad of taps is one 32-bit word.
     pub word_quads: bool,
+    /// Each invocation filters two blocks of lines, so each weight quad it
+    /// loads serves eight lines: for the direct component-0 variant when
+    /// its table entries reach [`TWO_BLOCK_QUADS`] quads (1080p → 320 on
+    /// lavapipe: 9.5 → 8.75 ms of CPU per frame). Narrower spans lose more
+    /// to the doubled accumulators than they save in loads, and the other
+    /// variants keep one block (see `TWO_BLOCKS` in
+    /// `shaders/resample.wgsl`).
+    pub two_blocks: bool,
 }
 
+/// Quads in the widest pass-1 table entry from which the direct
+/// component-0 variant filters two blocks per invocation: a 2× downscale's
+/// entries hold four or five, 1:1's two or three.
+pub const TWO_BLOCK_QUADS: u32 = 4;
+
 impl PrimaryVariant {
+    /// Blocks of [`LINE_BLOCK`] lines one invocation filters.
+    pub fn blocks(&self) -> u32 {
+        if self.two_blocks {
+            2
+        } else {
+            1
+        }
+    }
+
     /// The shader's override constants, by name.
-    pub fn constants(&self) -> [(&'static str, f64); 4] {
+    pub fn constants(&self) -> [(&'static str, f64); 5] {
         [
             ("GROUP", f64::from(self.group)),
             ("AXIS", f64::from(self.axis)),
             ("STAGED", f64::from(u8::from(self.staged))),
             ("WORD_QUADS", f64::from(u8::from(self.word_quads))),
+            ("TWO_BLOCKS", f64::from(u8::from(self.two_blocks))),
         ]
     }
 }
@@ -374,13 +397,14 @@ impl FramePlan {
             .in_entries_of(PAIR);
             let one_byte_texels = (group..=2 * group).all(|c| texel_bytes[c] == 1);
             let word_quads = primary == 0 && one_byte_texels;
+            let staged = !word_quads
+                && primary_taps.stage_quads() <= STAGE_QUADS / (LINE_BLOCK * (group as u32 + 1));
             variants[group] = Some(PrimaryVariant {
                 group: group as u8,
                 axis: primary as u8,
-                staged: !word_quads
-                    && primary_taps.stage_quads()
-                        <= STAGE_QUADS / (LINE_BLOCK * (group as u32 + 1)),
+                staged,
                 word_quads,
+                two_blocks: group == 0 && !staged && primary_taps.widest() >= TWO_BLOCK_QUADS,
             });
             axes_taps[group] = Some(primary_taps);
             axes_taps[2 + group] = Some(
@@ -720,6 +744,14 @@ impl AxisTaps {
         // `first` is at or after `lo`, itself at or after `origin`.
         let start = (first - self.origin) & !3;
         (start, ((last - self.origin + 1 - start) as u32).div_ceil(4))
+    }
+
+    /// Quads in the widest entry.
+    fn widest(&self) -> u32 {
+        (0..self.entries())
+            .map(|e| self.quads(e).1)
+            .max()
+            .unwrap_or(0)
     }
 
     /// The most texel quads one pass-1 workgroup spans (per line and
@@ -1145,12 +1177,14 @@ mod tests {
 
     #[test]
     fn pass_one_variants_follow_layout_axis_and_reach() {
+        // Every direct component-0 variant here spans four quads or more.
         let variant = |group, axis, staged, word_quads| {
             Some(PrimaryVariant {
                 group,
                 axis,
                 staged,
                 word_quads,
+                two_blocks: group == 0 && !staged,
             })
         };
         let thumb = downscale(1920, 1080, 320, 180, 8);
@@ -1171,6 +1205,13 @@ mod tests {
         assert_eq!(
             p010.primary,
             [variant(0, 0, true, false), variant(1, 0, true, false)]
+        );
+        // At 1:1 an entry holds two or three quads: one block at a time.
+        let native = downscale(1920, 1080, 1920, 1080, 8);
+        let native = FramePlan::new(1920, 1080, PixelLayout::Yuv420p, &native).unwrap();
+        assert_eq!(
+            native.primary.map(|v| v.unwrap().two_blocks),
+            [false, false]
         );
         let gray = FramePlan::new(1920, 1080, PixelLayout::Gray8, &thumb).unwrap();
         assert_eq!(gray.primary, [variant(0, 0, false, true), None]);
