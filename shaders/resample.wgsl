@@ -164,12 +164,13 @@ fn quad12(l: Lines, k: i32, line: i32) -> mat2x4<f32> {
 const PAIR: u32 = 2u;
 
 // Pass 1: one invocation per (pair of output columns, block of four source
-// lines) of the variant's group, one workgroup per run of 64 pairs of one
-// block. Neighbouring pairs share most of their taps too (a 6x downscale
-// reads each texel about three times), so the staged variant's workgroup
-// first loads the texel quads its pairs span into workgroup memory, each
-// once, and filters from there. The stage holds line r of component c at
-// quads [(r * components + c) * CAPACITY, + CAPACITY).
+// lines, or two blocks with TWO_BLOCKS) of the variant's group, one
+// workgroup per run of 64 pairs of one block (or two). Neighbouring pairs
+// share most of their taps too (a 6x downscale reads each texel about three
+// times), so the staged variant's workgroup first loads the texel quads its
+// pairs span into workgroup memory, each once, and filters from there. The
+// stage holds line r of component c at quads [(r * components + c) *
+// CAPACITY, + CAPACITY).
 @compute @workgroup_size(64, 1, 1)
 fn resample_primary(
     @builtin(workgroup_id) wg: vec3<u32>,
