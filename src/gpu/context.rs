@@ -65,19 +65,13 @@ impl Pipelines {
         device: &wgpu::Device,
         variant: PrimaryVariant,
     ) -> wgpu::ComputePipeline {
-        let mut cache = self.primary.lock().unwrap_or_else(|p| p.into_inner());
-        cache
-            .entry(variant)
-            .or_insert_with(|| {
-                compute_pipeline(
-                    device,
-                    &self.pipeline_layout,
-                    &self.module,
-                    "resample_primary",
-                    &variant.constants(),
-                )
-            })
-            .clone()
+        self.cached(
+            &self.primary,
+            device,
+            "resample_primary",
+            variant,
+            &variant.constants(),
+        )
     }
 
     /// The pass-2 pipeline of `variant`, compiled on first use, like
@@ -87,7 +81,24 @@ impl Pipelines {
         device: &wgpu::Device,
         variant: SecondaryVariant,
     ) -> wgpu::ComputePipeline {
-        let mut cache = self.secondary.lock().unwrap_or_else(|p| p.into_inner());
+        self.cached(
+            &self.secondary,
+            device,
+            "resample_secondary",
+            variant,
+            &variant.constants(),
+        )
+    }
+
+    fn cached<V: Eq + std::hash::Hash>(
+        &self,
+        cache: &Mutex<HashMap<V, wgpu::ComputePipeline>>,
+        device: &wgpu::Device,
+        entry: &str,
+        variant: V,
+        constants: &[(&str, f64)],
+    ) -> wgpu::ComputePipeline {
+        let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
         cache
             .entry(variant)
             .or_insert_with(|| {
@@ -95,8 +106,8 @@ impl Pipelines {
                     device,
                     &self.pipeline_layout,
                     &self.module,
-                    "resample_secondary",
-                    &variant.constants(),
+                    entry,
+                    constants,
                 )
             })
             .clone()
