@@ -107,13 +107,11 @@ impl Shared {
         &self,
         pipeline: &'a mut Option<FramePipeline>,
     ) -> Result<&'a mut FramePipeline> {
-        if pipeline.is_none() {
-            let gpu = self.gpu()?;
-            *pipeline = Some(FramePipeline::new(&gpu).map_err(|e| Error::Gpu(e.to_string()))?);
-        }
-        pipeline
-            .as_mut()
-            .ok_or_else(|| Error::Gpu("the pipeline vanished".into()))
+        let made = match pipeline.take() {
+            Some(made) => made,
+            None => FramePipeline::new(&self.gpu()?).map_err(|e| Error::Gpu(e.to_string()))?,
+        };
+        Ok(pipeline.insert(made))
     }
 
     /// Renders one frame on the generator's pipeline, made on first use.
