@@ -405,19 +405,14 @@ impl FramePipeline {
             width: frame.width(),
             height: frame.height(),
         };
-        if let Some(pos) = self.inputs.iter().position(|s| s.key == key) {
-            let set = self.inputs.remove(pos);
-            self.inputs.push(set);
-        } else {
-            if self.inputs.len() == CACHE_ENTRIES {
-                let old = self.inputs.remove(0);
-                self.bind_groups.retain(|(input, _, _)| *input != old.id);
-            }
-            let id = self.fresh_id();
-            let set = create_input_set(self.ctx.device(), frame, id)?;
-            self.inputs.push(set);
-        }
-        let index = self.inputs.len() - 1;
+        let (device, next_id, bind_groups) =
+            (self.ctx.device(), &mut self.next_id, &mut self.bind_groups);
+        let index = most_recent(
+            &mut self.inputs,
+            |s| s.key == key,
+            || create_input_set(device, frame, fresh_id(next_id)),
+            |old| bind_groups.retain(|(input, _, _)| *input != old.id),
+        )?;
         wait_mapped(
             self.ctx.device(),
             &self.inputs[index].upload_ready,
@@ -435,19 +430,15 @@ impl FramePipeline {
             words_per_pixel: plan.words_per_pixel,
             tap_words: plan.taps.words(),
         };
-        if let Some(pos) = self.work.iter().position(|s| s.key == key) {
-            let set = self.work.remove(pos);
-            self.work.push(set);
-        } else {
-            if self.work.len() == CACHE_ENTRIES {
-                let old = self.work.remove(0);
-                self.bind_groups.retain(|(_, work, _)| *work != old.id);
-            }
-            let id = self.fresh_id();
-            let set = create_work_set(self.ctx.device(), key, id);
-            self.work.push(set);
-        }
-        self.work.len() - 1
+        let (device, next_id, bind_groups) =
+            (self.ctx.device(), &mut self.next_id, &mut self.bind_groups);
+        let Ok(index) = most_recent(
+            &mut self.work,
+            |s| s.key == key,
+            || Ok::<_, std::convert::Infallible>(create_work_set(device, key, fresh_id(next_id))),
+            |old| bind_groups.retain(|(_, work, _)| *work != old.id),
+        );
+        index
     }
 
     fn bind_group(&mut self, input: usize, work: usize) -> usize {
@@ -509,11 +500,33 @@ impl FramePipeline {
         self.bind_groups.push((input.id, work.id, group));
         self.bind_groups.len() - 1
     }
+}
 
-    fn fresh_id(&mut self) -> u64 {
-        self.next_id += 1;
-        self.next_id
+/// The next resource-set id.
+fn fresh_id(next_id: &mut u64) -> u64 {
+    *next_id += 1;
+    *next_id
+}
+
+/// The index of the entry of `sets` that `matches` picks, moved to the end
+/// (the most recently used), or else of a new one `make` puts there; a full
+/// cache first drops its least recently used entry into `evicted`.
+fn most_recent<S, E>(
+    sets: &mut Vec<S>,
+    matches: impl Fn(&S) -> bool,
+    make: impl FnOnce() -> Result<S, E>,
+    evicted: impl FnOnce(S),
+) -> Result<usize, E> {
+    if let Some(pos) = sets.iter().position(matches) {
+        let set = sets.remove(pos);
+        sets.push(set);
+    } else {
+        if sets.len() == CACHE_ENTRIES {
+            evicted(sets.remove(0));
+        }
+        sets.push(make()?);
     }
+    Ok(sets.len() - 1)
 }
 
 /// Waits until the map callback of a buffer has run. Another thread's
