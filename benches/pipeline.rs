@@ -82,15 +82,9 @@ fn bench(c: &mut Criterion) {
         range: ColorRange::Limited,
         chroma_location: ChromaLocation::Left,
     };
-    let no_hdr = HdrInfo {
-        format: None,
-        mastering_display: None,
-        content_light_level: None,
-        dolby_vision: None,
-    };
     let hd = frame(1920, 1080, PixelLayout::Yuv420p);
     let thumb = OutputSpec::new(
-        &source(1920, 1080, 8, sdr, no_hdr),
+        &source(1920, 1080, 8, sdr, HdrInfo::SDR),
         &RenderSettings {
             maximum_size: Size {
                 width: 320,
@@ -114,7 +108,7 @@ fn bench(c: &mut Criterion) {
     };
     let hdr = HdrInfo {
         format: Some(HdrFormat::Pq),
-        ..no_hdr
+        ..HdrInfo::SDR
     };
     let uhd = frame(3840, 2160, PixelLayout::Yuv420p10);
     let tone_mapped = OutputSpec::new(&source(3840, 2160, 10, pq, hdr), &RenderSettings::default())

@@ -966,9 +966,7 @@ fn check_video(file: &str, asset: &Asset, nth: usize, want: &Video) {
     assert_eq!(t.color, want.color, "{at}: colour");
     let hdr = HdrInfo {
         format: want.hdr,
-        mastering_display: None,
-        content_light_level: None,
-        dolby_vision: None,
+        ..HdrInfo::SDR
     };
     assert_eq!(t.hdr, hdr, "{at}: HDR");
     let time_base = ratio((1, want.timescale));

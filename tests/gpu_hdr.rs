@@ -158,7 +158,7 @@ fn pq_tone_mapping_matches_libplacebo() {
             max_cll: 1000,
             max_fall: 400,
         }),
-        dolby_vision: None,
+        ..HdrInfo::SDR
     };
     let spec = OutputSpec::new(
         &source(TransferCharacteristic::Pq, hdr),
@@ -191,9 +191,7 @@ fn pq_tone_mapping_matches_libplacebo() {
 fn hlg_tone_mapping_matches_libplacebo() {
     let hdr = HdrInfo {
         format: Some(HdrFormat::Hlg),
-        mastering_display: None,
-        content_light_level: None,
-        dolby_vision: None,
+        ..HdrInfo::SDR
     };
     let spec = OutputSpec::new(
         &source(TransferCharacteristic::Hlg, hdr),
@@ -301,8 +299,7 @@ fn wide_gamut_colours_keep_their_hue() {
         HdrInfo {
             format: Some(HdrFormat::Pq),
             mastering_display: Some(bt2020_mastering(1000.0, 0.005)),
-            content_light_level: None,
-            dolby_vision: None,
+            ..HdrInfo::SDR
         },
     );
     description.width = width as u32;

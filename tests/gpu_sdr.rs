@@ -326,12 +326,7 @@ fn sdr_source(
             range: ColorRange::Limited,
             chroma_location: ChromaLocation::Left,
         },
-        hdr: HdrInfo {
-            format: None,
-            mastering_display: None,
-            content_light_level: None,
-            dolby_vision: None,
-        },
+        hdr: HdrInfo::SDR,
     }
 }
 

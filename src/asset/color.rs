@@ -289,3 +289,13 @@ pub struct HdrInfo {
     pub content_light_level: Option<ContentLightLevel>,
     pub dolby_vision: Option<DolbyVisionConfig>,
 }
+
+impl HdrInfo {
+    /// A track that signals nothing about high dynamic range.
+    pub const SDR: HdrInfo = HdrInfo {
+        format: None,
+        mastering_display: None,
+        content_light_level: None,
+        dolby_vision: None,
+    };
+}

@@ -350,12 +350,7 @@ fn describe_video(
 ) -> VideoTrack {
     use av::packet::side_data::Type;
     let mut display_matrix = None;
-    let mut hdr = color::HdrInfo {
-        format: None,
-        mastering_display: None,
-        content_light_level: None,
-        dolby_vision: None,
-    };
+    let mut hdr = color::HdrInfo::SDR;
     for sd in stream.side_data() {
         match sd.kind() {
             Type::DisplayMatrix => display_matrix = track::parse_display_matrix(sd.data()),

@@ -532,16 +532,7 @@ mod tests {
             subsampling: ChromaSubsampling::YUV420,
             layout: PlaneLayout::Yuv,
             color,
-            hdr: no_hdr(),
-        }
-    }
-
-    fn no_hdr() -> HdrInfo {
-        HdrInfo {
-            format: None,
-            mastering_display: None,
-            content_light_level: None,
-            dolby_vision: None,
+            hdr: HdrInfo::SDR,
         }
     }
 
@@ -1089,7 +1080,7 @@ mod tests {
             format: Some(HdrFormat::Pq),
             mastering_display: m,
             content_light_level: c,
-            dolby_vision: None,
+            ..HdrInfo::SDR
         };
         let peak = |i: HdrInfo| tone_map(HdrFormat::Pq, &i).source_peak;
         let black = |i: HdrInfo| tone_map(HdrFormat::Pq, &i).source_black;

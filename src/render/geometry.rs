@@ -332,12 +332,7 @@ mod tests {
                 range: ColorRange::Limited,
                 chroma_location: ChromaLocation::Left,
             },
-            hdr: HdrInfo {
-                format: None,
-                mastering_display: None,
-                content_light_level: None,
-                dolby_vision: None,
-            },
+            hdr: HdrInfo::SDR,
         }
     }
 

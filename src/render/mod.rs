@@ -295,9 +295,7 @@ mod tests {
             },
             hdr: HdrInfo {
                 format: Some(HdrFormat::Hlg),
-                mastering_display: None,
-                content_light_level: None,
-                dolby_vision: None,
+                ..HdrInfo::SDR
             },
         }
     }
