@@ -490,8 +490,19 @@ impl DecodePlan {
 }
 
 /// The move (run `i` of `hi`) or swap (with run `j` of `lo`) that shifts
-/// `d` packets, `0 < d < gap`, closest to half the gap.
+/// `d` packets, `0 < d < gap`, closest to half the gap; among equals, the
+/// first by `i`, a move before a swap, then the first by `j`. For each run
+/// of `hi` only the two sizes of `lo` around the ideal partner can be best,
+/// so a batch of many runs costs a sort and a search per run, not every pair.
 fn best_exchange(hi: &[Run], lo: &[Run], gap: usize) -> Option<(usize, Option<usize>, usize)> {
+    let mut partners: Vec<(usize, usize)> = lo
+        .iter()
+        .enumerate()
+        .map(|(j, run)| (run.packets(), j))
+        .collect();
+    partners.sort_unstable();
+    // The first run of `lo` with exactly `size` packets.
+    let first_of = |size: usize| partners[partners.partition_point(|&(s, _)| s < size)].1;
     let mut best: Option<(usize, Option<usize>, usize)> = None;
     let mut consider = |i: usize, j: Option<usize>, d: usize| {
         if d > 0
@@ -502,9 +513,19 @@ fn best_exchange(hi: &[Run], lo: &[Run], gap: usize) -> Option<(usize, Option<us
         }
     };
     for (i, run) in hi.iter().enumerate() {
-        consider(i, None, run.packets());
-        for (j, other) in lo.iter().enumerate() {
-            if let Some(d) = run.packets().checked_sub(other.packets()) {
+        let p = run.packets();
+        consider(i, None, p);
+        let ideal = p.saturating_sub(gap / 2);
+        let k = partners.partition_point(|&(s, _)| s < ideal);
+        let mut around: Vec<usize> = [k.checked_sub(1), Some(k)]
+            .into_iter()
+            .flatten()
+            .filter_map(|k| partners.get(k))
+            .map(|&(size, _)| first_of(size))
+            .collect();
+        around.sort_unstable();
+        for j in around {
+            if let Some(d) = p.checked_sub(lo[j].packets()) {
                 consider(i, Some(j), d);
             }
         }
