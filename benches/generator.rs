@@ -50,25 +50,6 @@ const RANDOM_FFMPEG_SUBSET: usize = 10;
 const RANDOM_SEED: u64 = 0x5715_0001;
 const DEFAULT_ROUNDS: usize = 5;
 
-/// 1080p30 H.264, 60 s, closed 250-frame GOPs, 3 B-frames: the issue's
-/// timing input. The x264 preset only changes how long making it takes,
-/// not the stream structure the timings depend on.
-#[rustfmt::skip]
-const H264_1080P: inputs::Recipe = inputs::Recipe {
-    name: "h264_1080p30_60s_gop250_bf3",
-    codec: "h264",
-    width: 1920,
-    height: 1080,
-    frames: 1800,
-    gop: 250,
-    args: &[
-        "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-t", "60",
-        "-c:v", "libx264", "-preset", "veryfast",
-        "-g", "250", "-keyint_min", "250", "-sc_threshold", "0", "-bf", "3",
-        "-pix_fmt", "yuv420p", "-movflags", "+faststart",
-    ],
-};
-
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
@@ -124,7 +105,7 @@ fn run() -> Result<(), String> {
             })?,
             Err(_) => DEFAULT_ROUNDS,
         };
-    let file = inputs::ensure(&H264_1080P)?;
+    let file = inputs::ensure(&inputs::H264_1080P_60S)?;
     let line = timeline(&file)?;
     let thumbs = spread(line.duration, THUMBNAILS);
     let random = random_times(line.duration, RANDOM_TIMES, RANDOM_SEED);

@@ -29,6 +29,7 @@ const HEVC_2160P: inputs::Recipe = inputs::Recipe {
     height: 2160,
     frames: 300,
     gop: 250,
+    keyframes: None,
     args: &[
         "-f", "lavfi", "-i", "testsrc2=size=3840x2160:rate=30", "-t", "10",
         "-c:v", "libx265", "-preset", "ultrafast",

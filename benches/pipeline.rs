@@ -12,16 +12,20 @@ use stills::asset::color::{
     TransferCharacteristic,
 };
 use stills::gpu::{AdapterPreference, FramePipeline, GpuContext};
-use stills::render::{
-    ChromaSubsampling, OutputSpec, PlaneLayout, RenderSettings, SampleAlignment, Size,
-    SourceDescription,
-};
-use stills::surface::{HostFrame, PixelLayout, Plane};
+use stills::picture::{DecodedFormat, PictureDesc};
+use stills::render::{OutputSpec, RenderSettings, Size, SourceGeometry};
+use stills::surface::Picture;
 
-/// A deterministic frame with detail in every plane, so the resampler
+/// A deterministic picture with detail in every plane, so the resampler
 /// reads real data.
-fn frame(width: u32, height: u32, layout: PixelLayout) -> HostFrame {
-    let desc = layout.desc();
+fn picture(
+    width: u32,
+    height: u32,
+    format: DecodedFormat,
+    color: ColorInfo,
+    hdr: HdrInfo,
+) -> Picture {
+    let desc = format.desc();
     let planes = desc
         .planes
         .iter()
@@ -43,29 +47,17 @@ fn frame(width: u32, height: u32, layout: PixelLayout) -> HostFrame {
                     }
                 }
             }
-            Plane {
-                data: data.into(),
-                stride,
-            }
+            data.into()
         })
         .collect();
-    HostFrame::new(width, height, layout, planes).expect("valid synthetic frame")
-}
-
-fn source(width: u32, height: u32, bits: u8, color: ColorInfo, hdr: HdrInfo) -> SourceDescription {
-    SourceDescription {
-        width,
-        height,
-        sample_aspect_ratio: None,
-        clean_aperture: None,
-        orientation: None,
-        bit_depth: bits,
-        alignment: SampleAlignment::Lsb,
-        subsampling: ChromaSubsampling::YUV420,
-        layout: PlaneLayout::Yuv,
-        color,
-        hdr,
-    }
+    let desc = PictureDesc::packed(width, height, format, color, hdr).expect("size");
+    let desc = PictureDesc {
+        planes: desc
+            .planes
+            .map(|p| stills::picture::PlaneDesc { offset: 0, ..p }),
+        ..desc
+    };
+    Picture::host(desc, planes).expect("valid synthetic picture")
 }
 
 fn bench(c: &mut Criterion) {
@@ -82,9 +74,10 @@ fn bench(c: &mut Criterion) {
         range: ColorRange::Limited,
         chroma_location: ChromaLocation::Left,
     };
-    let hd = frame(1920, 1080, PixelLayout::Yuv420p);
+    let hd = picture(1920, 1080, DecodedFormat::Yuv420p, sdr, HdrInfo::SDR);
     let thumb = OutputSpec::new(
-        &source(1920, 1080, 8, sdr, HdrInfo::SDR),
+        &hd.desc,
+        &SourceGeometry::default(),
         &RenderSettings {
             maximum_size: Size {
                 width: 320,
@@ -110,9 +103,13 @@ fn bench(c: &mut Criterion) {
         format: Some(HdrFormat::Pq),
         ..HdrInfo::SDR
     };
-    let uhd = frame(3840, 2160, PixelLayout::Yuv420p10);
-    let tone_mapped = OutputSpec::new(&source(3840, 2160, 10, pq, hdr), &RenderSettings::default())
-        .expect("spec");
+    let uhd = picture(3840, 2160, DecodedFormat::Yuv420p10, pq, hdr);
+    let tone_mapped = OutputSpec::new(
+        &uhd.desc,
+        &SourceGeometry::default(),
+        &RenderSettings::default(),
+    )
+    .expect("spec");
     group.bench_function("4K 10-bit PQ -> 4K SDR", |b| {
         b.iter(|| pipeline.render(&uhd, &tone_mapped).expect("render"))
     });

@@ -29,6 +29,9 @@ struct Params {
     row_bytes: vec4<u32>,
     // bytes per texel of the plane of components 0, 1, 2
     texel_bytes: vec4<u32>,
+    // byte offset of the first row of the plane of components 0, 1, 2 in
+    // its binding
+    plane_base: vec4<u32>,
     // rows of the YUV -> R'G'B' matrix, offset in w
     yuv: array<vec4<f32>, 3>,
     // rows of the linear gamut matrix
@@ -65,12 +68,9 @@ override TRANSFER: u32 = TRANSFER_SDR;
 override FLAGS: u32 = FLAG_PASSTHROUGH;
 
 @group(0) @binding(0) var<uniform> params: Params;
-// Component k is read from plane k: the bytes of the plane holding it, as
-// uploaded, in 32-bit words. Semi-planar and packed layouts bind the same
-// plane more than once and pick channels.
-@group(0) @binding(1) var<storage, read> plane0: array<u32>;
-@group(0) @binding(2) var<storage, read> plane1: array<u32>;
-@group(0) @binding(3) var<storage, read> plane2: array<u32>;
+// Bindings 1 to 3, the planes, are declared by the fetch stage the module
+// is built with: storage buffers (fetch_buffer.wgsl) or textures
+// (fetch_image.wgsl).
 // Pass 1 output: component 0 per (block of LINES lines, output column), the
 // block's lines in x..w, so pass 1 stores and pass 2 loads one vec4 where
 // each would otherwise move four scalars (and neighbouring invocations of

@@ -112,26 +112,10 @@ fn texel_at(l: Lines, k: i32, line: i32) -> vec2<i32> {
     return vec2<i32>(kc, line);
 }
 
-// Texels k..k+3 of a line (k a multiple of four) of component `c`'s plane
-// as one word: its four bytes in order. Only the quads a table names are
-// read, and each holds at least one usable texel, so clamping k keeps the
-// word in the row; the bytes past the usable rectangle it may also hold
-// (or the row's padding) are finite and weighted zero.
-fn word_quad(c: u32, k: i32, l: Lines, line: i32) -> vec4<f32> {
-    let b = u32(line) * params.row_bytes[c] + u32(clamp(k, l.lo, l.hi) & ~3);
-    if (c == 0u) {
-        return vec4<f32>(unpack4xU8(plane0[b >> 2u]));
-    }
-    if (c == 1u) {
-        return vec4<f32>(unpack4xU8(plane1[b >> 2u]));
-    }
-    return vec4<f32>(unpack4xU8(plane2[b >> 2u]));
-}
-
 // Texels k..k+3 of a line, component 0.
 fn quad0(l: Lines, k: i32, line: i32) -> vec4<f32> {
     if (WORD_QUADS) {
-        return word_quad(0u, k, l, line);
+        return word_quad(0u, clamp(k, l.lo, l.hi), line);
     }
     return vec4<f32>(
         fetch0(texel_at(l, k, line)),
@@ -144,7 +128,8 @@ fn quad0(l: Lines, k: i32, line: i32) -> vec4<f32> {
 // Texels k..k+3 of a line, components 1 and 2 (one per row).
 fn quad12(l: Lines, k: i32, line: i32) -> mat2x4<f32> {
     if (WORD_QUADS) {
-        return mat2x4<f32>(word_quad(1u, k, l, line), word_quad(2u, k, l, line));
+        let kc = clamp(k, l.lo, l.hi);
+        return mat2x4<f32>(word_quad(1u, kc, line), word_quad(2u, kc, line));
     }
     return transpose(mat4x2<f32>(
         fetch12(texel_at(l, k, line)),

@@ -7,10 +7,11 @@ use std::io::{BufWriter, Write};
 use image::{ExtendedColorType, ImageEncoder};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::asset::color::{ColorPrimaries, TransferCharacteristic};
 use crate::decode::BackendChoice;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Unsupported};
 
 /// How the pixel bytes are laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,12 +70,33 @@ impl ImageFormat {
     }
 }
 
+/// Where one generated image's time went, stage by stage: wall-clock time
+/// on the thread that did each stage. Decoding serves several requests at
+/// once, so `demux` and `decode` are what this image's decoder spent since
+/// the previous image it delivered from the same decode run (for the first
+/// image of a run, since the run began, seek included).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct FrameTimings {
+    /// Reading and seeking to packets.
+    pub demux: Duration,
+    /// Decoding them (and mapping the decoded picture).
+    pub decode: Duration,
+    /// Copying host planes to the GPU's staging buffer; zero when the
+    /// picture was already on the device.
+    pub upload: Duration,
+    /// The GPU passes, from submission to completion.
+    pub gpu: Duration,
+    /// Mapping the readback buffer and copying the pixels out.
+    pub readback: Duration,
+}
+
 /// JPEG quality used by `save`: high enough that thumbnails show no
 /// blocking, as ffmpegthumbnailer's default of 8/10 does.
 const JPEG_QUALITY: u8 = 90;
 
-/// An image generated from a video frame.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An image generated from a video frame. Two images are equal when their
+/// pixels, meaning and backend are; how long each took does not count.
+#[derive(Debug, Clone)]
 pub struct Image {
     width: u32,
     height: u32,
@@ -83,7 +105,32 @@ pub struct Image {
     color_space: ColorSpace,
     data: Vec<u8>,
     backend: Option<BackendChoice>,
+    timings: Option<FrameTimings>,
 }
+
+impl PartialEq for Image {
+    fn eq(&self, other: &Image) -> bool {
+        (
+            self.width,
+            self.height,
+            self.stride,
+            self.format,
+            self.color_space,
+            &self.data,
+            &self.backend,
+        ) == (
+            other.width,
+            other.height,
+            other.stride,
+            other.format,
+            other.color_space,
+            &other.data,
+            &other.backend,
+        )
+    }
+}
+
+impl Eq for Image {}
 
 impl Image {
     /// Wraps pixel bytes; `None` when `data` cannot hold `height` rows of
@@ -106,6 +153,7 @@ impl Image {
             color_space,
             data,
             backend: None,
+            timings: None,
         })
     }
 
@@ -117,6 +165,17 @@ impl Image {
 
     pub(crate) fn with_backend(mut self, backend: BackendChoice) -> Image {
         self.backend = Some(backend);
+        self
+    }
+
+    /// Where this image's time went, stage by stage; `None` for images not
+    /// made by a generator.
+    pub fn timings(&self) -> Option<&FrameTimings> {
+        self.timings.as_ref()
+    }
+
+    pub(crate) fn with_timings(mut self, timings: FrameTimings) -> Image {
+        self.timings = Some(timings);
         self
     }
 
@@ -209,11 +268,16 @@ impl Image {
         match (self.format, format) {
             (PixelFormat::Rgba16, ImageFormat::Png) => self.write_png16(&mut out)?,
             (PixelFormat::Rgba16, _) => {
-                return Err(Error::Unsupported(format!(
-                    "a 16-bit {} image can only be saved as PNG, not {}",
-                    if self.color_space.is_hdr() { "HDR" } else { "" },
-                    format.extension()
-                )))
+                return Err(Unsupported::ImageFormat {
+                    bits: 16,
+                    what: if self.color_space.is_hdr() {
+                        "HDR "
+                    } else {
+                        ""
+                    },
+                    format: format.extension(),
+                }
+                .into())
             }
             (PixelFormat::Rgba8, ImageFormat::Png) => {
                 image::codecs::png::PngEncoder::new(&mut out)

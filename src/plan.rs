@@ -1,6 +1,10 @@
 //! Which frame answers each request, and the least decoding that produces
 //! them (SPEC "Which frame", DESIGN point 2). Pure logic over a
-//! [`FrameIndex`]: no I/O, no decoder.
+//! [`FrameIndex`]: no I/O, no decoder. A track may be known in parts (its
+//! index read a group of pictures at a time where requests fall):
+//! [`TrackPlanner`] then chooses only what the known parts prove, and
+//! otherwise says which group to read ([`Need`]); the reading is the
+//! caller's.
 //!
 //! Everything here is in stream ticks on the asset timeline. The generator
 //! converts requested times and tolerance bounds to ticks with floor rounding
@@ -38,7 +42,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::num::NonZeroUsize;
 use std::ops::Range;
 
-use crate::asset::index::FrameIndex;
+use crate::asset::FrameIndex;
 
 /// The part of the timeline a request accepts, in ticks, both ends included;
 /// `None` leaves that side unbounded.
@@ -55,6 +59,7 @@ pub struct Window {
     pub hi: Option<i64>,
 }
 
+#[cfg(test)]
 impl Window {
     /// Infinite tolerances both ways (the default): any displayed frame.
     pub const ALL: Window = Window { lo: None, hi: None };
@@ -78,6 +83,7 @@ pub struct Request {
     pub target: i64,
 }
 
+#[cfg(test)]
 impl Request {
     /// The frame displayed at `t`.
     pub fn exact(t: i64) -> Request {
@@ -99,7 +105,10 @@ pub enum Choice {
 /// A chosen frame and where its decoding starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Frame {
-    /// Its packet, an index into [`FrameIndex::packets`].
+    /// The part of the track's index it is in (see [`TrackPlanner`]); 0
+    /// for a complete index.
+    pub part: usize,
+    /// Its packet, an index into that part's [`FrameIndex::packets`].
     pub packet: usize,
     /// Its presentation time: the request's actual time, in ticks.
     pub pts: i64,
@@ -155,11 +164,19 @@ pub struct Planner {
 }
 
 impl Planner {
-    /// Reads the index without trusting it: presentation entries that point
-    /// past the packets, at a packet not marked shown, or at one without a
-    /// presentation time are ignored, repeated entries count once, and the
-    /// order is re-established by (time, decode order).
+    /// A planner for a whole index (part 0).
+    #[cfg(test)]
     pub fn new(index: &FrameIndex) -> Planner {
+        Planner::for_part(index, 0)
+    }
+
+    /// A planner for one part of a track's index (see [`TrackPlanner`]):
+    /// its frames name that part. Reads the index without trusting it:
+    /// presentation entries that point past the packets, at a packet not
+    /// marked shown, or at one without a presentation time are ignored,
+    /// repeated entries count once, and the order is re-established by
+    /// (time, decode order).
+    pub fn for_part(index: &FrameIndex, part: usize) -> Planner {
         let packets = &index.packets;
         let mut order: Vec<(i64, usize)> = index
             .presentation
@@ -181,6 +198,7 @@ impl Planner {
                 let (start, guaranteed) = starts[k];
                 frames.push(Shown {
                     frame: Frame {
+                        part,
                         packet,
                         pts,
                         start,
@@ -246,10 +264,189 @@ impl Planner {
     /// Chooses a frame for every request and plans the decoding of all of
     /// them together. `Plan::choices[i]` answers `requests[i]`, and `i` is
     /// the id the decode plan delivers to.
+    #[cfg(test)]
     pub fn plan(&self, requests: &[Request]) -> Plan {
         let choices: Vec<Choice> = requests.iter().map(|r| self.choose(r)).collect();
         let decode = DecodePlan::new(&choices);
         Plan { choices, decode }
+    }
+}
+
+/// How far one part of a track's index reaches. A part is whole groups of
+/// pictures in decode order: from a sync packet (or the track's first
+/// packet) to just before a sync packet (or the track's last packet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartBounds {
+    /// The part begins with the track's first packet.
+    pub starts_track: bool,
+    /// The part ends with the track's last packet, and its index's `end` is
+    /// where the track ends; otherwise its `end` is one tick past its last
+    /// frame (the frame is displayed at least that long).
+    pub ends_track: bool,
+}
+
+/// What has to be read before a request can be answered exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Need {
+    /// The group of pictures just before part `k`.
+    Earlier(usize),
+    /// The group of pictures just after part `k`.
+    Later(usize),
+    /// The groups of pictures around a time (in ticks) no part reaches.
+    Around(i64),
+}
+
+/// Chooses frames over a track known in parts (a lazily read index): the
+/// same choice as [`Planner`] over the whole index, made only when what is
+/// known proves it, and otherwise the [`Need`] that would.
+///
+/// What a part proves rests on one property of coded video, which every
+/// player's seeking relies on too: the frames of consecutive groups of
+/// pictures are displayed in the order of the groups — each frame of a
+/// group after every frame of the group before it (an open GOP's leading
+/// pictures, shown before their sync frame, still follow the previous
+/// group's frames). So frames outside a part are displayed before its
+/// first frame or after its last, and the part's own frames are complete in
+/// between, except the leading pictures of its first group, whose decoding
+/// starts in the group before. The loader checks the property on every
+/// pair of groups it reads and gives the track a full scan where it fails.
+///
+/// A part answers a request when the request's time lies in its *zone*
+/// (from its first frame whose decoding starts inside it to its last
+/// frame; without bound on a side where it reaches the track's start or
+/// end) and nothing outside can be a better candidate: for an exact
+/// request that is always so; for a window, either the choice is a sync
+/// frame (one packet, the cheapest kind) closer to the time than anything
+/// outside could be, or the window lies inside the zone.
+#[derive(Debug, Clone)]
+pub struct TrackPlanner {
+    parts: Vec<PartPlanner>,
+}
+
+#[derive(Debug, Clone)]
+struct PartPlanner {
+    planner: Planner,
+    /// The zone: the first presentation time a frame decoded from inside
+    /// the part has, `None` when the part starts the track; `i64::MAX`
+    /// when the part has no such frame (it proves nothing).
+    zone_lo: Option<i64>,
+    /// Its last frame's presentation time; `None` when the part ends the
+    /// track.
+    zone_hi: Option<i64>,
+    /// The presentation time of its first packet (a sync packet) when the
+    /// part does not start the track.
+    first_sync: Option<i64>,
+}
+
+impl PartPlanner {
+    fn holds(&self, t: i64) -> bool {
+        self.zone_lo.is_none_or(|lo| lo <= t) && self.zone_hi.is_none_or(|hi| t <= hi)
+    }
+}
+
+impl TrackPlanner {
+    /// Plans over `parts`, numbered in the order given (the numbers the
+    /// chosen frames and the runs carry).
+    pub fn new<'a>(parts: impl IntoIterator<Item = (&'a FrameIndex, PartBounds)>) -> TrackPlanner {
+        let parts = parts
+            .into_iter()
+            .enumerate()
+            .map(|(k, (index, bounds))| {
+                let planner = Planner::for_part(index, k);
+                let zone_lo = (!bounds.starts_track).then(|| {
+                    planner
+                        .frames
+                        .iter()
+                        .find(|s| s.frame.guaranteed)
+                        .map_or(i64::MAX, Shown::pts)
+                });
+                let zone_hi = (!bounds.ends_track)
+                    .then(|| planner.frames.last().map_or(i64::MIN, Shown::pts));
+                let first_sync = (!bounds.starts_track)
+                    .then(|| index.packets.first().and_then(|p| p.pts))
+                    .flatten();
+                PartPlanner {
+                    planner,
+                    zone_lo,
+                    zone_hi,
+                    first_sync,
+                }
+            })
+            .collect();
+        TrackPlanner { parts }
+    }
+
+    /// The frame for one request (as [`Planner::choose`] over the whole
+    /// track would choose it), or what to read first.
+    pub fn choose(&self, request: &Request) -> Result<Choice, Need> {
+        let t = request.target;
+        let Some(k) = self.parts.iter().position(|p| p.holds(t)) else {
+            // Between a part's first sync packet and its zone (its first
+            // groups show nothing, or only leading pictures), what is
+            // displayed comes from the groups before it.
+            let leading = self.parts.iter().position(|p| {
+                p.first_sync.is_some_and(|f| f <= t) && p.zone_lo.is_some_and(|lo| t < lo)
+            });
+            return Err(leading.map_or(Need::Around(t), Need::Earlier));
+        };
+        let part = &self.parts[k];
+        let choice = part.planner.choose(request);
+        let Window { lo, hi } = request.window;
+        match choice {
+            Choice::Frame(f) if f.guaranteed && f.start == f.packet => {
+                // A sync frame: only a frame as close to `t` (or as close
+                // and earlier) could rank before it. Unknown frames are
+                // before `zone_lo` (so at least `t − zone_lo + 1` away, and
+                // earlier) or after `zone_hi` (at least `zone_hi + 1 − t`
+                // away, and later).
+                let d = f.pts.abs_diff(t);
+                if let Some(zlo) = part.zone_lo {
+                    let reachable = lo.is_none_or(|lo| lo < zlo);
+                    if reachable && f.pts > t && t.abs_diff(zlo) < d {
+                        return Err(Need::Earlier(k));
+                    }
+                }
+                if let Some(zhi) = part.zone_hi {
+                    let reachable = hi.is_none_or(|hi| hi > zhi);
+                    if reachable && f.pts < t && zhi.abs_diff(t) + 1 < d {
+                        return Err(Need::Later(k));
+                    }
+                }
+            }
+            _ => {
+                // Any other answer needs every candidate known: the window
+                // must not reach a frame displayed before the zone, nor
+                // one after it.
+                if part.zone_lo.is_some_and(|zlo| lo.is_none_or(|lo| lo < zlo)) {
+                    return Err(Need::Earlier(k));
+                }
+                if part.zone_hi.is_some_and(|zhi| hi.is_none_or(|hi| hi > zhi)) {
+                    return Err(Need::Later(k));
+                }
+            }
+        }
+        Ok(choice)
+    }
+
+    /// Chooses a frame for every request and plans their decoding, as
+    /// [`Planner::plan`] does; or, when any request needs more of the
+    /// track, every distinct need.
+    pub fn plan(&self, requests: &[Request]) -> Result<Plan, Vec<Need>> {
+        let mut choices = Vec::with_capacity(requests.len());
+        let mut needs = Vec::new();
+        for request in requests {
+            match self.choose(request) {
+                Ok(choice) => choices.push(choice),
+                Err(need) => needs.push(need),
+            }
+        }
+        if !needs.is_empty() {
+            needs.sort_unstable();
+            needs.dedup();
+            return Err(needs);
+        }
+        let decode = DecodePlan::new(&choices);
+        Ok(Plan { choices, decode })
     }
 }
 
@@ -297,6 +494,7 @@ pub struct Plan {
 
 /// Chooses and plans a single batch; for several batches over one index,
 /// build a [`Planner`] once instead.
+#[cfg(test)]
 pub fn plan(index: &FrameIndex, requests: &[Request]) -> Plan {
     Planner::new(index).plan(requests)
 }
@@ -320,12 +518,19 @@ pub struct Target {
 /// time); starting later is not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Run {
+    part: usize,
     start: usize,
     end: usize,
     targets: Vec<Target>,
 }
 
 impl Run {
+    /// The part of the track's index whose packets `start`, `end` and the
+    /// targets count.
+    pub fn part(&self) -> usize {
+        self.part
+    }
+
     /// The packet to seek to.
     pub fn start(&self) -> usize {
         self.start
@@ -352,6 +557,7 @@ impl Run {
     /// non-reference frames skipped (FFmpeg `skip_frame = AVDISCARD_NONREF`),
     /// then feed the target with nothing skipped. The index cannot tell
     /// which frames are references; the decoder can.
+    #[cfg(test)]
     pub fn spans(&self) -> impl Iterator<Item = Span<'_>> {
         let mut next = self.start;
         self.targets.iter().map(move |target| {
@@ -363,6 +569,7 @@ impl Run {
 }
 
 /// Part of a [`Run`]: packets fed only for what they lead to, then a target.
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Span<'a> {
     pub lead: Range<usize>,
@@ -387,10 +594,10 @@ impl DecodePlan {
     /// run never steps back. Merging across a gap would feed packets nothing
     /// needs, so a gap means a new run.
     fn new(choices: &[Choice]) -> DecodePlan {
-        let mut wanted: BTreeMap<usize, (usize, Target)> = BTreeMap::new();
+        let mut wanted: BTreeMap<(usize, usize), (usize, Target)> = BTreeMap::new();
         for (id, choice) in choices.iter().enumerate() {
             if let Choice::Frame(f) = choice {
-                let (_, target) = wanted.entry(f.packet).or_insert_with(|| {
+                let (_, target) = wanted.entry((f.part, f.packet)).or_insert_with(|| {
                     let target = Target {
                         packet: f.packet,
                         pts: f.pts,
@@ -401,17 +608,21 @@ impl DecodePlan {
                 target.requests.push(id);
             }
         }
-        let mut wanted: Vec<(usize, Target)> = wanted.into_values().collect();
-        wanted.sort_by_key(|(start, _)| *start);
+        let mut wanted: Vec<(usize, usize, Target)> = wanted
+            .into_iter()
+            .map(|((part, _), (start, target))| (part, start, target))
+            .collect();
+        wanted.sort_by_key(|&(part, start, _)| (part, start));
 
         let mut runs: Vec<Run> = Vec::new();
-        for (start, target) in wanted {
+        for (part, start, target) in wanted {
             match runs.last_mut() {
-                Some(run) if start <= run.end + 1 => {
+                Some(run) if run.part == part && start <= run.end + 1 => {
                     run.end = run.end.max(target.packet);
                     run.targets.push(target);
                 }
                 _ => runs.push(Run {
+                    part,
                     start,
                     end: target.packet,
                     targets: vec![target],
@@ -425,11 +636,13 @@ impl DecodePlan {
     }
 
     /// The runs in decode order.
+    #[cfg(test)]
     pub fn runs(&self) -> &[Run] {
         &self.runs
     }
 
     /// Packets fed in all.
+    #[cfg(test)]
     pub fn packets(&self) -> usize {
         self.runs.iter().map(Run::packets).sum()
     }
@@ -449,7 +662,7 @@ impl DecodePlan {
     pub fn share(self, lanes: NonZeroUsize) -> RunShares {
         let count = lanes.get().min(self.runs.len());
         let mut runs = self.runs;
-        runs.sort_by_key(|run| (Reverse(run.packets()), run.start));
+        runs.sort_by_key(|run| (Reverse(run.packets()), run.part, run.start));
         let mut shares: Vec<Vec<Run>> = vec![Vec::new(); count];
         let mut load = vec![0usize; count];
         for run in runs {
@@ -481,7 +694,7 @@ impl DecodePlan {
             shares
                 .into_iter()
                 .map(|mut share| {
-                    share.sort_by_key(|run| (Reverse(run.packets()), run.start));
+                    share.sort_by_key(|run| (Reverse(run.packets()), run.part, run.start));
                     share.into()
                 })
                 .collect(),
@@ -572,7 +785,7 @@ impl RunShares {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::asset::index::IndexEntry;
+    use crate::asset::IndexEntry;
     use crate::ratio::Ratio;
     use proptest::prelude::*;
 
@@ -1167,6 +1380,7 @@ mod tests {
                 let until = shown.get(k + 1).map_or(index.end, |n| n.0);
                 let (start, guaranteed) = naive_start(index, packet, pts);
                 let frame = Frame {
+                    part: 0,
                     packet,
                     pts,
                     start,
@@ -1327,5 +1541,167 @@ mod tests {
         ) {
             check(&index, &requests, workers)?;
         }
+
+        #[test]
+        fn streams_known_in_parts(
+            index in structured_index(),
+            requests in prop::collection::vec(request(), 1..8),
+            known in prop::collection::vec(any::<bool>(), 12),
+        ) {
+            let groups = groups(&index);
+            prop_assume!(displayed_in_group_order(&index, &groups));
+            let loaded: Vec<bool> = (0..groups.len()).map(|g| known[g % known.len()]).collect();
+            check_in_parts(&index, &groups, loaded, &requests)?;
+        }
+    }
+
+    // ---- a track known in parts ----
+
+    /// The groups of pictures of an index, as the on-demand reader splits
+    /// a track: from each sync packet with a time to just before the next;
+    /// the packets before the first such one make a group of their own.
+    fn groups(index: &FrameIndex) -> Vec<Range<usize>> {
+        let mut starts: Vec<usize> = (0..index.packets.len())
+            .filter(|&i| index.packets[i].sync && index.packets[i].pts.is_some())
+            .collect();
+        if starts.first() != Some(&0) {
+            starts.insert(0, 0);
+        }
+        let mut ends: Vec<usize> = starts[1..].to_vec();
+        ends.push(index.packets.len());
+        starts.into_iter().zip(ends).map(|(a, b)| a..b).collect()
+    }
+
+    fn shown_pts(index: &FrameIndex, group: &Range<usize>) -> Vec<i64> {
+        index.packets[group.clone()]
+            .iter()
+            .filter(|p| p.shown)
+            .filter_map(|p| p.pts)
+            .collect()
+    }
+
+    /// The property parts rely on: every frame of a group is displayed
+    /// after every frame of the groups before it.
+    fn displayed_in_group_order(index: &FrameIndex, groups: &[Range<usize>]) -> bool {
+        let mut before: Option<i64> = None;
+        for g in groups {
+            let pts = shown_pts(index, g);
+            if let (Some(b), Some(&min)) = (before, pts.iter().min()) {
+                if min <= b {
+                    return false;
+                }
+            }
+            before = before.max(pts.iter().max().copied());
+        }
+        true
+    }
+
+    /// The parts the loaded groups make: runs of consecutive loaded groups,
+    /// each with its bounds and the position of its first packet.
+    fn known_parts(
+        index: &FrameIndex,
+        groups: &[Range<usize>],
+        loaded: &[bool],
+    ) -> Vec<(FrameIndex, PartBounds, Range<usize>)> {
+        let mut parts = Vec::new();
+        let mut g = 0;
+        while g < groups.len() {
+            if !loaded[g] {
+                g += 1;
+                continue;
+            }
+            let first = g;
+            while g + 1 < groups.len() && loaded[g + 1] {
+                g += 1;
+            }
+            let packets = index.packets[groups[first].start..groups[g].end].to_vec();
+            let bounds = PartBounds {
+                starts_track: first == 0,
+                ends_track: g + 1 == groups.len(),
+            };
+            let end = if bounds.ends_track {
+                index.end
+            } else {
+                let last = packets
+                    .iter()
+                    .filter(|p| p.shown)
+                    .filter_map(|p| p.pts)
+                    .max();
+                last.map_or(0, |l| l + 1)
+            };
+            parts.push((with_presentation(packets, end), bounds, first..g + 1));
+            g += 1;
+        }
+        parts
+    }
+
+    /// Plans over the loaded groups, loading what the needs ask for as the
+    /// on-demand reader does, until every request is answered; each answer
+    /// must be the whole index's.
+    fn check_in_parts(
+        index: &FrameIndex,
+        groups: &[Range<usize>],
+        mut loaded: Vec<bool>,
+        requests: &[Request],
+    ) -> Result<(), TestCaseError> {
+        let whole = Planner::new(index).plan(requests);
+        let sync_pts = |g: usize| -> Option<i64> {
+            let p = index.packets.get(groups[g].start)?;
+            p.pts.filter(|_| p.sync)
+        };
+        for _ in 0..=2 * groups.len() + 2 {
+            let parts = known_parts(index, groups, &loaded);
+            let planner = TrackPlanner::new(parts.iter().map(|(i, b, _)| (i, *b)));
+            let needs = match planner.plan(requests) {
+                Ok(plan) => {
+                    for (got, want) in plan.choices.iter().zip(&whole.choices) {
+                        match (got, want) {
+                            (Choice::Frame(f), Choice::Frame(w)) => {
+                                let base = groups[parts[f.part].2.start].start;
+                                prop_assert_eq!(
+                                    (f.packet + base, f.start + base, f.pts, f.guaranteed),
+                                    (w.packet, w.start, w.pts, w.guaranteed)
+                                );
+                            }
+                            (got, want) => prop_assert_eq!(got, want),
+                        }
+                    }
+                    for run in plan.decode.runs() {
+                        let part = &parts[run.part()].0;
+                        prop_assert!(run.end() < part.packets.len());
+                    }
+                    return Ok(());
+                }
+                Err(needs) => needs,
+            };
+            let before = loaded.clone();
+            for need in needs {
+                let load_from = |loaded: &mut Vec<bool>, mut g: usize| {
+                    // As the reader: past groups already known, then two.
+                    while g < groups.len() && loaded[g] {
+                        g += 1;
+                    }
+                    let upto = (g + 2).min(groups.len());
+                    loaded[g.min(upto)..upto].fill(true);
+                };
+                match need {
+                    Need::Around(t) => {
+                        let g = (0..groups.len())
+                            .rev()
+                            .find(|&g| sync_pts(g).is_some_and(|p| p <= t))
+                            .unwrap_or(0);
+                        load_from(&mut loaded, g);
+                    }
+                    Need::Earlier(k) => {
+                        let first = parts[k].2.start;
+                        prop_assert!(first > 0, "nothing is before the track's start");
+                        loaded[first - 1] = true;
+                    }
+                    Need::Later(k) => load_from(&mut loaded, parts[k].2.end),
+                }
+            }
+            prop_assert!(loaded != before, "a need loaded nothing");
+        }
+        Err(TestCaseError::fail("needs did not end"))
     }
 }

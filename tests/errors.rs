@@ -3,20 +3,20 @@
 //! and every message names the source and says what is wrong.
 
 mod common;
-mod ffmpeg_cli;
 
 use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
-use ffmpeg_cli::{ffmpeg, Scratch};
+use common::ffmpeg::ffmpeg_to_file;
+use common::scratch::Scratch;
 use stills::asset::TrackKind;
 use stills::{Asset, Error};
 
 /// A one-second 64×48 MPEG-4 video at 10 fps with its `moov` first, so a
 /// cut near the start lands inside it.
 fn faststart_mp4(scratch: &Scratch) -> Vec<u8> {
-    ffmpeg(
+    ffmpeg_to_file(
         &[
             "-f",
             "lavfi",
@@ -155,7 +155,7 @@ fn random_bytes_are_unrecognized() {
 fn audio_only_file_opens_without_a_video_track() {
     let scratch = Scratch::new("audio");
     let path = scratch.path("tone.m4a");
-    let bytes = ffmpeg(&["-f", "lavfi", "-i", "sine=d=0.5", "-c:a", "aac"], &path);
+    let bytes = ffmpeg_to_file(&["-f", "lavfi", "-i", "sine=d=0.5", "-c:a", "aac"], &path);
     for (name, result) in open_both(&path, &bytes) {
         let asset = result.unwrap_or_else(|e| panic!("audio-only ({name}) must open: {e}"));
         let kinds: Vec<TrackKind> = asset.tracks().iter().map(|t| t.kind).collect();

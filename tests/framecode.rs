@@ -6,12 +6,11 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-
+use common::ffmpeg::{ffmpeg, ffprobe};
 use common::framecode::{
     encode, read_frame_code, FrameCodeError, Picture, PixelLayout, CELLS, MAX_INDEX,
 };
+use common::readme::fixture_path;
 use stills::asset::geometry::{DisplayMatrix, Orientation};
 
 const ORIENTATIONS: [Orientation; 8] = [
@@ -308,35 +307,20 @@ fn bad_buffers_and_tiny_pictures_are_errors() {
     );
 }
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
 /// Every frame FFmpeg decodes from `name` (stream `map`, stored picture:
 /// no autorotation unless `autorotate`), passed through the filter chain
 /// `filters`, as 8-bit RGB; or with `deep`, as 16-bit native-endian RGB.
 fn decode(name: &str, map: &str, filters: &str, autorotate: bool, deep: bool) -> Vec<Decoded> {
-    let mut command = Command::new("ffmpeg");
-    command.args(["-v", "error", "-nostdin"]);
+    let path = fixture_path(name);
+    let mut args = Vec::new();
     if !autorotate {
-        command.arg("-noautorotate");
+        args.push("-noautorotate");
     }
     let pix_fmt = if deep { "rgb48be" } else { "rgb24" };
-    let output = command
-        .arg("-i")
-        .arg(fixture(name))
-        .args(["-map", map, "-vf", filters, "-fps_mode", "passthrough"])
-        .args(["-pix_fmt", pix_fmt, "-c:v", "ppm", "-f", "image2pipe", "-"])
-        .output()
-        .expect("the ffmpeg CLI must be installed to run these tests");
-    assert!(
-        output.status.success(),
-        "ffmpeg failed on {name} with {filters}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    parse_ppm_stream(&output.stdout)
+    args.extend(["-i", path.to_str().expect("a UTF-8 path")]);
+    args.extend(["-map", map, "-vf", filters, "-fps_mode", "passthrough"]);
+    args.extend(["-pix_fmt", pix_fmt, "-c:v", "ppm", "-f", "image2pipe", "-"]);
+    parse_ppm_stream(&ffmpeg(&args, None))
 }
 
 /// A decoded frame: 8-bit RGB, or 16-bit native-endian RGB.
@@ -543,12 +527,13 @@ fn frames_turned_by_ffmpeg_read_only_with_their_orientation() {
 /// The display matrix ffprobe reports for the first video stream; FFmpeg
 /// exports none for an identity matrix.
 fn probed_matrix(name: &str) -> DisplayMatrix {
-    let output = Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0", "-show_streams"])
-        .arg(fixture(name))
-        .output()
-        .expect("the ffprobe CLI must be installed to run these tests");
-    let text = String::from_utf8_lossy(&output.stdout);
+    let path = fixture_path(name);
+    let text = ffprobe(&[
+        "-select_streams",
+        "v:0",
+        "-show_streams",
+        path.to_str().expect("a UTF-8 path"),
+    ]);
     // Three lines "0000000n: a b c" follow "displaymatrix=".
     let numbers: Vec<i32> = text
         .lines()

@@ -3,13 +3,14 @@
 //! (`clap`; no shared file has one) and an MPEG-TS transport clock (the only
 //! shared transport-clock file is a raw stream without timestamps).
 
-mod ffmpeg_cli;
+mod common;
 
-use ffmpeg_cli::{ffmpeg, Scratch};
+use common::ffmpeg::ffmpeg_to_file;
+use common::scratch::Scratch;
 use stills::asset::geometry::CleanAperture;
 use stills::asset::TimelineKind;
-use stills::ratio::Ratio;
 use stills::Asset;
+use stills::Ratio;
 
 fn ratio(num: i64, den: i64) -> Ratio {
     Ratio::new(num, den).expect("non-zero denominator")
@@ -34,7 +35,7 @@ fn movie_with_clean_aperture(scratch: &Scratch, moov_first: bool) -> Vec<u8> {
     if moov_first {
         args.extend(["-movflags", "+faststart"]);
     }
-    let mut movie = ffmpeg(&args, &scratch.path("full-clap.mov"));
+    let mut movie = ffmpeg_to_file(&args, &scratch.path("full-clap.mov"));
     let at = movie
         .windows(4)
         .position(|w| w == b"clap")
@@ -99,7 +100,7 @@ fn clean_aperture_with_moov_last() {
 fn mpeg_ts_timeline_starts_at_its_start_time() {
     let scratch = Scratch::new("ts");
     let path = scratch.path("clock.ts");
-    ffmpeg(
+    ffmpeg_to_file(
         &[
             "-f",
             "lavfi",

@@ -1,43 +1,43 @@
 //! HDR → SDR tone mapping on the GPU compared with libplacebo
 //! (`ffmpeg -vf libplacebo`, which runs on lavapipe too).
 
-mod gpu_common;
+mod common;
 
-use gpu_common::*;
+use common::ffmpeg::{ffmpeg, ffmpeg_to_file};
+use common::gpu::*;
+use common::metrics::*;
+use common::scratch::kept_path;
 use stills::asset::color::{
     ChromaLocation, Chromaticity, ColorInfo, ColorPrimaries, ColorRange, ContentLightLevel,
     HdrFormat, HdrInfo, MasteringDisplay, MatrixCoefficients, TransferCharacteristic,
 };
 use stills::gpu::FramePipeline;
+use stills::picture::{DecodedFormat, PictureDesc};
 use stills::render::spec::OutputSpec;
-use stills::render::{
-    ChromaSubsampling, PlaneLayout, RenderSettings, SampleAlignment, SourceDescription,
-};
-use stills::surface::{HostFrame, PixelLayout};
+use stills::render::{RenderSettings, SourceGeometry};
+use stills::surface::Picture;
 
 const W: u32 = 160;
 const H: u32 = 120;
 
-fn source(transfer: TransferCharacteristic, hdr: HdrInfo) -> SourceDescription {
-    SourceDescription {
-        width: W,
-        height: H,
-        sample_aspect_ratio: None,
-        clean_aperture: None,
-        orientation: None,
-        bit_depth: 10,
-        alignment: SampleAlignment::Lsb,
-        subsampling: ChromaSubsampling::YUV420,
-        layout: PlaneLayout::Yuv,
-        color: ColorInfo {
-            primaries: ColorPrimaries::Bt2020,
-            transfer,
-            matrix: MatrixCoefficients::Bt2020Ncl,
-            range: ColorRange::Limited,
-            chroma_location: ChromaLocation::Left,
-        },
-        hdr,
-    }
+fn source(transfer: TransferCharacteristic, hdr: HdrInfo) -> PictureDesc {
+    let color = ColorInfo {
+        primaries: ColorPrimaries::Bt2020,
+        transfer,
+        matrix: MatrixCoefficients::Bt2020Ncl,
+        range: ColorRange::Limited,
+        chroma_location: ChromaLocation::Left,
+    };
+    PictureDesc::packed(W, H, DecodedFormat::Yuv420p10, color, hdr).unwrap()
+}
+
+fn spec_for(picture: &PictureDesc) -> OutputSpec {
+    OutputSpec::new(
+        picture,
+        &SourceGeometry::default(),
+        &RenderSettings::default(),
+    )
+    .unwrap()
 }
 
 /// Encodes `filters` applied to an SDR test pattern as lossless 10-bit HEVC
@@ -49,7 +49,7 @@ fn hdr_clip(
     filters: &str,
     x265_params: &str,
 ) -> (std::path::PathBuf, Vec<u8>) {
-    let path = scratch(&format!("{name}.mkv"));
+    let path = kept_path(&format!("{name}.mkv"));
     let vf = format!("{filters},format=yuv420p10le");
     let params = format!("lossless=1:log-level=error:{x265_params}");
     ffmpeg_to_file(
@@ -94,7 +94,7 @@ fn compare(name: &str, ours: &[u8], reference: &[u8]) -> (f64, f64) {
 }
 
 fn render(raw: &[u8], spec: &OutputSpec) -> Vec<u8> {
-    let frame = HostFrame::from_packed(W, H, PixelLayout::Yuv420p10, raw).unwrap();
+    let frame = Picture::from_packed(W, H, DecodedFormat::Yuv420p10, raw).unwrap();
     let mut pipeline = FramePipeline::new(context()).unwrap();
     rgba_to_rgb(&pipeline.render(&frame, spec).unwrap().data)
 }
@@ -160,11 +160,7 @@ fn pq_tone_mapping_matches_libplacebo() {
         }),
         ..HdrInfo::SDR
     };
-    let spec = OutputSpec::new(
-        &source(TransferCharacteristic::Pq, hdr),
-        &RenderSettings::default(),
-    )
-    .unwrap();
+    let spec = spec_for(&source(TransferCharacteristic::Pq, hdr));
     let mut failures = Vec::new();
     for pattern in PATTERNS {
         let (path, raw) = hdr_clip(
@@ -193,11 +189,7 @@ fn hlg_tone_mapping_matches_libplacebo() {
         format: Some(HdrFormat::Hlg),
         ..HdrInfo::SDR
     };
-    let spec = OutputSpec::new(
-        &source(TransferCharacteristic::Hlg, hdr),
-        &RenderSettings::default(),
-    )
-    .unwrap();
+    let spec = spec_for(&source(TransferCharacteristic::Hlg, hdr));
     let mut failures = Vec::new();
     for pattern in PATTERNS {
         let (path, raw) = hdr_clip(
@@ -271,7 +263,7 @@ fn wide_gamut_colours_keep_their_hue() {
     let nits = 100.0;
     let side = 4usize;
     let width = side * patches.len();
-    let code = |v: f64| (stills::gpu::uniforms::pq_encode(v * nits) * 1023.0).round() as u16;
+    let code = |v: f64| (stills::render::tone::pq_encode(v * nits) * 1023.0).round() as u16;
     let plane = |channel: usize| {
         let mut data = Vec::with_capacity(width * side * 2);
         for _ in 0..side {
@@ -281,19 +273,8 @@ fn wide_gamut_colours_keep_their_hue() {
                 }
             }
         }
-        stills::surface::Plane {
-            data: data.into(),
-            stride: width * 2,
-        }
+        data
     };
-    // gbrp stores G, B, R.
-    let frame = HostFrame::new(
-        width as u32,
-        side as u32,
-        PixelLayout::Gbrp10,
-        vec![plane(1), plane(2), plane(0)],
-    )
-    .unwrap();
     let mut description = source(
         TransferCharacteristic::Pq,
         HdrInfo {
@@ -302,13 +283,27 @@ fn wide_gamut_colours_keep_their_hue() {
             ..HdrInfo::SDR
         },
     );
-    description.width = width as u32;
-    description.height = side as u32;
-    description.layout = PlaneLayout::Rgb;
-    description.subsampling = ChromaSubsampling::YUV444;
     description.color.matrix = MatrixCoefficients::Rgb;
     description.color.range = ColorRange::Full;
-    let spec = OutputSpec::new(&description, &RenderSettings::default()).unwrap();
+    let description = PictureDesc::packed(
+        width as u32,
+        side as u32,
+        DecodedFormat::Gbrp10,
+        description.color,
+        description.hdr,
+    )
+    .unwrap();
+    // gbrp stores G, B, R, each plane from its own offset 0.
+    let mut unpacked = description;
+    for plane in unpacked.planes.iter_mut() {
+        plane.offset = 0;
+    }
+    let frame = Picture::host(
+        unpacked,
+        vec![plane(1).into(), plane(2).into(), plane(0).into()],
+    )
+    .unwrap();
+    let spec = spec_for(&description);
     let mut pipeline = FramePipeline::new(context()).unwrap();
     let image = pipeline.render(&frame, &spec).unwrap();
 

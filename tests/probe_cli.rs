@@ -24,8 +24,14 @@ struct Run {
 
 /// Runs `stills` with `args`, killing it (and failing) after `HANG`.
 fn stills(args: &[&str]) -> Run {
+    stills_with_env(args, &[])
+}
+
+/// Runs `stills` with `args` and the environment variables `env` set.
+fn stills_with_env(args: &[&str], env: &[(&str, &Path)]) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_stills"))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -220,4 +226,140 @@ fn probe_goes_on_after_a_failure() {
         "{}",
         lines[0]
     );
+}
+
+/// The GPU stills would render on is reported beside the backends: the
+/// adapter, what it imports, and a one-line summary; `--no-gpu` leaves it
+/// out without losing anything else.
+#[test]
+fn probe_reports_the_gpu_beside_the_backends() {
+    let fixture = common::readme::fixture_path("h264_bframes.mp4");
+    let fixture = fixture.to_str().expect("UTF-8 path");
+    let run = stills(&["probe", fixture]);
+    assert!(run.status.success(), "{}", run.stderr);
+    let doc = &documents(&run.stdout)[0];
+    let gpu = &doc["gpu"];
+    assert!(gpu["adapter"].is_string(), "{gpu}");
+    assert!(
+        gpu["interop"]["host_pointer_alignment"].is_u64()
+            || gpu["interop"]["host_pointer_alignment"].is_null()
+    );
+    for flag in [
+        "opaque_fd_memory",
+        "dma_buf_memory",
+        "drm_format_modifiers",
+        "timeline_semaphores",
+    ] {
+        assert!(gpu["interop"][flag].is_boolean(), "{flag} in {gpu}");
+    }
+    assert!(
+        gpu["summary"].as_str().unwrap().starts_with("import: "),
+        "{gpu}"
+    );
+    let backends = doc["backends"].as_array().unwrap();
+    assert_eq!(backends.len(), 3);
+    assert!(backends
+        .iter()
+        .all(|b| b["reason"].as_str().is_some_and(|r| !r.is_empty())));
+
+    let run = stills(&["probe", "--no-gpu", fixture]);
+    assert!(run.status.success(), "{}", run.stderr);
+    let bare = &documents(&run.stdout)[0];
+    assert!(bare["gpu"].is_null());
+    assert_eq!(
+        bare["video_tracks"][0]["timeline"],
+        doc["video_tracks"][0]["timeline"]
+    );
+}
+
+/// Every DRM render node is listed under `vaapi`, with its VA driver (name
+/// and version) and profiles, or why libva could not use it; a machine
+/// without one lists none.
+#[test]
+fn probe_lists_the_render_nodes_and_their_va_drivers() {
+    let fixture = common::readme::fixture_path("h264_bframes.mp4");
+    let run = stills(&["probe", "--no-gpu", fixture.to_str().expect("UTF-8 path")]);
+    assert!(run.status.success(), "{}", run.stderr);
+    let doc = &documents(&run.stdout)[0];
+    let mut nodes: Vec<String> = std::fs::read_dir("/dev/dri")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("renderD"))
+        .map(|n| format!("/dev/dri/{n}"))
+        .collect();
+    nodes.sort();
+    let devices = doc["vaapi"].as_array().expect("a vaapi list");
+    let listed: Vec<&str> = devices
+        .iter()
+        .map(|d| d["render_node"].as_str().expect("a node path"))
+        .collect();
+    assert_eq!(listed, nodes);
+    for device in devices {
+        assert!(
+            device["driver"].is_string() || device["error"].is_string(),
+            "{device}"
+        );
+        assert!(device["profiles"].is_array(), "{device}");
+    }
+    if nodes.is_empty() {
+        eprintln!("no render node here: `vaapi` is empty");
+    }
+}
+
+/// `frame_index` says how each track's index is known and how its timeline was
+/// read; `--index` writes the persistent index of the tracks not indexed
+/// from sample tables (into `$STILLS_INDEX_CACHE`), after which the file
+/// opens with it — the same timeline, `cache` as the method — until the
+/// file changes.
+#[test]
+fn probe_reports_the_index_and_writes_the_persistent_one() {
+    let scratch = common::scratch::Scratch::new("probe-index");
+    let cache = scratch.path("cache");
+    let env = [("STILLS_INDEX_CACHE", cache.as_path())];
+    let fixture = |name: &str| common::readme::fixture_path(name);
+    let mkv = scratch.write(
+        "open-gop.mkv",
+        &std::fs::read(fixture("h264_opengop_pyramid.mkv")).expect("fixture"),
+    );
+    let mp4 = fixture("h264_bframes.mp4");
+    let (mkv, mp4) = (mkv.to_str().expect("UTF-8"), mp4.to_str().expect("UTF-8"));
+    let probe = |args: &[&str]| {
+        let run = stills_with_env(args, &env);
+        assert!(run.status.success(), "{}", run.stderr);
+        documents(&run.stdout)
+    };
+    let index = |doc: &Value| doc["video_tracks"][0]["frame_index"].clone();
+
+    let before = probe(&["probe", mkv, mp4]);
+    assert_eq!(index(&before[0])["method"], "on-demand");
+    assert_eq!(index(&before[0])["timeline_by"], "full-scan");
+    assert!(index(&before[0])["reason"].is_string());
+    assert_eq!(index(&before[1])["method"], "sample-tables");
+    assert_eq!(index(&before[1])["timeline_by"], "sample-tables");
+    assert!(before[0].get("index_written").is_none());
+
+    let written = probe(&["probe", "--index", mkv, mp4]);
+    let entries = written[0]["index_written"].as_array().expect("written");
+    assert_eq!(entries.len(), 1);
+    let entry = Path::new(entries[0].as_str().expect("a path"));
+    assert!(entry.starts_with(&cache) && entry.is_file(), "{entry:?}");
+    assert_eq!(written[1]["index_written"], serde_json::json!([]));
+
+    let after = probe(&["probe", mkv]);
+    assert_eq!(index(&after[0])["method"], "cache");
+    assert_eq!(index(&after[0])["path"], entries[0]);
+    assert_eq!(index(&after[0])["timeline_by"], "cache");
+    let timeline = |doc: &Value| doc["video_tracks"][0]["timeline"].clone();
+    assert_eq!(timeline(&after[0]), timeline(&before[0]));
+    assert_eq!(timeline(&after[0])["frame_count"], 50);
+
+    // Another file at that path (here one byte longer) is not the one
+    // indexed.
+    let mut bytes = std::fs::read(mkv).expect("copy");
+    bytes.push(0);
+    std::fs::write(mkv, bytes).expect("rewritten");
+    let changed = probe(&["probe", mkv]);
+    assert_eq!(index(&changed[0])["method"], "on-demand");
 }

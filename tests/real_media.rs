@@ -15,8 +15,9 @@
 //! conversion does not tone map while stills does, so the colours differ by
 //! design; for those only the frame's identity is checked, by the same
 //! closer-than-its-neighbours rule on the ranks of luma values within each
-//! picture, which no monotonic tone curve changes. A frame whose reference is nearly the same picture as a
-//! neighbour's cannot be told apart from it and is not used.
+//! picture, which no monotonic tone curve changes. A frame whose reference
+//! is nearly the same picture as a neighbour's cannot be told apart from it
+//! and is not used.
 //!
 //! Without the directory the test is skipped with a message, unless
 //! `STILLS_REQUIRE_SHARED_MEDIA` is set.
@@ -24,10 +25,11 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
+use common::ffmpeg::{ffmpeg, ffprobe};
 use common::harness::{collect_stream, generator, gpu_turn, DEADLINE};
 use common::media::media_dir as shared_media;
+use common::metrics::psnr8;
 use stills::{Asset, Image, Size, Time};
 
 /// A file, and whether its colours are HDR (compared on luma only).
@@ -79,36 +81,25 @@ struct Frames {
     pts: Vec<i64>,
 }
 
-fn run(command: &mut Command) -> Vec<u8> {
-    let output = command
-        .output()
-        .expect("the ffmpeg and ffprobe CLIs must be installed to run these tests");
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
-}
-
 fn probe_frames(path: &Path, stream: usize) -> Frames {
-    let text = |args: &[&str]| {
-        String::from_utf8(run(Command::new("ffprobe")
-            .args(["-v", "error", "-select_streams", &stream.to_string()])
-            .args(args)
-            .arg(path)))
-        .expect("ffprobe writes text")
+    let stream = stream.to_string();
+    let path = path.to_str().expect("a UTF-8 path");
+    let text = |entries: &str| {
+        ffprobe(&[
+            "-select_streams",
+            &stream,
+            "-show_entries",
+            entries,
+            "-of",
+            "csv=p=0",
+            path,
+        ])
     };
-    let tb = text(&["-show_entries", "stream=time_base", "-of", "csv=p=0"]);
+    let tb = text("stream=time_base");
     // Side data, when the stream has some, prints as more fields.
     let tb = tb.split([',', '\n']).next().unwrap_or_default();
     let (num, den) = tb.trim().split_once('/').expect("a time base");
-    let listing = text(&[
-        "-show_entries",
-        "frame=best_effort_timestamp",
-        "-of",
-        "csv=p=0",
-    ]);
+    let listing = text("frame=best_effort_timestamp");
     // Side data of some frames prints as lines of its own; frames are the
     // lines that are a bare timestamp.
     let pts: Vec<i64> = listing
@@ -124,12 +115,24 @@ fn probe_frames(path: &Path, stream: usize) -> Frames {
 /// Every frame FFmpeg decodes from `stream`, autorotated, scaled to
 /// `width`×`height`, as RGB8.
 fn reference_frames(path: &Path, stream: usize, width: u32, height: u32) -> Vec<Vec<u8>> {
-    let bytes = run(Command::new("ffmpeg")
-        .args(["-v", "error", "-nostdin", "-i"])
-        .arg(path)
-        .args(["-map", &format!("0:{stream}"), "-fps_mode", "passthrough"])
-        .args(["-vf", &format!("scale={width}:{height}:flags=lanczos")])
-        .args(["-pix_fmt", "rgb24", "-f", "rawvideo", "-"]));
+    let bytes = ffmpeg(
+        &[
+            "-i",
+            path.to_str().expect("a UTF-8 path"),
+            "-map",
+            &format!("0:{stream}"),
+            "-fps_mode",
+            "passthrough",
+            "-vf",
+            &format!("scale={width}:{height}:flags=lanczos"),
+            "-pix_fmt",
+            "rgb24",
+            "-f",
+            "rawvideo",
+            "-",
+        ],
+        None,
+    );
     let size = width as usize * height as usize * 3;
     assert_eq!(bytes.len() % size, 0, "{}: partial frame", path.display());
     bytes.chunks(size).map(<[u8]>::to_vec).collect()
@@ -139,17 +142,6 @@ fn reference_frames(path: &Path, stream: usize, width: u32, height: u32) -> Vec<
 fn rgb(image: &Image) -> Vec<u8> {
     let rgba = image.to_rgba8().expect("ForceSdr images are 8-bit");
     rgba.pixels().flat_map(|p| [p[0], p[1], p[2]]).collect()
-}
-
-/// PSNR in dB between two RGB8 pictures of the same size (∞ when equal).
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let mse = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-        .sum::<f64>()
-        / a.len() as f64;
-    10.0 * (255.0f64.powi(2) / mse).log10()
 }
 
 /// Luma of an RGB8 picture replaced by its rank among the picture's
@@ -185,7 +177,7 @@ fn luma_ranks(rgb: &[u8]) -> Vec<f64> {
 /// for HDR a PSNR over luma ranks (peak 1).
 fn closeness(a: &[u8], b: &[u8], hdr: bool) -> f64 {
     if !hdr {
-        return psnr(a, b);
+        return psnr8(a, b);
     }
     let (la, lb) = (luma_ranks(a), luma_ranks(b));
     let mse = la

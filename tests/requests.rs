@@ -22,16 +22,16 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-use common::facts::{fixture_path, Fixture};
+use common::facts::Fixture;
 use common::harness::{
     block_on_timeout, collect_stream, describe, generator, gpu_turn, is_no_image, read_code,
-    shared_file, DEADLINE,
+    shared_file, DEADLINE, SMALL,
 };
+use common::readme::fixture_path;
 use stills::asset::geometry::Orientation;
-use stills::generator::{ImageFuture, ImageResult, ImageStream};
 use stills::{Error, GeneratedImage, ImageGenerator, Outcome, Size, Time};
+use stills::{ImageFuture, ImageResult, ImageStream};
 
-const SMALL: Size = Size::new(160, 0);
 const BFRAMES: &str = "h264_bframes.mp4";
 
 /// What a result shows of the frame: its code, actual time and pixels, or
@@ -960,4 +960,36 @@ fn concurrent_generators_never_lose_the_device() {
         8 * 8 * 50,
         problems[0]
     );
+}
+
+/// `cancel_all` from inside a `generate_images` handler (issue 12): the
+/// handler's own thread is delivering the batch, so a cancellation that
+/// waited for the batch's delivery lock would wait on itself. Every
+/// request still gets exactly one outcome, the cancelled ones `Cancelled`.
+#[test]
+fn r12_cancel_all_inside_a_handler_neither_hangs_nor_loses_requests() {
+    let generator = Arc::new(exact_bframes(1));
+    let weak = Arc::downgrade(&generator);
+    let times: Vec<Time> = (0..12).map(|i| Time::new(i, 25)).collect();
+    let (tx, rx) = channel();
+    generator.generate_images(times.clone(), move |requested, outcome| {
+        let first = matches!(outcome, Outcome::Succeeded { .. });
+        tx.send((requested, outcome)).ok();
+        if first {
+            if let Some(generator) = weak.upgrade() {
+                generator.cancel_all();
+            }
+        }
+    });
+    let outcomes = receive(&rx, times.len(), "a batch cancelled from its own handler");
+    let mut seen: Vec<Time> = outcomes.iter().map(|(t, _)| *t).collect();
+    seen.sort();
+    assert_eq!(seen, times, "one outcome per requested time");
+    let cancelled = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Cancelled))
+        .count();
+    assert!(cancelled > 0, "the handler's cancel_all cancelled the rest");
+    // The generator still serves new requests.
+    assert!(generator.copy_image(Time::new(1, 2)).is_ok());
 }

@@ -7,6 +7,9 @@
 //! own frame index, against the structure the issue asks for (GOP length,
 //! B-frames, size): a benchmark on the wrong kind of stream would measure
 //! the wrong thing.
+//!
+//! Every bench compiles this module and uses part of it.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,20 +24,103 @@ pub struct Recipe {
     pub width: u32,
     pub height: u32,
     pub frames: usize,
+    /// Keyframes every `gop` frames in display order; ignored when
+    /// `keyframes` is given.
     pub gop: usize,
+    /// For encoders' own keyframe choice (scene cuts): how many keyframes
+    /// the stream must have.
+    pub keyframes: Option<std::ops::RangeInclusive<usize>>,
     /// The ffmpeg arguments between `-y` and the output path.
     pub args: &'static [&'static str],
 }
 
-/// The input's path, made first if it is not cached yet, and checked.
-pub fn ensure(recipe: &Recipe) -> Result<PathBuf, String> {
+/// 1080p30 H.264, 60 s, closed 250-frame GOPs, 3 B-frames: the timing
+/// input of the generator and index benches. The x264 preset only changes
+/// how long making it takes, not the stream structure the timings depend
+/// on.
+#[rustfmt::skip]
+pub const H264_1080P_60S: Recipe = Recipe {
+    name: "h264_1080p30_60s_gop250_bf3",
+    codec: "h264",
+    width: 1920,
+    height: 1080,
+    frames: 1800,
+    gop: 250,
+    keyframes: None,
+    args: &[
+        "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-t", "60",
+        "-c:v", "libx264", "-preset", "veryfast",
+        "-g", "250", "-keyint_min", "250", "-sc_threshold", "0", "-bf", "3",
+        "-pix_fmt", "yuv420p", "-movflags", "+faststart",
+    ],
+};
+
+fn input_dir() -> Result<PathBuf, String> {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("stills-bench-inputs");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let path = dir.join(format!("{}_{:016x}.mp4", recipe.name, fnv1a(recipe.args)));
+    Ok(dir)
+}
+
+/// The input's path, made first if it is not cached yet, and checked.
+pub fn ensure(recipe: &Recipe) -> Result<PathBuf, String> {
+    let path = input_dir()?.join(format!("{}_{:016x}.mp4", recipe.name, fnv1a(recipe.args)));
     if !path.exists() {
         make(recipe, &path)?;
     }
-    check(recipe, &path)?;
+    let keyframes: Vec<usize> = (0..recipe.frames).step_by(recipe.gop).collect();
+    check(recipe, recipe.frames, &keyframes, &path)?;
+    Ok(path)
+}
+
+/// `copies` of a recipe's input one after another, remuxed without
+/// re-encoding (`ffmpeg -f concat -c copy`, `moov` first): a long file with
+/// the same stream structure, every copy starting with a keyframe.
+pub fn ensure_concatenation(recipe: &Recipe, copies: usize) -> Result<PathBuf, String> {
+    let part = ensure(recipe)?;
+    let mut key: Vec<&str> = recipe.args.to_vec();
+    let copies_text = copies.to_string();
+    key.extend(["concat", &copies_text]);
+    let path = input_dir()?.join(format!(
+        "{}_x{copies}_{:016x}.mp4",
+        recipe.name,
+        fnv1a(&key)
+    ));
+    if !path.exists() {
+        let list = path.with_extension("txt");
+        let line = format!("file '{}'\n", part.display());
+        std::fs::write(&list, line.repeat(copies))
+            .map_err(|e| format!("{}: {e}", list.display()))?;
+        let partial = path.with_extension("partial.mp4");
+        eprintln!(
+            "making {} copies of {} with ffmpeg -c copy (once)",
+            copies, recipe.name
+        );
+        let status = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
+            .args(["-f", "concat", "-safe", "0", "-i"])
+            .arg(&list)
+            .args(["-c", "copy", "-movflags", "+faststart"])
+            .arg(&partial)
+            .status()
+            .map_err(|e| format!("running ffmpeg to concatenate {}: {e}", recipe.name))?;
+        let _ = std::fs::remove_file(&list);
+        if !status.success() {
+            let _ = std::fs::remove_file(&partial);
+            return Err(format!(
+                "ffmpeg failed concatenating {}: {status}",
+                recipe.name
+            ));
+        }
+        std::fs::rename(&partial, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let keyframes: Vec<usize> = (0..copies)
+        .flat_map(|c| {
+            (0..recipe.frames)
+                .step_by(recipe.gop)
+                .map(move |k| c * recipe.frames + k)
+        })
+        .collect();
+    check(recipe, recipe.frames * copies, &keyframes, &path)?;
     Ok(path)
 }
 
@@ -61,9 +147,10 @@ fn make(recipe: &Recipe, path: &Path) -> Result<(), String> {
     std::fs::rename(&partial, path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Checks the stream's codec, size, frame count, GOP length and B-frames
-/// (packets whose presentation time goes back in decode order).
-fn check(recipe: &Recipe, path: &Path) -> Result<(), String> {
+/// Checks the stream's codec, size, frame count, keyframes (display
+/// positions) and B-frames (packets whose presentation time goes back in
+/// decode order).
+fn check(recipe: &Recipe, frames: usize, keyframes: &[usize], path: &Path) -> Result<(), String> {
     let fail = |what: String| format!("{}: {what}", path.display());
     let asset = Asset::open(path).map_err(|e| fail(e.to_string()))?;
     let track = asset
@@ -83,11 +170,10 @@ fn check(recipe: &Recipe, path: &Path) -> Result<(), String> {
             recipe.height
         )));
     }
-    if index.packets.len() != recipe.frames {
+    if index.packets.len() != frames {
         return Err(fail(format!(
-            "has {} packets, expected {}",
-            index.packets.len(),
-            recipe.frames
+            "has {} packets, expected {frames}",
+            index.packets.len()
         )));
     }
     // GOP length in display order: with open GOPs (x265's default) a
@@ -99,11 +185,16 @@ fn check(recipe: &Recipe, path: &Path) -> Result<(), String> {
         .filter(|&(_, &i)| index.packets.get(i as usize).is_some_and(|p| p.sync))
         .map(|(rank, _)| rank)
         .collect();
-    let expected: Vec<usize> = (0..recipe.frames).step_by(recipe.gop).collect();
-    if syncs != expected {
+    if let Some(range) = &recipe.keyframes {
+        if !range.contains(&syncs.len()) {
+            return Err(fail(format!(
+                "has {} keyframes, expected {range:?}",
+                syncs.len()
+            )));
+        }
+    } else if syncs != keyframes {
         return Err(fail(format!(
-            "has keyframes at display positions {syncs:?}, expected every {}",
-            recipe.gop
+            "has keyframes at display positions {syncs:?}, expected {keyframes:?}"
         )));
     }
     let reordered = index

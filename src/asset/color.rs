@@ -225,6 +225,17 @@ pub struct ColorInfo {
     pub chroma_location: ChromaLocation,
 }
 
+impl ColorInfo {
+    /// A stream that says nothing about its colour.
+    pub const UNSPECIFIED: ColorInfo = ColorInfo {
+        primaries: ColorPrimaries::Unspecified,
+        transfer: TransferCharacteristic::Unspecified,
+        matrix: MatrixCoefficients::Unspecified,
+        range: ColorRange::Unspecified,
+        chroma_location: ChromaLocation::Unspecified,
+    };
+}
+
 /// The HDR families stills tone maps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]

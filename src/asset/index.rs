@@ -1,7 +1,16 @@
 //! The frame index of a video track: every packet in decode order with its
-//! presentation time and sync flag, built by demuxing only (no decoding).
-//! The planner reads it to choose frames and plan decodes.
+//! presentation time and sync flag, built without decoding. The planner
+//! reads it to choose frames and plan decodes.
+//!
+//! A [`FrameIndex`] holds a whole track, or one stretch of it: an
+//! [`IndexSnapshot`] is what is known of a track at one moment, one part
+//! when the whole index is known (from MP4 sample tables, the persistent
+//! index or a full scan) and possibly several when groups of pictures are
+//! read where requests fall (`index_lazy`).
 
+use std::sync::Arc;
+
+use crate::plan::PartBounds;
 use crate::ratio::Ratio;
 
 /// One packet of the track, in decode order.
@@ -48,5 +57,61 @@ impl FrameIndex {
         self.presentation
             .first()
             .and_then(|&i| self.packets.get(i as usize)?.pts)
+    }
+}
+
+/// What is known of a track's index at one moment: parts of whole groups
+/// of pictures, in decode order, none adjacent to another.
+#[derive(Debug, Clone)]
+pub(crate) struct IndexSnapshot {
+    pub time_base: Ratio,
+    pub parts: Vec<IndexPart>,
+}
+
+/// One known stretch of a track.
+#[derive(Debug, Clone)]
+pub(crate) struct IndexPart {
+    pub index: Arc<FrameIndex>,
+    pub bounds: PartBounds,
+    /// The presentation time of the sync packet that follows the part,
+    /// where the next read starts; `None` when the part ends the track.
+    pub next_sync: Option<i64>,
+}
+
+impl IndexSnapshot {
+    /// The snapshot of a track whose whole index is known.
+    pub fn complete(index: Arc<FrameIndex>) -> IndexSnapshot {
+        IndexSnapshot {
+            time_base: index.time_base,
+            parts: vec![IndexPart {
+                index,
+                bounds: PartBounds {
+                    starts_track: true,
+                    ends_track: true,
+                },
+                next_sync: None,
+            }],
+        }
+    }
+
+    /// Whether the parts show no frame at all.
+    pub fn is_empty(&self) -> bool {
+        self.parts.iter().all(|p| p.index.presentation.is_empty())
+    }
+
+    /// The first frame's presentation time and the track's end, in ticks,
+    /// where the parts reach the track's start and end.
+    pub fn known_bounds(&self) -> (Option<i64>, Option<i64>) {
+        let first = self
+            .parts
+            .iter()
+            .find(|p| p.bounds.starts_track)
+            .and_then(|p| p.index.first_shown_pts());
+        let end = self
+            .parts
+            .iter()
+            .find(|p| p.bounds.ends_track)
+            .map(|p| p.index.end);
+        (first, end)
     }
 }

@@ -1,62 +1,92 @@
-//! Building a track's frame index by demuxing (no decoding), and reading
-//! the track's timeline off it.
+//! The full scan: a track's frame index built by demuxing every packet
+//! (no decoding). It is the reference the other ways of knowing a track
+//! are tested against (`tests/index.rs`), and the fallback where nothing
+//! else is exact: raw elementary streams, whose frame times come from the
+//! order a decoder shows their pictures in. Also the track's timeline read
+//! off an index.
 
 use crate::asset::index::{FrameIndex, IndexEntry};
 use crate::asset::{ContainerInfo, TimelineKind, TrackTimeline, VideoTrack};
-use crate::ffmpeg::{Demuxer, Source};
+use crate::error::IndexError;
+use crate::ffmpeg::{Demuxer, Source, StreamTiming};
 use crate::ratio::Ratio;
 use crate::time::Time;
 
 /// Demuxes every packet of `track` and assembles its index.
-pub(super) fn build(
+pub(super) fn full_scan(
     source: &Source,
     track: &VideoTrack,
     container: &ContainerInfo,
-) -> Result<FrameIndex, String> {
-    let mut demuxer = Demuxer::open(source).map_err(|f| f.code.to_string())?;
+) -> Result<FrameIndex, IndexError> {
+    let mut demuxer = Demuxer::open(source).map_err(|f| IndexError::Open(f.code.into()))?;
     demuxer.discard_all_but(track.index);
     let tb = track.time_base;
-    let offset = match container.timeline {
-        TimelineKind::Presentation => 0,
-        TimelineKind::TransportClock => demuxer
-            .start_time_us()
-            .map(|us| rescale_us(us, tb))
-            .unwrap_or(0),
-    };
-    // Only MP4/MOV declare a track's end (its edit list or `mdhd`); for
-    // other formats FFmpeg fills a stream's start and duration in from the
-    // container's, which says nothing about where this track's frames stop
-    // (a truncated Matroska file keeps its header's full duration).
-    // A truncated file's declared end lies past its data.
-    let declares_end = container.format.starts_with("mov,") && !container.truncated;
-    let declared_end = declares_end
-        .then(|| demuxer.input.stream(track.index))
-        .flatten()
-        .and_then(|s| {
-            let (start, duration) = (s.start_time(), s.duration());
-            let unknown = crate::ffmpeg::av::ffi::AV_NOPTS_VALUE;
-            (start != unknown && duration > 0).then(|| start + duration - offset)
-        });
+    let offset = timeline_offset(&demuxer, container, tb);
+    let declared_end = demuxer
+        .stream_timing(track.index)
+        .and_then(|timing| declared_end(container, timing, offset));
     let is_vp9 = track.codec == "vp9";
     let mut packets = Vec::new();
-    while let Some((info, packet)) = demuxer.read_packet().map_err(|e| e.to_string())? {
+    while let Some((info, packet)) = demuxer
+        .read_packet()
+        .map_err(|e| IndexError::Demux(e.into()))?
+    {
         if info.stream != track.index {
             continue;
         }
-        let hidden = is_vp9 && packet.data().is_some_and(|d| !vp9_shows_frame(d));
-        let pts = info.pts.map(|p| p - offset);
-        packets.push(IndexEntry {
-            pts,
-            duration: info.duration.max(0),
-            sync: info.key,
-            // A damaged packet's picture is not what the file shows there.
-            shown: pts.is_some() && !info.discard && !info.corrupt && !hidden,
-        });
+        packets.push(entry_of(&info, &packet, offset, is_vp9));
     }
     if !packets.is_empty() && packets.iter().all(|p| p.pts.is_none()) {
         time_by_decoding(source, track, &mut packets)?;
     }
     Ok(assemble(packets, tb, offset, declared_end))
+}
+
+/// Ticks subtracted from the stream's timestamps to put them on the asset
+/// timeline: the container's start time for transport-clock formats, else
+/// 0 (SPEC, "the timeline").
+pub(super) fn timeline_offset(demuxer: &Demuxer, container: &ContainerInfo, tb: Ratio) -> i64 {
+    match container.timeline {
+        TimelineKind::Presentation => 0,
+        TimelineKind::TransportClock => demuxer
+            .start_time_us()
+            .map(|us| rescale_us(us, tb))
+            .unwrap_or(0),
+    }
+}
+
+/// Where the container says a track ends, on the asset timeline. Only
+/// MP4/MOV declare a track's end (its edit list or `mdhd`); for other
+/// formats FFmpeg fills a stream's start and duration in from the
+/// container's, which says nothing about where this track's frames stop
+/// (a truncated Matroska file keeps its header's full duration). A
+/// truncated file's declared end lies past its data.
+pub(super) fn declared_end(
+    container: &ContainerInfo,
+    timing: StreamTiming,
+    offset: i64,
+) -> Option<i64> {
+    let declares_end = container.format.starts_with("mov,") && !container.truncated;
+    let (start, duration) = (timing.start?, timing.duration?);
+    declares_end.then(|| start + duration - offset)
+}
+
+/// One demuxed packet as the index keeps it.
+pub(super) fn entry_of(
+    info: &crate::ffmpeg::PacketInfo,
+    packet: &crate::ffmpeg::av::Packet,
+    offset: i64,
+    is_vp9: bool,
+) -> IndexEntry {
+    let hidden = is_vp9 && packet.data().is_some_and(|d| !vp9_shows_frame(d));
+    let pts = info.pts.map(|p| p - offset);
+    IndexEntry {
+        pts,
+        duration: info.duration.max(0),
+        sync: info.key,
+        // A damaged packet's picture is not what the file shows there.
+        shown: pts.is_some() && !info.discard && !info.corrupt && !hidden,
+    }
 }
 
 /// Gives the packets of a stream without timestamps (a raw elementary
@@ -67,19 +97,14 @@ fn time_by_decoding(
     source: &Source,
     track: &VideoTrack,
     packets: &mut [IndexEntry],
-) -> Result<(), String> {
+) -> Result<(), IndexError> {
     let step = packets
         .iter()
         .map(|p| p.duration)
         .find(|&d| d > 0)
-        .ok_or_else(|| {
-            format!(
-                "track {} has neither timestamps nor frame durations",
-                track.index
-            )
-        })?;
+        .ok_or(IndexError::NoTiming)?;
     let order = crate::ffmpeg::presentation_order(source, track.index)
-        .map_err(|e| format!("decoding to order a stream without timestamps: {e}"))?;
+        .map_err(|e| IndexError::Ordering(e.into()))?;
     for p in packets.iter_mut() {
         p.shown = false;
     }
@@ -112,10 +137,7 @@ pub(super) fn assemble(
     offset: i64,
     declared_end: Option<i64>,
 ) -> FrameIndex {
-    let mut presentation: Vec<u32> = (0..packets.len() as u32)
-        .filter(|&i| packets[i as usize].shown)
-        .collect();
-    presentation.sort_by_key(|&i| (packets[i as usize].pts, i));
+    let presentation = presentation_order(&packets);
     let end = match presentation.last() {
         None => 0,
         Some(&last) => {
@@ -133,6 +155,28 @@ pub(super) fn assemble(
         }
     };
     finish(packets, presentation, time_base, offset, end)
+}
+
+/// The index of `packets` with its end known (a part of a track read on
+/// demand, or an index read back from the persistent index).
+pub(super) fn with_end(
+    packets: Vec<IndexEntry>,
+    time_base: Ratio,
+    offset: i64,
+    end: i64,
+) -> FrameIndex {
+    let presentation = presentation_order(&packets);
+    finish(packets, presentation, time_base, offset, end)
+}
+
+/// Indices of the shown packets, by presentation time (ties keep decode
+/// order).
+fn presentation_order(packets: &[IndexEntry]) -> Vec<u32> {
+    let mut presentation: Vec<u32> = (0..packets.len() as u32)
+        .filter(|&i| packets[i as usize].shown)
+        .collect();
+    presentation.sort_by_key(|&i| (packets[i as usize].pts, i));
+    presentation
 }
 
 fn finish(

@@ -1,26 +1,40 @@
 //! An asset: a video source opened with FFmpeg and described — its tracks,
-//! their geometry, colour and HDR metadata, and (built on first need, by
-//! demuxing only) each video track's frame index.
+//! their geometry, colour and HDR metadata, and each video track's frame
+//! index: read from the MP4/MOV sample tables when the asset opens, from
+//! the persistent index where one was written, or read a few groups of
+//! pictures at a time where requests fall; a full scan of the track's
+//! packets only where nothing else is exact (raw elementary streams,
+//! sources that cannot seek) or when asked for the whole index of a track
+//! known only in parts.
 
 pub mod color;
 pub mod geometry;
-pub mod index;
+mod index;
 mod index_build;
-pub mod mp4;
-pub mod track;
+mod index_cache;
+mod index_lazy;
+mod index_tables;
+mod mp4;
+mod track;
 
 use std::fs::File;
 use std::io::{Cursor, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, IndexError, Result};
 use crate::ffmpeg::{self, av, CodecParams, Demuxer, Source};
+use crate::picture::ChromaSubsampling;
+use crate::plan::{Plan, Request, TrackPlanner};
 use crate::ratio::Ratio;
 use crate::time::Time;
-pub use index::FrameIndex;
+pub(crate) use index::IndexSnapshot;
+#[doc(hidden)]
+pub use index::{FrameIndex, IndexEntry};
+pub use index_cache::IndexCache;
+pub(crate) use index_lazy::OnDemandIndex;
 pub use track::VideoTrack;
 
 /// What kind of data a track carries.
@@ -93,6 +107,54 @@ pub struct TrackTimeline {
     pub variable_frame_rate: bool,
 }
 
+/// How a track's frame index is known, as `stills probe` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "method", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum IndexMethod {
+    /// Read from the MP4/MOV sample tables when the asset opened, without
+    /// reading a sample.
+    SampleTables,
+    /// Read from the persistent index written by an earlier full scan.
+    Cache { path: String },
+    /// Read a few groups of pictures at a time, where requests fall; the
+    /// whole index (the frame count of the timeline) takes a full scan.
+    OnDemand { reason: String },
+    /// Every packet demuxed before the first image: nothing else is exact.
+    FullScan { reason: String },
+}
+
+impl IndexMethod {
+    /// The method's name, as its JSON form tags it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            IndexMethod::SampleTables => "sample-tables",
+            IndexMethod::Cache { .. } => "cache",
+            IndexMethod::OnDemand { .. } => "on-demand",
+            IndexMethod::FullScan { .. } => "full-scan",
+        }
+    }
+}
+
+/// A track's index state.
+#[derive(Debug)]
+struct TrackIndexState {
+    /// The whole index: from the sample tables or the persistent index at
+    /// open, otherwise built by a full scan on first need.
+    complete: OnceLock<Result<Arc<FrameIndex>, IndexError>>,
+    method: IndexMethod,
+    on_demand: Option<OnDemandIndex>,
+    /// Why reading on demand gave way to the full scan, once it did.
+    gave_up: OnceLock<String>,
+}
+
+/// What the generator plans over: the whole index, or one read where
+/// requests fall.
+pub(crate) enum TrackIndex<'a> {
+    Complete(Arc<IndexSnapshot>),
+    OnDemand(&'a OnDemandIndex),
+}
+
 /// An opened video source. Cheap to share (`Arc`) and `Send + Sync`: every
 /// reader of its packets opens its own demuxer.
 #[derive(Debug)]
@@ -102,7 +164,7 @@ pub struct Asset {
     container: ContainerInfo,
     tracks: Vec<TrackSummary>,
     video_tracks: Vec<VideoTrack>,
-    indexes: Vec<OnceLock<Result<Arc<FrameIndex>, String>>>,
+    indexes: Vec<TrackIndexState>,
 }
 
 /// How many bytes are read to decide whether a file is a media container
@@ -110,8 +172,18 @@ pub struct Asset {
 const SNIFF_BYTES: usize = 4096;
 
 impl Asset {
-    /// Opens a local file.
+    /// Opens a local file, reading the persistent index where
+    /// [`IndexCache::from_env`] keeps one for it.
     pub fn open(path: impl AsRef<Path>) -> Result<Asset> {
+        Asset::open_with_index_cache(path, IndexCache::from_env().as_ref())
+    }
+
+    /// Opens a local file, reading its whole frame index from `cache` when
+    /// an entry for the file as it is now is there.
+    pub fn open_with_index_cache(
+        path: impl AsRef<Path>,
+        cache: Option<&IndexCache>,
+    ) -> Result<Asset> {
         let path = path.as_ref();
         let io_err = |source| Error::Io {
             path: path.to_path_buf(),
@@ -130,20 +202,45 @@ impl Asset {
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
         let mp4 = || {
             let mut f = File::open(path).ok()?;
-            mp4::scan(&mut f, len).ok()
+            Some((mp4::scan(&mut f, len).ok()?, Some(len)))
         };
         Asset::open_source(
             Source::Path(path.to_path_buf()),
             Some(&head),
             file_name.as_deref().unwrap_or(""),
             mp4,
+            cache,
         )
     }
 
     /// Opens anything FFmpeg's protocols can read (`https://…`, `file:…`).
-    /// Clean apertures are read only from local files and bytes.
+    /// Where the protocol can seek and knows the size, the first bytes are
+    /// sniffed as from a local file, and an MP4/MOV's boxes (its sample
+    /// tables, the `clap` clean aperture FFmpeg does not expose) are read
+    /// through the protocol too, seeking past its sample data: from an
+    /// HTTP server that honours byte ranges, only the bytes of `moov` and
+    /// of the frames requested travel.
     pub fn open_url(url: &str) -> Result<Asset> {
-        Asset::open_source(Source::Url(url.to_string()), None, url, || None)
+        let mut reader = ffmpeg::UrlReader::open(url)
+            .ok()
+            .and_then(|mut r| r.len().map(|len| (r, len)));
+        let head = reader.as_mut().and_then(|(r, len)| {
+            let mut head = vec![0u8; SNIFF_BYTES.min(*len as usize)];
+            r.read_exact(&mut head).ok().map(|()| head)
+        });
+        let file_name = url.rsplit('/').next().unwrap_or("");
+        let file_name = file_name.split(['?', '#']).next().unwrap_or("");
+        let mp4 = move || {
+            let (mut r, len) = reader?;
+            Some((mp4::scan_remote(&mut r, len).ok()?, Some(len)))
+        };
+        Asset::open_source(
+            Source::Url(url.to_string()),
+            head.as_deref(),
+            file_name,
+            mp4,
+            None,
+        )
     }
 
     /// Opens an in-memory file.
@@ -157,16 +254,25 @@ impl Asset {
         }
         let head = bytes[..SNIFF_BYTES.min(bytes.len())].to_vec();
         let scan_bytes = bytes.clone();
-        let mp4 =
-            move || mp4::scan(&mut Cursor::new(&scan_bytes[..]), scan_bytes.len() as u64).ok();
-        Asset::open_source(Source::Bytes(bytes), Some(&head), "", mp4)
+        let mp4 = move || {
+            let len = scan_bytes.len() as u64;
+            Some((
+                mp4::scan(&mut Cursor::new(&scan_bytes[..]), len).ok()?,
+                Some(len),
+            ))
+        };
+        Asset::open_source(Source::Bytes(bytes), Some(&head), "", mp4, None)
     }
 
+    /// Opens `source`; `mp4_scan` walks its boxes when it is an MP4/MOV and
+    /// gives the source's length too; `cache` holds whole indexes of local
+    /// files.
     fn open_source(
         source: Source,
         head: Option<&[u8]>,
         file_name: &str,
-        mp4_scan: impl FnOnce() -> Option<mp4::Mp4Facts>,
+        mp4_scan: impl FnOnce() -> Option<(mp4::Mp4Facts, Option<u64>)>,
+        cache: Option<&IndexCache>,
     ) -> Result<Asset> {
         let name = source.display_name();
         let sniffed = head.map(|h| ffmpeg::probe_format(h, file_name));
@@ -178,17 +284,20 @@ impl Asset {
         }
         let is_mov = |f: &str| f.contains("mov") || f.contains("mp4");
         let sniffed_format = sniffed.flatten();
-        let mp4_facts = if sniffed_format.as_deref().is_some_and(is_mov) {
-            mp4_scan()
-        } else {
-            None
-        };
+        // Sniffed sources are walked before FFmpeg opens them, so that a
+        // truncation explains FFmpeg's failure; URLs only once FFmpeg has
+        // said what they are.
+        let mut mp4_scan = Some(mp4_scan);
+        let mut mp4_facts = None;
+        if sniffed_format.as_deref().is_some_and(is_mov) {
+            mp4_facts = mp4_scan.take().and_then(|scan| scan());
+        }
         let demuxer = match Demuxer::open(&source) {
             Ok(d) => d,
             Err(failure) => {
                 let format = sniffed_format.unwrap_or_else(|| "input".into());
                 let reason = failure.code.to_string();
-                if let Some(t) = mp4_facts.as_ref().and_then(|f| f.truncation.clone()) {
+                if let Some(t) = mp4_facts.as_ref().and_then(|(f, _)| f.truncation.clone()) {
                     return Err(Error::Truncated {
                         source_name: name,
                         format,
@@ -205,6 +314,16 @@ impl Asset {
                         path: name.into(),
                         source: Arc::new(std::io::Error::from_raw_os_error(errno)),
                     },
+                    code @ (av::Error::HttpBadRequest
+                    | av::Error::HttpUnauthorized
+                    | av::Error::HttpForbidden
+                    | av::Error::HttpNotFound
+                    | av::Error::HttpOther4xx
+                    | av::Error::HttpServerError) => Error::Http {
+                        source_name: name,
+                        status: http_status(code),
+                        reason,
+                    },
                     _ => Error::Malformed {
                         source_name: name,
                         format,
@@ -214,6 +333,13 @@ impl Asset {
             }
         };
         let format = demuxer.format_name();
+        if head.is_none() && is_mov(&format) {
+            mp4_facts = mp4_scan.take().and_then(|scan| scan());
+        }
+        let (mp4_facts, source_len) = match mp4_facts {
+            Some((facts, len)) => (Some(facts), len),
+            None => (None, None),
+        };
         let timeline = if is_mov(&format) || format.contains("matroska") {
             TimelineKind::Presentation
         } else {
@@ -235,6 +361,7 @@ impl Asset {
         };
         let mut tracks = Vec::new();
         let mut video_tracks = Vec::new();
+        let mut indexes = Vec::new();
         for stream in demuxer.input.streams() {
             let params = CodecParams::of(&stream);
             let kind = match stream.parameters().medium() {
@@ -254,10 +381,14 @@ impl Asset {
                 let clap = mp4_facts
                     .as_ref()
                     .and_then(|f| f.clean_apertures.get(&(stream.id() as u32)).copied());
-                video_tracks.push(describe_video(&stream, params, clap));
+                let track = describe_video(&stream, params, clap);
+                let facts = mp4_facts.as_ref();
+                indexes.push(index_state(
+                    &source, &demuxer, &container, &track, facts, source_len, cache,
+                ));
+                video_tracks.push(track);
             }
         }
-        let indexes = video_tracks.iter().map(|_| OnceLock::new()).collect();
         Ok(Asset {
             source,
             name,
@@ -302,24 +433,190 @@ impl Asset {
             })
     }
 
-    /// The frame index of a video track, built by demuxing on first call and
-    /// kept for the asset's lifetime.
-    pub fn frame_index(&self, track: &VideoTrack) -> Result<Arc<FrameIndex>> {
-        let slot = self
-            .video_tracks
+    fn index_slot(&self, track: &VideoTrack) -> Result<&TrackIndexState> {
+        self.video_tracks
             .iter()
             .position(|t| t.index == track.index)
+            .map(|slot| &self.indexes[slot])
             .ok_or_else(|| Error::NoVideoTrack {
                 source_name: self.name.clone(),
-            })?;
-        self.indexes[slot]
-            .get_or_init(|| index_build::build(&self.source, track, &self.container).map(Arc::new))
-            .clone()
-            .map_err(|reason| Error::Malformed {
-                source_name: self.name.clone(),
-                format: self.container.format.clone(),
-                reason,
             })
+    }
+
+    /// The whole frame index of a video track, kept for the asset's
+    /// lifetime: read from the sample tables or the persistent index when
+    /// the asset opened, otherwise built by demuxing every packet of the
+    /// track on first call (the generator does not need it: it reads such
+    /// tracks where requests fall).
+    pub fn frame_index(&self, track: &VideoTrack) -> Result<Arc<FrameIndex>> {
+        self.index_slot(track)?
+            .complete
+            .get_or_init(|| {
+                index_build::full_scan(&self.source, track, &self.container).map(Arc::new)
+            })
+            .clone()
+            .map_err(|cause| Error::Index {
+                source_name: self.name.clone(),
+                track: track.index,
+                cause,
+            })
+    }
+
+    /// The track's index built by demuxing every packet, whatever else is
+    /// known: the reference the other ways of indexing are checked
+    /// against. Not kept.
+    pub fn full_scan(&self, track: &VideoTrack) -> Result<FrameIndex> {
+        self.index_slot(track)?;
+        index_build::full_scan(&self.source, track, &self.container).map_err(|cause| Error::Index {
+            source_name: self.name.clone(),
+            track: track.index,
+            cause,
+        })
+    }
+
+    /// Writes the whole index of each video track not indexed from sample
+    /// tables into `cache` (taking the full scan where it is not known yet),
+    /// so that later opens of this file read it back instead. Only local
+    /// files have a persistent index. Returns the entries written.
+    pub fn write_index_cache(&self, cache: &IndexCache) -> Result<Vec<PathBuf>> {
+        let Source::Path(path) = &self.source else {
+            return Ok(Vec::new());
+        };
+        let mut written = Vec::new();
+        for track in &self.video_tracks {
+            if self.index_method(track)? == IndexMethod::SampleTables {
+                continue;
+            }
+            let index = self.frame_index(track)?;
+            let entry = cache
+                .store(path, track.index, &index)
+                .map_err(|e| Error::Index {
+                    source_name: self.name.clone(),
+                    track: track.index,
+                    cause: IndexError::Cache {
+                        path: cache.dir().display().to_string(),
+                        cause: e.to_string(),
+                    },
+                })?;
+            written.push(entry);
+        }
+        Ok(written)
+    }
+
+    /// How the track's index is known: what the generator reads before
+    /// answering a request on it.
+    pub fn index_method(&self, track: &VideoTrack) -> Result<IndexMethod> {
+        let state = self.index_slot(track)?;
+        Ok(match state.gave_up.get() {
+            Some(why) => IndexMethod::FullScan {
+                reason: format!("reading on demand failed: {why}"),
+            },
+            None => state.method.clone(),
+        })
+    }
+
+    /// Whether the whole index of the track is at hand without a scan
+    /// (from the tables, the persistent index, or a scan already made).
+    pub fn has_complete_index(&self, track: &VideoTrack) -> bool {
+        self.index_slot(track)
+            .is_ok_and(|s| matches!(s.complete.get(), Some(Ok(_))))
+    }
+
+    /// What the generator plans over for `track`.
+    pub(crate) fn track_index(&self, track: &VideoTrack) -> Result<TrackIndex<'_>> {
+        let state = self.index_slot(track)?;
+        if let (None, Some(on_demand)) = (state.complete.get(), &state.on_demand) {
+            return Ok(TrackIndex::OnDemand(on_demand));
+        }
+        let index = self.frame_index(track)?;
+        Ok(TrackIndex::Complete(Arc::new(IndexSnapshot::complete(
+            index,
+        ))))
+    }
+
+    /// Plans `requests` over what is known of `track`'s index, reading more
+    /// of it where requests need; a track whose groups of pictures cannot
+    /// be read that way takes its full scan.
+    pub(crate) fn plan_requests(
+        &self,
+        track: &VideoTrack,
+        requests: &[Request],
+    ) -> Result<(Arc<IndexSnapshot>, Plan)> {
+        let asset = self;
+        let (mut snapshot, mut on_demand) = match self.track_index(track)? {
+            TrackIndex::Complete(snapshot) => (snapshot, None),
+            TrackIndex::OnDemand(index) => (index.snapshot(), Some(index)),
+        };
+        let index_error = |cause| Error::Index {
+            source_name: asset.name().to_string(),
+            track: track.index,
+            cause,
+        };
+        for _ in 0..MAX_INDEX_READS {
+            let planner = TrackPlanner::new(snapshot.parts.iter().map(|p| (&*p.index, p.bounds)));
+            let needs = match planner.plan(requests) {
+                Ok(plan) => return Ok((snapshot, plan)),
+                Err(needs) => needs,
+            };
+            let Some(index) = on_demand else {
+                // A complete index answers everything; this would be a bug.
+                return Err(index_error(IndexError::NotLocal(
+                    "the whole index left a request unanswered".into(),
+                )));
+            };
+            match index.load(&needs, &snapshot) {
+                Ok(next) => snapshot = next,
+                Err(IndexError::NotLocal(why)) => {
+                    let _ = asset.index_slot(track)?.gave_up.set(why);
+                    snapshot = Arc::new(IndexSnapshot::complete(asset.frame_index(track)?));
+                    on_demand = None;
+                }
+                Err(cause) => return Err(index_error(cause)),
+            }
+        }
+        let _ = asset
+            .index_slot(track)?
+            .gave_up
+            .set(format!("{MAX_INDEX_READS} reads left requests unanswered"));
+        let whole = Arc::new(IndexSnapshot::complete(asset.frame_index(track)?));
+        let planner = TrackPlanner::new(whole.parts.iter().map(|p| (&*p.index, p.bounds)));
+        let plan = planner.plan(requests).map_err(|_| {
+            index_error(IndexError::NotLocal(
+                "the whole index left a request unanswered".into(),
+            ))
+        })?;
+        Ok((whole, plan))
+    }
+
+    /// Where the track's first frame is shown and where the track ends, on
+    /// the asset timeline, without counting its frames: for a track read on
+    /// demand only its first and last groups of pictures are read (the
+    /// [`timeline`](Asset::timeline) takes its full scan). `None` for a
+    /// track with no frames to show.
+    pub fn frame_span(&self, track: &VideoTrack) -> Result<Option<(Time, Time)>> {
+        let tb = track.time_base;
+        let bounds = match self.track_index(track)? {
+            TrackIndex::Complete(snapshot) => snapshot.known_bounds(),
+            TrackIndex::OnDemand(index) => match index.load_ends() {
+                Ok(snapshot) => snapshot.known_bounds(),
+                Err(IndexError::NotLocal(why)) => {
+                    let _ = self.index_slot(track)?.gave_up.set(why);
+                    IndexSnapshot::complete(self.frame_index(track)?).known_bounds()
+                }
+                Err(cause) => {
+                    return Err(Error::Index {
+                        source_name: self.name.clone(),
+                        track: track.index,
+                        cause,
+                    })
+                }
+            },
+        };
+        let time = |ticks| Time::from_stream_ticks(ticks, tb);
+        Ok(match bounds {
+            (Some(first), Some(end)) => time(first).zip(time(end)),
+            _ => None,
+        })
     }
 
     /// Where a track's frames lie on the asset timeline; `None` for a track
@@ -331,6 +628,121 @@ impl Asset {
     pub(crate) fn source(&self) -> &Source {
         &self.source
     }
+}
+
+/// The HTTP status FFmpeg's error names, when it names one exactly (4xx
+/// and 5xx other than 400, 401, 403 and 404 share a code).
+fn http_status(code: av::Error) -> Option<u16> {
+    match code {
+        av::Error::HttpBadRequest => Some(400),
+        av::Error::HttpUnauthorized => Some(401),
+        av::Error::HttpForbidden => Some(403),
+        av::Error::HttpNotFound => Some(404),
+        _ => None,
+    }
+}
+
+/// How many reads of a lazily indexed track one batch may make before the
+/// track takes its full scan instead (each read learns at least one new
+/// group of pictures, so this only bounds the work on hostile streams).
+const MAX_INDEX_READS: usize = 64;
+
+/// How `track`'s index will be known: from its sample tables (built here,
+/// at open), read where requests fall, or by a full scan.
+fn index_state(
+    source: &Source,
+    demuxer: &Demuxer,
+    container: &ContainerInfo,
+    track: &VideoTrack,
+    mp4: Option<&mp4::Mp4Facts>,
+    source_len: Option<u64>,
+    cache: Option<&IndexCache>,
+) -> TrackIndexState {
+    let tb = track.time_base;
+    let offset = index_build::timeline_offset(demuxer, container, tb);
+    let timing = demuxer.stream_timing(track.index);
+    let declared_end = timing.and_then(|t| index_build::declared_end(container, t, offset));
+    let state = |method, on_demand| TrackIndexState {
+        complete: OnceLock::new(),
+        method,
+        on_demand,
+        gave_up: OnceLock::new(),
+    };
+    let why_not_tables = match (mp4, timing) {
+        _ if !container.format.starts_with("mov,") => {
+            format!("{} has no per-frame tables", container.format)
+        }
+        (None, _) | (_, None) => "the MP4 boxes could not be read".into(),
+        (Some(facts), _) if facts.fragmented => {
+            "a fragmented MP4 describes its samples fragment by fragment (moof)".into()
+        }
+        _ if track.codec == "vp9" => "whether a VP9 frame is shown is written in its packet".into(),
+        (Some(facts), Some(timing)) => match facts.sample_tables.get(&(track.id as u32)) {
+            None => "the track's sample tables are not ones FFmpeg reads as written".into(),
+            Some(table) => {
+                let tables = index_tables::TrackTables {
+                    entries: &demuxer.seek_entries(track.index),
+                    table,
+                    timing,
+                    time_base: tb,
+                    source_len,
+                    declared_end,
+                };
+                match index_tables::build(&tables) {
+                    Ok(index) => {
+                        let state = state(IndexMethod::SampleTables, None);
+                        let _ = state.complete.set(Ok(Arc::new(index)));
+                        return state;
+                    }
+                    Err(reason) => reason,
+                }
+            }
+        },
+    };
+    let cached = match (cache, source) {
+        (Some(cache), Source::Path(path)) => cache.load(path, track.index),
+        _ => None,
+    };
+    if let Some((index, entry)) = cached {
+        let method = IndexMethod::Cache {
+            path: entry.display().to_string(),
+        };
+        let state = state(method, None);
+        let _ = state.complete.set(Ok(Arc::new(index)));
+        return state;
+    }
+    if demuxer.is_raw_stream() {
+        let reason = "a raw elementary stream has no timestamps to seek by: frame times come from decoding it in order";
+        return state(
+            IndexMethod::FullScan {
+                reason: reason.into(),
+            },
+            None,
+        );
+    }
+    if !demuxer.seekable() {
+        let reason = "the source cannot seek";
+        return state(
+            IndexMethod::FullScan {
+                reason: reason.into(),
+            },
+            None,
+        );
+    }
+    let on_demand = OnDemandIndex::new(
+        source.clone(),
+        track.index,
+        tb,
+        offset,
+        declared_end,
+        track.codec == "vp9",
+    );
+    state(
+        IndexMethod::OnDemand {
+            reason: why_not_tables,
+        },
+        Some(on_demand),
+    )
 }
 
 /// Whether an errno from FFmpeg's I/O layer means the source could not be
@@ -353,14 +765,14 @@ fn describe_video(
     let mut hdr = color::HdrInfo::SDR;
     for sd in stream.side_data() {
         match sd.kind() {
-            Type::DisplayMatrix => display_matrix = track::parse_display_matrix(sd.data()),
+            Type::DisplayMatrix => display_matrix = ffmpeg::parse_display_matrix(sd.data()),
             Type::MasteringDisplayMetadata => {
-                hdr.mastering_display = track::parse_mastering_display(sd.data())
+                hdr.mastering_display = ffmpeg::parse_mastering_display(sd.data())
             }
             Type::ContentLightLevel => {
-                hdr.content_light_level = track::parse_content_light(sd.data())
+                hdr.content_light_level = ffmpeg::parse_content_light(sd.data())
             }
-            Type::DOVI_CONF => hdr.dolby_vision = track::parse_dovi(sd.data()),
+            Type::DOVI_CONF => hdr.dolby_vision = ffmpeg::parse_dovi(sd.data()),
             _ => {}
         }
     }
@@ -378,30 +790,21 @@ fn describe_video(
     };
     let shape = params.pixel_format.and_then(ffmpeg::pixel_format_shape);
     let tb = stream.time_base();
-    let (bit_depth, subsampling) = shape.unwrap_or((8, (1, 1)));
-    let description = crate::render::SourceDescription {
-        width: params.width,
-        height: params.height,
+    let geometry = crate::render::SourceGeometry {
         sample_aspect_ratio: params.sample_aspect_ratio,
         clean_aperture,
         orientation,
-        bit_depth,
-        alignment: crate::render::SampleAlignment::Lsb,
-        subsampling: crate::render::ChromaSubsampling {
-            log2_x: subsampling.0,
-            log2_y: subsampling.1,
-        },
-        layout: crate::render::PlaneLayout::Yuv,
-        color,
-        hdr,
     };
     // A clean aperture that does not fit the picture is ignored for the
     // reported size, as players do; rendering reports it as an error.
-    let (display_width, display_height) = crate::render::geometry::display_size(&description)
+    let display_size = |g: &crate::render::SourceGeometry| {
+        crate::render::geometry::display_size(params.width, params.height, g)
+    };
+    let (display_width, display_height) = display_size(&geometry)
         .or_else(|_| {
-            crate::render::geometry::display_size(&crate::render::SourceDescription {
+            display_size(&crate::render::SourceGeometry {
                 clean_aperture: None,
-                ..description
+                ..geometry
             })
         })
         .unwrap_or((params.width, params.height));
@@ -416,7 +819,7 @@ fn describe_video(
             .pixel_format
             .and_then(|p| p.descriptor().map(|d| d.name().to_string())),
         bit_depth: params.bits_per_raw_sample.or(shape.map(|s| s.0)),
-        chroma_subsampling: shape.map(|s| s.1),
+        chroma_subsampling: shape.map(|(_, (log2_x, log2_y))| ChromaSubsampling { log2_x, log2_y }),
         coded_width: params.width,
         coded_height: params.height,
         display_width,

@@ -8,10 +8,37 @@ use std::io::Cursor;
 use std::path::PathBuf;
 use std::sync::{Arc, Once};
 
+mod avio;
+pub(crate) mod hwaccel;
+mod side_data;
+#[cfg(feature = "vaapi")]
+pub(crate) mod vaapi;
+
 pub use ffmpeg_next as av;
 use ffmpeg_next::ffi;
 
+use crate::asset::color::{ContentLightLevel, MasteringDisplay};
 use crate::ratio::Ratio;
+pub(crate) use avio::UrlReader;
+pub(crate) use side_data::{
+    parse_content_light, parse_display_matrix, parse_dovi, parse_mastering_display,
+};
+
+/// The HDR metadata a decoded picture carries in its frame side data (HEVC
+/// and AV1 SEI/OBUs), for streams whose container does not repeat it.
+pub fn frame_hdr_metadata(
+    frame: &av::frame::Video,
+) -> (Option<MasteringDisplay>, Option<ContentLightLevel>) {
+    use av::frame::side_data::Type;
+    (
+        frame
+            .side_data(Type::MasteringDisplayMetadata)
+            .and_then(|d| parse_mastering_display(d.data())),
+        frame
+            .side_data(Type::ContentLightLevel)
+            .and_then(|d| parse_content_light(d.data())),
+    )
+}
 
 /// Where an asset's bytes come from.
 #[derive(Debug, Clone)]
@@ -93,6 +120,108 @@ impl Demuxer {
         // SAFETY: as in `start_time_us`.
         let d = unsafe { (*self.input.as_ptr()).duration };
         (d != ffi::AV_NOPTS_VALUE && d > 0).then_some(d)
+    }
+}
+
+/// One entry of the index FFmpeg keeps for a stream (`AVIndexEntry`): for
+/// MP4/MOV every sample of the track's sample tables as the demuxer laid
+/// them out when it opened the file (after the edit list), for Matroska
+/// the `Cues`, for other formats whatever seek points the demuxer has met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeekEntry {
+    /// Byte offset of the packet in the file.
+    pub pos: i64,
+    /// The demuxer's timestamp for the entry: the decode time for MP4/MOV,
+    /// the presentation time for Matroska.
+    pub timestamp: i64,
+    pub size: i32,
+    /// `AVINDEX_KEYFRAME`.
+    pub keyframe: bool,
+    /// `AVINDEX_DISCARD_FRAME`: outside the edit list, decoded but not shown.
+    pub discard: bool,
+}
+
+/// A stream's timing as the demuxer describes it after opening.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamTiming {
+    /// `AVStream.start_time` and `duration`, in the stream's ticks.
+    pub start: Option<i64>,
+    pub duration: Option<i64>,
+    /// `AVStream.r_frame_rate`, when known.
+    pub real_frame_rate: Option<Ratio>,
+}
+
+impl Demuxer {
+    /// The demuxer's index of `stream` as it stands now.
+    pub fn seek_entries(&self, stream: usize) -> Vec<SeekEntry> {
+        let Some(st) = self.stream_ptr(stream) else {
+            return Vec::new();
+        };
+        // SAFETY: `st` is a live stream of the context `self.input` owns;
+        // the index functions only read it, and each entry pointer is read
+        // before the next call (which could reallocate the array).
+        unsafe {
+            let count = ffi::avformat_index_get_entries_count(st);
+            (0..count)
+                .filter_map(|i| {
+                    let e = ffi::avformat_index_get_entry(st, i);
+                    if e.is_null() {
+                        return None;
+                    }
+                    let e = &*e;
+                    let flags = e.flags();
+                    Some(SeekEntry {
+                        pos: e.pos,
+                        timestamp: e.timestamp,
+                        size: e.size(),
+                        keyframe: flags & ffi::AVINDEX_KEYFRAME != 0,
+                        discard: flags & ffi::AVINDEX_DISCARD_FRAME != 0,
+                    })
+                })
+                .collect()
+        }
+    }
+
+    /// The start, duration and frame rate FFmpeg settled on for `stream`.
+    pub fn stream_timing(&self, stream: usize) -> Option<StreamTiming> {
+        let s = self.input.stream(stream)?;
+        let known = |v: i64| (v != ffi::AV_NOPTS_VALUE).then_some(v);
+        let rate = s.rate();
+        Some(StreamTiming {
+            start: known(s.start_time()),
+            duration: known(s.duration()).filter(|&d| d > 0),
+            real_frame_rate: Ratio::new(rate.numerator() as i64, rate.denominator() as i64)
+                .filter(|r| r.num > 0),
+        })
+    }
+
+    /// Whether the source can seek by byte offset (a file, bytes in
+    /// memory, an HTTP server that honours ranges), as FFmpeg found it.
+    pub fn seekable(&self) -> bool {
+        // SAFETY: the context is live; `pb` is null or the context's own
+        // AVIOContext, whose `seekable` is a plain field.
+        unsafe {
+            let pb = (*self.input.as_ptr()).pb;
+            !pb.is_null() && (*pb).seekable & ffi::AVIO_SEEKABLE_NORMAL != 0
+        }
+    }
+
+    /// Whether the format is a raw elementary stream (FFmpeg's raw
+    /// demuxers name the codec they read, `raw_codec_id`) or otherwise
+    /// carries no timestamps (`AVFMT_NOTIMESTAMPS`).
+    pub fn is_raw_stream(&self) -> bool {
+        // SAFETY: a live context's `iformat` is a static AVInputFormat.
+        let format = unsafe { &*(*self.input.as_ptr()).iformat };
+        format.raw_codec_id != 0 || format.flags & ffi::AVFMT_NOTIMESTAMPS != 0
+    }
+
+    fn stream_ptr(&self, stream: usize) -> Option<*mut ffi::AVStream> {
+        // SAFETY: the context is live; `streams` holds `nb_streams` valid
+        // pointers.
+        unsafe {
+            let ctx = &*self.input.as_ptr();
+            (stream < ctx.nb_streams as usize).then(|| *ctx.streams.add(stream))
+        }
     }
 }
 

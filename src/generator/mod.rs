@@ -22,7 +22,7 @@ use crate::time::Time;
 pub use batch::ImageResult;
 use batch::{Batch, Sink};
 pub use settings::GeneratorSettings;
-use worker::{GpuSource, Job, Shared};
+use worker::{GpuSource, Job, Pool, Shared};
 
 /// How one request of [`ImageGenerator::generate_images`] ended.
 #[derive(Debug)]
@@ -50,16 +50,156 @@ pub struct GeneratedImage {
     pub result: ImageResult,
 }
 
+/// Worker threads, a GPU context with its compiled pipelines, and one
+/// frame pipeline with its buffers, shared by every generator made with
+/// [`ImageGenerator::with_pool`]. A program that takes images from many
+/// files (a media library, a dataset build) makes one pool and one
+/// generator per file: the start-up (GPU device, shader compilation,
+/// threads) is paid once, and the files' work shares the cores.
+///
+/// Cheap to clone; the threads stop when the last clone and the last
+/// generator using it are dropped.
+#[derive(Clone)]
+pub struct GeneratorPool {
+    owner: Arc<PoolOwner>,
+}
+
+impl GeneratorPool {
+    /// A pool on the process-wide default GPU with one worker per core. It
+    /// starts bringing the GPU up (driver, device, shader compilation) at
+    /// once, on a thread of its own, so that this overlaps with opening and
+    /// indexing the first file.
+    pub fn new() -> GeneratorPool {
+        GeneratorPool::build(GpuSource::Default)
+    }
+
+    /// A pool rendering on the caller's GPU context.
+    pub fn with_gpu(gpu: GpuContext) -> GeneratorPool {
+        GeneratorPool::build(GpuSource::Given(gpu))
+    }
+
+    fn build(gpu: GpuSource) -> GeneratorPool {
+        let owner = Arc::new(PoolOwner::new(Pool::new(default_workers(), gpu)));
+        owner.start_gpu();
+        GeneratorPool { owner }
+    }
+
+    /// Sets how many worker threads the pool runs (default: the number of
+    /// cores). Takes effect before the first request.
+    pub fn with_workers(self, workers: usize) -> GeneratorPool {
+        self.owner
+            .pool
+            .threads
+            .store(workers.max(1), std::sync::atomic::Ordering::Relaxed);
+        self
+    }
+
+    /// How many worker threads the pool runs.
+    pub fn workers(&self) -> usize {
+        self.owner
+            .pool
+            .threads
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Default for GeneratorPool {
+    fn default() -> GeneratorPool {
+        GeneratorPool::new()
+    }
+}
+
+impl std::fmt::Debug for GeneratorPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeneratorPool")
+            .field("workers", &self.workers())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Owns a pool's threads; the last generator or pool handle to let go of
+/// it stops and joins them.
+struct PoolOwner {
+    pool: Arc<Pool>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    gpu_start: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl PoolOwner {
+    fn new(pool: Pool) -> PoolOwner {
+        PoolOwner {
+            pool: Arc::new(pool),
+            threads: Mutex::new(Vec::new()),
+            gpu_start: Mutex::new(None),
+        }
+    }
+
+    /// Brings the GPU up (driver load, shader compilation) on a thread of
+    /// its own, once. Failure is left for the first render to report.
+    fn start_gpu(&self) {
+        let mut gpu_start = self.gpu_start.lock().unwrap_or_else(|p| p.into_inner());
+        if gpu_start.is_none() {
+            let pool = self.pool.clone();
+            if let Ok(handle) = std::thread::Builder::new()
+                .name("stills-gpu-start".into())
+                .spawn(move || pool.prepare_pipeline())
+            {
+                *gpu_start = Some(handle);
+            }
+        }
+    }
+
+    /// Starts the worker threads on first use.
+    fn ensure_threads(&self) {
+        // Bringing the GPU up takes as long as decoding a few frames: do
+        // it beside the first batch's planning and decoding rather than
+        // before its first render.
+        self.start_gpu();
+        let mut threads = self.threads.lock().unwrap_or_else(|p| p.into_inner());
+        let wanted = self.pool.threads.load(std::sync::atomic::Ordering::Relaxed);
+        while threads.len() < wanted {
+            let pool = self.pool.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("stills-worker-{}", threads.len()))
+                .spawn(move || worker::run_worker(pool));
+            match spawned {
+                Ok(handle) => threads.push(handle),
+                // With fewer threads the work still gets done; with none
+                // the next submission tries again.
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+impl Drop for PoolOwner {
+    fn drop(&mut self) {
+        self.pool.stop();
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        let gpu_start = self
+            .gpu_start
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        for t in threads.into_iter().chain(gpu_start) {
+            let _ = t.join();
+        }
+    }
+}
+
 /// Generates images from an asset's default video track.
 ///
 /// `Send + Sync`: share it (`Arc`) and submit from many threads. Dropping it
-/// cancels whatever is still pending and stops its threads.
+/// cancels whatever is still pending and, unless it runs on a shared
+/// [`GeneratorPool`], stops its threads.
 pub struct ImageGenerator {
     shared: Arc<Shared>,
+    owner: Arc<PoolOwner>,
+    /// Whether the pool is this generator's alone (so `with_workers` sizes
+    /// it).
+    own_pool: bool,
     settings: Mutex<GeneratorSettings>,
     live: Mutex<Vec<Weak<Batch>>>,
-    threads: Mutex<Vec<JoinHandle<()>>>,
-    gpu_start: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl ImageGenerator {
@@ -67,31 +207,59 @@ impl ImageGenerator {
     /// (a hardware adapter when there is one, else Mesa's lavapipe) with one
     /// worker per core.
     pub fn new(asset: impl Into<Arc<Asset>>) -> ImageGenerator {
-        ImageGenerator::build(asset.into(), GpuSource::Default, default_workers())
+        ImageGenerator::build(asset.into(), GpuSource::Default)
     }
 
     /// A generator rendering on the caller's GPU context (for instance one
     /// made from the caller's own `wgpu::Device`).
     pub fn with_gpu(asset: impl Into<Arc<Asset>>, gpu: GpuContext) -> ImageGenerator {
-        ImageGenerator::build(asset.into(), GpuSource::Given(gpu), default_workers())
+        ImageGenerator::build(asset.into(), GpuSource::Given(gpu))
+    }
+
+    /// A generator whose requests run on `pool`'s threads, GPU and frame
+    /// pipeline, beside those of every other generator on it.
+    pub fn with_pool(asset: impl Into<Arc<Asset>>, pool: &GeneratorPool) -> ImageGenerator {
+        let owner = pool.owner.clone();
+        let workers = pool.workers();
+        ImageGenerator::on(asset.into(), owner, workers, false)
     }
 
     /// Sets how many decoders may work at once on large batches (default:
-    /// the number of cores). Takes effect before the first request.
+    /// the number of cores, or the pool's workers). On a generator with its
+    /// own threads this is also how many there are. Takes effect before the
+    /// first request.
     pub fn with_workers(self, workers: usize) -> ImageGenerator {
+        let workers = workers.max(1);
         self.shared
             .workers
-            .store(workers.max(1), std::sync::atomic::Ordering::Relaxed);
+            .store(workers, std::sync::atomic::Ordering::Relaxed);
+        if self.own_pool {
+            self.owner
+                .pool
+                .threads
+                .store(workers, std::sync::atomic::Ordering::Relaxed);
+        }
         self
     }
 
-    fn build(asset: Arc<Asset>, gpu: GpuSource, workers: usize) -> ImageGenerator {
+    fn build(asset: Arc<Asset>, gpu: GpuSource) -> ImageGenerator {
+        let workers = default_workers();
+        let owner = Arc::new(PoolOwner::new(Pool::new(workers, gpu)));
+        ImageGenerator::on(asset, owner, workers, true)
+    }
+
+    fn on(
+        asset: Arc<Asset>,
+        owner: Arc<PoolOwner>,
+        workers: usize,
+        own_pool: bool,
+    ) -> ImageGenerator {
         ImageGenerator {
-            shared: Arc::new(Shared::new(asset, workers, gpu)),
+            shared: Arc::new(Shared::new(asset, workers)),
+            owner,
+            own_pool,
             settings: Mutex::new(GeneratorSettings::default()),
             live: Mutex::new(Vec::new()),
-            threads: Mutex::new(Vec::new()),
-            gpu_start: Mutex::new(None),
         }
     }
 
@@ -200,7 +368,10 @@ impl ImageGenerator {
 
     /// Cancels every request of this generator not yet delivered, from every
     /// API. When it returns, each of them has been handed `Cancelled` and no
-    /// image is still being delivered.
+    /// image is still being delivered. It may be called from any thread,
+    /// from inside a handler of this generator too: then it returns at once,
+    /// and the cancellations reach their handlers as soon as the running
+    /// one returns.
     pub fn cancel_all(&self) {
         let batches: Vec<Arc<Batch>> = self
             .live
@@ -212,7 +383,10 @@ impl ImageGenerator {
         for batch in &batches {
             batch.cancel();
         }
-        if !worker::on_worker_thread() {
+        // Inside a handler or on a worker, waiting for deliveries to finish
+        // would wait on this very thread; the cancellations queued behind
+        // the running handler are delivered as soon as it returns.
+        if !worker::on_worker_thread() && !batch::in_delivery() {
             for batch in &batches {
                 batch.wait_quiet();
             }
@@ -229,60 +403,20 @@ impl ImageGenerator {
             live.retain(|w| w.upgrade().is_some_and(|b| !b.is_finished()));
             live.push(Arc::downgrade(&batch));
         }
-        self.ensure_threads();
-        self.shared.push(Job::Plan(batch.clone()));
+        self.owner.ensure_threads();
+        self.owner
+            .pool
+            .push(Job::Plan(self.shared.clone(), batch.clone()));
         batch
-    }
-
-    /// Starts the worker threads on first use.
-    fn ensure_threads(&self) {
-        let mut threads = self.threads.lock().unwrap_or_else(|p| p.into_inner());
-        let mut gpu_start = self.gpu_start.lock().unwrap_or_else(|p| p.into_inner());
-        if threads.is_empty() && gpu_start.is_none() {
-            // Bringing the GPU up (driver load, shader compilation) takes
-            // as long as decoding a few frames: do it beside the first
-            // batch's planning and decoding rather than before its first
-            // render. Failure is left for that render to report.
-            let shared = self.shared.clone();
-            if let Ok(handle) = std::thread::Builder::new()
-                .name("stills-gpu-start".into())
-                .spawn(move || shared.prepare_pipeline())
-            {
-                *gpu_start = Some(handle);
-            }
-        }
-        let wanted = self
-            .shared
-            .workers
-            .load(std::sync::atomic::Ordering::Relaxed);
-        while threads.len() < wanted {
-            let shared = self.shared.clone();
-            let spawned = std::thread::Builder::new()
-                .name(format!("stills-worker-{}", threads.len()))
-                .spawn(move || worker::run_worker(shared));
-            match spawned {
-                Ok(handle) => threads.push(handle),
-                // With fewer threads the work still gets done; with none
-                // the next submission tries again.
-                Err(_) => break,
-            }
-        }
     }
 }
 
 impl Drop for ImageGenerator {
     fn drop(&mut self) {
         self.cancel_all();
-        self.shared.stop();
-        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
-        let gpu_start = self
-            .gpu_start
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        for t in threads.into_iter().chain(gpu_start) {
-            let _ = t.join();
-        }
+        // Queued jobs of this generator go; a shared pool's other
+        // generators keep theirs. The pool itself stops with its last owner.
+        self.owner.pool.cancel_queued(Some(self.shared.id));
     }
 }
 

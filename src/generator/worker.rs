@@ -5,32 +5,31 @@
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
-use crate::asset::{Asset, FrameIndex, VideoTrack};
-use crate::decode::{self, BackendChoice, BackendKind, DecodedFrame, Decoder, Surface};
+use crate::asset::{Asset, IndexSnapshot, VideoTrack};
+use crate::decode::{self, BackendChoice, BackendKind, BackendStatus, DecodedFrame, Decoder};
 use crate::error::{Error, Result};
 use crate::generator::batch::Batch;
-use crate::gpu::{FramePipeline, GpuContext, RenderedImage};
-use crate::image::{ColorSpace, Image, PixelFormat};
-use crate::plan::{Choice, Planner, Request, RunShares, Target, Window};
+use crate::gpu::{FramePipeline, GpuContext, GpuError, RenderTimings, RenderedImage};
+use crate::image::{ColorSpace, FrameTimings, Image, PixelFormat};
+use crate::plan::{Choice, Request, RunShares, Target, Window};
 use crate::render::spec::OutputEncoding;
-use crate::render::{
-    ChromaSubsampling, OutputSpec, PlaneLayout, SampleAlignment, SourceDescription,
-};
-use crate::surface::{ColorModel, HostFrame};
-use crate::time::{RoundingMethod, Time};
+use crate::render::OutputSpec;
+use crate::surface::Picture;
+use crate::time::Time;
 
 /// Decoders a worker keeps open between batches, so a request on a warm
 /// generator pays for neither thread nor decoder start-up.
 const WARM_DECODERS_PER_WORKER: usize = 2;
 
 pub(crate) enum Job {
-    Plan(Arc<Batch>),
+    Plan(Arc<Shared>, Arc<Batch>),
     /// One decoder's lane of a batch: it decodes runs from the batch's
     /// shares until none are left.
     Decode {
+        shared: Arc<Shared>,
         batch: Arc<Batch>,
         work: Arc<BatchWork>,
         shares: Arc<Mutex<RunShares>>,
@@ -38,50 +37,82 @@ pub(crate) enum Job {
     },
 }
 
+impl Job {
+    fn batch(&self) -> &Arc<Batch> {
+        match self {
+            Job::Plan(_, b) | Job::Decode { batch: b, .. } => b,
+        }
+    }
+
+    fn generator(&self) -> u64 {
+        match self {
+            Job::Plan(s, _) | Job::Decode { shared: s, .. } => s.id,
+        }
+    }
+}
+
 /// What every decode job of one batch shares.
 pub(crate) struct BatchWork {
     track: VideoTrack,
-    index: Arc<FrameIndex>,
+    /// What the batch was planned over; its runs count packets in its parts.
+    index: Arc<IndexSnapshot>,
     backend: BackendChoice,
     /// Batch position of each planner request id.
     request_ids: Vec<usize>,
 }
 
-/// State shared by the generator handle and its worker threads.
+/// What one generator's jobs share.
 pub(crate) struct Shared {
     pub asset: Arc<Asset>,
+    /// Tells this generator's warm decoders apart from other generators'
+    /// on the same pool (an address could be reused after a drop).
+    pub id: u64,
+    /// How many decoders may work on one batch at once.
     pub workers: AtomicUsize,
+}
+
+impl Shared {
+    pub fn new(asset: Arc<Asset>, workers: usize) -> Shared {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        Shared {
+            asset,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            workers: AtomicUsize::new(workers),
+        }
+    }
+}
+
+/// Worker threads' queue, the GPU and the one frame pipeline, shared by
+/// every generator on the pool.
+pub(crate) struct Pool {
+    pub threads: AtomicUsize,
     gpu: GpuSource,
-    /// One pipeline for all of this generator's workers: they decode side
-    /// by side and take turns on the GPU, so its buffers exist once.
+    /// One pipeline for all of the pool's workers: they decode side by
+    /// side and take turns on the GPU, so its buffers exist once.
     pipeline: Mutex<Option<FramePipeline>>,
     queue: Mutex<VecDeque<Job>>,
     ready: Condvar,
     pub shutdown: AtomicBool,
 }
 
-/// Where a generator's GPU comes from: the caller's, or the process-wide
-/// default made on first use and shared by every generator.
+/// Where a pool's GPU comes from: the caller's, or the process-wide
+/// default made on first use and shared by every pool.
 pub(crate) enum GpuSource {
     Given(GpuContext),
     Default,
 }
 
 fn default_gpu() -> Result<GpuContext> {
-    static DEFAULT: OnceLock<std::result::Result<GpuContext, String>> = OnceLock::new();
-    DEFAULT
-        .get_or_init(|| {
-            GpuContext::new(crate::gpu::AdapterPreference::default()).map_err(|e| e.to_string())
-        })
-        .clone()
-        .map_err(Error::Gpu)
+    static DEFAULT: OnceLock<std::result::Result<GpuContext, GpuError>> = OnceLock::new();
+    Ok(DEFAULT
+        .get_or_init(|| GpuContext::new(crate::gpu::AdapterPreference::default()))
+        .clone()?)
 }
 
-impl Shared {
-    pub fn new(asset: Arc<Asset>, workers: usize, gpu: GpuSource) -> Shared {
-        Shared {
-            asset,
-            workers: AtomicUsize::new(workers),
+impl Pool {
+    pub fn new(threads: usize, gpu: GpuSource) -> Pool {
+        Pool {
+            threads: AtomicUsize::new(threads),
             gpu,
             pipeline: Mutex::new(None),
             queue: Mutex::new(VecDeque::new()),
@@ -97,7 +128,7 @@ impl Shared {
         }
     }
 
-    /// Makes the generator's pipeline if there is none yet.
+    /// Makes the pool's pipeline if there is none yet.
     pub fn prepare_pipeline(&self) {
         let mut pipeline = self.pipeline.lock().unwrap_or_else(|p| p.into_inner());
         let _ = self.make_pipeline(&mut pipeline);
@@ -109,17 +140,21 @@ impl Shared {
     ) -> Result<&'a mut FramePipeline> {
         let made = match pipeline.take() {
             Some(made) => made,
-            None => FramePipeline::new(&self.gpu()?).map_err(|e| Error::Gpu(e.to_string()))?,
+            None => FramePipeline::new(&self.gpu()?)?,
         };
         Ok(pipeline.insert(made))
     }
 
-    /// Renders one frame on the generator's pipeline, made on first use.
-    fn render(&self, frame: &HostFrame, spec: &OutputSpec) -> Result<RenderedImage> {
+    /// Renders one picture on the pool's pipeline, made on first use.
+    fn render(
+        &self,
+        picture: &Picture,
+        spec: &OutputSpec,
+    ) -> Result<(RenderedImage, RenderTimings)> {
         let mut pipeline = self.pipeline.lock().unwrap_or_else(|p| p.into_inner());
-        self.make_pipeline(&mut pipeline)?
-            .render(frame, spec)
-            .map_err(|e| Error::Gpu(e.to_string()))
+        let pipeline = self.make_pipeline(&mut pipeline)?;
+        let rendered = pipeline.render(picture, spec)?;
+        Ok((rendered, pipeline.last_timings()))
     }
 
     /// Drops the pipeline after a failure inside it, so the next frame
@@ -149,20 +184,26 @@ impl Shared {
         }
     }
 
+    /// Cancels the queued jobs of generator `id` (all generators' when
+    /// `None`), taking them off the queue.
+    pub fn cancel_queued(&self, id: Option<u64>) {
+        let jobs: Vec<Job> = {
+            let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            let (mine, others): (VecDeque<Job>, VecDeque<Job>) = queue
+                .drain(..)
+                .partition(|job| id.is_none_or(|id| job.generator() == id));
+            *queue = others;
+            mine.into()
+        };
+        for job in jobs {
+            job.batch().cancel();
+        }
+    }
+
     /// Wakes every worker to notice shutdown, and cancels what is queued.
     pub fn stop(&self) {
         self.shutdown.store(true, Ordering::Release);
-        let jobs: Vec<Job> = self
-            .queue
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-            .collect();
-        for job in jobs {
-            match job {
-                Job::Plan(batch) | Job::Decode { batch, .. } => batch.cancel(),
-            }
-        }
+        self.cancel_queued(None);
         self.ready.notify_all();
     }
 }
@@ -178,60 +219,84 @@ pub(crate) fn on_worker_thread() -> bool {
 }
 
 /// One worker thread's loop.
-pub(crate) fn run_worker(shared: Arc<Shared>) {
+pub(crate) fn run_worker(pool: Arc<Pool>) {
     ON_WORKER.with(|w| w.set(true));
     let mut worker = Worker {
-        shared: shared.clone(),
+        pool: pool.clone(),
         decoders: Vec::new(),
     };
-    while let Some(job) = shared.pop() {
-        let batch = match &job {
-            Job::Plan(b) | Job::Decode { batch: b, .. } => b.clone(),
-        };
+    while let Some(job) = pool.pop() {
+        let batch = job.batch().clone();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run(job)));
-        if outcome.is_err() {
-            // A bug must not lose requests: whatever this job owed fails.
-            batch.fail_all(&Error::DecodeFailed(
-                "internal error while generating (a bug in stills)".into(),
-            ));
+        if let Err(payload) = outcome {
+            // A bug must not lose requests: whatever this job owed fails,
+            // and says it was a panic.
+            batch.fail_all(&Error::Panicked {
+                during: "generating images",
+                message: panic_message(payload.as_ref()),
+            });
             worker.decoders.clear();
-            shared.reset_pipeline();
+            pool.reset_pipeline();
         }
     }
 }
 
+/// The text a panic was raised with (`panic!("...")` gives a `&str` or a
+/// `String`), or a placeholder for a payload of another type.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// A warm decoder's key: generator, track and backend.
+type DecoderKey = (u64, usize, BackendKind);
+
 struct Worker {
-    shared: Arc<Shared>,
-    decoders: Vec<((usize, BackendKind), Box<dyn Decoder>)>,
+    pool: Arc<Pool>,
+    decoders: Vec<(DecoderKey, Box<dyn Decoder>)>,
 }
 
 impl Worker {
     fn run(&mut self, job: Job) {
         match job {
-            Job::Plan(batch) => {
-                if let Err(e) = self.plan(&batch) {
+            Job::Plan(shared, batch) => {
+                if let Err(e) = self.plan(&shared, &batch) {
                     batch.fail_all(&e);
                 }
             }
             Job::Decode {
+                shared,
                 batch,
                 work,
                 shares,
                 lane,
             } => {
-                if let Err(e) = self.decode(&batch, &work, &shares, lane) {
+                if let Err(e) = self.decode(&shared, &batch, &work, &shares, lane) {
                     batch.fail_all(&e);
                 }
             }
         }
     }
 
-    fn plan(&mut self, batch: &Arc<Batch>) -> Result<()> {
-        let asset = &self.shared.asset;
+    fn plan(&mut self, shared: &Arc<Shared>, batch: &Arc<Batch>) -> Result<()> {
+        let asset = &shared.asset;
         let track = asset.default_video_track()?.clone();
-        let index = asset.frame_index(&track)?;
-        let backend = decode::choose_backend(batch.settings.backend, &track)?;
-        let tb = index.time_base;
+        // A hardware backend serves only where the GPU can import its
+        // pictures: then the choice waits for the GPU context.
+        let gpu = if decode::choice_needs_gpu() {
+            Some(self.pool.gpu()?)
+        } else {
+            None
+        };
+        let backend = decode::choose_backend(
+            batch.settings.backend,
+            &track,
+            gpu.as_ref().map(GpuContext::interop),
+        )?;
+        let tb = track.time_base;
         let (before, after) = (
             batch.settings.tolerance_before,
             batch.settings.tolerance_after,
@@ -249,7 +314,7 @@ impl Worker {
                 }
             }
         }
-        let plan = Planner::new(&index).plan(&requests);
+        let (index, plan) = asset.plan_requests(&track, &requests)?;
         for (k, choice) in plan.choices.iter().enumerate() {
             if let Choice::NoImageAtTime = choice {
                 let i = request_ids[k];
@@ -271,8 +336,7 @@ impl Worker {
             backend,
             request_ids,
         });
-        let lanes = self
-            .shared
+        let lanes = shared
             .workers
             .load(Ordering::Relaxed)
             .min(decoders_within_budget(&work.track));
@@ -282,7 +346,8 @@ impl Worker {
         let lanes = shares.lanes();
         let shares = Arc::new(Mutex::new(shares));
         for lane in 0..lanes {
-            self.shared.push(Job::Decode {
+            self.pool.push(Job::Decode {
+                shared: shared.clone(),
                 batch: batch.clone(),
                 work: work.clone(),
                 shares: shares.clone(),
@@ -294,8 +359,8 @@ impl Worker {
 
     /// Takes this worker's warm decoder for the batch's track and backend
     /// (opening one if needed); `keep_decoder` puts it back.
-    fn take_decoder(&mut self, work: &BatchWork) -> Result<Box<dyn Decoder>> {
-        let key = (work.track.index, work.backend.backend);
+    fn take_decoder(&mut self, shared: &Shared, work: &BatchWork) -> Result<Box<dyn Decoder>> {
+        let key = (shared.id, work.track.index, work.backend.backend);
         if let Some(pos) = self.decoders.iter().position(|(k, _)| *k == key) {
             return Ok(self.decoders.remove(pos).1);
         }
@@ -303,27 +368,22 @@ impl Worker {
         // rather than every worker's frame threads fighting for all of them
         // (and each thread holding its own reference pictures).
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let workers = self.shared.workers.load(Ordering::Relaxed).max(1);
+        let workers = self.pool.threads.load(Ordering::Relaxed).max(1);
         let threads = cores.div_ceil(workers);
-        decode::open_decoder(
-            work.backend.backend,
-            &self.shared.asset,
-            &work.track,
-            work.index.clone(),
-            threads,
-        )
+        decode::open_decoder(work.backend.backend, &shared.asset, &work.track, threads)
     }
 
-    fn keep_decoder(&mut self, work: &BatchWork, decoder: Box<dyn Decoder>) {
+    fn keep_decoder(&mut self, shared: &Shared, work: &BatchWork, decoder: Box<dyn Decoder>) {
         if self.decoders.len() >= WARM_DECODERS_PER_WORKER {
             self.decoders.remove(0);
         }
         self.decoders
-            .push(((work.track.index, work.backend.backend), decoder));
+            .push(((shared.id, work.track.index, work.backend.backend), decoder));
     }
 
     fn decode(
         &mut self,
+        shared: &Shared,
         batch: &Arc<Batch>,
         work: &Arc<BatchWork>,
         shares: &Mutex<RunShares>,
@@ -334,7 +394,7 @@ impl Worker {
         let Some(first) = next() else {
             return Ok(());
         };
-        let mut decoder = self.take_decoder(work)?;
+        let mut decoder = self.take_decoder(shared, work)?;
         let waiting = |t: &Target| {
             t.requests
                 .iter()
@@ -345,9 +405,9 @@ impl Worker {
             if !run.targets().iter().any(waiting) {
                 continue;
             }
-            let shared = self.shared.clone();
+            let pool = self.pool.clone();
             let cancelled =
-                || shared.shutdown.load(Ordering::Acquire) || !run.targets().iter().any(waiting);
+                || pool.shutdown.load(Ordering::Acquire) || !run.targets().iter().any(waiting);
             // Each picture is rendered and handed over as soon as it is
             // decoded, so a worker holds one decoded frame at a time.
             let mut deliver = |target: &Target, frame: Result<DecodedFrame>| {
@@ -361,9 +421,9 @@ impl Worker {
                     batch.resolve(work.request_ids[last], result);
                 }
             };
-            decoder.decode_run(run, &cancelled, &mut deliver);
+            decoder.decode_run(&work.index, run, &cancelled, &mut deliver);
         }
-        self.keep_decoder(work, decoder);
+        self.keep_decoder(shared, work, decoder);
         Ok(())
     }
 
@@ -373,11 +433,12 @@ impl Worker {
         batch: &Batch,
         frame: DecodedFrame,
     ) -> Result<(Image, Time)> {
-        let Surface::Host(host) = &frame.surface;
-        let source = source_description(&work.track, host, &frame);
-        let spec = OutputSpec::new(&source, &batch.settings.render())
-            .map_err(|e| Error::Unsupported(e.to_string()))?;
-        let rendered = self.shared.render(host, &spec)?;
+        let spec = OutputSpec::new(
+            &frame.picture.desc,
+            &work.track.geometry(),
+            &batch.settings.render(),
+        )?;
+        let (rendered, gpu_timings) = self.pool.render(&frame.picture, &spec)?;
         let (format, color_space) = match rendered.encoding {
             OutputEncoding::Srgb8 => (PixelFormat::Rgba8, ColorSpace::SRGB),
             OutputEncoding::Pq16 => (
@@ -403,11 +464,41 @@ impl Worker {
             color_space,
             rendered.data,
         )
-        .ok_or_else(|| Error::Gpu("the pipeline returned a short image".into()))?
-        .with_backend(work.backend.clone());
+        .ok_or(GpuError::Internal(
+            "the pipeline returned a short image".into(),
+        ))?
+        .with_backend(served_by(&work.backend, frame.fallback.as_deref()))
+        .with_timings(FrameTimings {
+            demux: frame.demux,
+            decode: frame.decode,
+            upload: gpu_timings.upload,
+            gpu: gpu_timings.gpu,
+            readback: gpu_timings.readback,
+        });
         let actual = Time::from_stream_ticks(frame.pts, work.index.time_base)
             .ok_or_else(|| Error::InvalidTime(format!("frame time {} overflows", frame.pts)))?;
         Ok((image, actual))
+    }
+}
+
+/// The backend that really made a picture: the batch's choice, or software
+/// when the chosen hardware backend fell back for this picture, with the
+/// reason beside those of the backends passed over before it.
+fn served_by(choice: &BackendChoice, fallback: Option<&str>) -> BackendChoice {
+    match fallback {
+        None => choice.clone(),
+        Some(reason) => {
+            let mut passed_over = choice.passed_over.clone();
+            passed_over.push(BackendStatus {
+                backend: choice.backend,
+                available: false,
+                reason: reason.to_string(),
+            });
+            BackendChoice {
+                backend: BackendKind::Software,
+                passed_over,
+            }
+        }
     }
 }
 
@@ -431,7 +522,10 @@ fn decoders_within_budget(track: &VideoTrack) -> usize {
     } else {
         1
     };
-    let (sx, sy) = track.chroma_subsampling.unwrap_or((1, 1));
+    let sub = track
+        .chroma_subsampling
+        .unwrap_or(crate::picture::ChromaSubsampling::YUV420);
+    let (sx, sy) = (sub.log2_x, sub.log2_y);
     let luma = u64::from(track.coded_width) * u64::from(track.coded_height);
     let chroma = 2 * (luma >> (sx + sy));
     let picture = (luma + chroma) * bytes_per_sample;
@@ -445,36 +539,74 @@ fn decoders_within_budget(track: &VideoTrack) -> usize {
 /// stream ticks. Bounds are floored: for a frame shown over `[p, next)`,
 /// `p ≤ hi` ⇔ `p ≤ ⌊hi⌋` and `next > lo` ⇔ `next > ⌊lo⌋`, so the test
 /// stays exact for times between ticks.
+///
+/// The sums are taken exactly, as rationals, never through `Time`
+/// arithmetic (which rounds when a value overflows) or `i64` ticks (which
+/// would refuse them): a window reaching past what a stream can count is
+/// open on that side, so a tolerance of 10^15 s behaves as an infinite one
+/// and a time past the end asks for the last frame whatever its timescale.
 fn planner_request(t: Time, before: Time, after: Time, tb: crate::ratio::Ratio) -> Result<Request> {
     if !t.is_numeric() {
         return Err(Error::InvalidTime(format!(
             "requested time {t:?} is not a number of seconds"
         )));
     }
-    let floor = |x: Time| -> Result<Option<i64>> {
-        if x.is_negative_infinity() || x.is_positive_infinity() {
+    let bad_base = || Error::InvalidTime(format!("the stream's time base {tb:?} is not usable"));
+    let ticks = |offset: Option<(Time, i128)>| floor_ticks(t, offset, tb).ok_or_else(bad_base);
+    let bound = |tolerance: Time, sign: i128| -> Result<Option<i128>> {
+        if tolerance.is_positive_infinity() {
             return Ok(None);
         }
-        x.to_stream_ticks(tb, RoundingMethod::RoundTowardNegativeInfinity)
-            .map(Some)
-            .ok_or_else(|| Error::InvalidTime(format!("{t} is out of the stream's range")))
+        ticks(Some((tolerance, sign))).map(Some)
     };
-    let target = floor(t)?.ok_or_else(|| Error::InvalidTime(format!("{t:?}")))?;
+    let lo = bound(before, -1)?;
+    let hi = bound(after, 1)?;
+    let clamp = |v: i128| v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
     Ok(Request {
         window: Window {
-            lo: floor(t - before)?,
-            hi: floor(t + after)?,
+            // Below everything a stream can count: no lower bound.
+            lo: lo.filter(|&v| v >= i128::from(i64::MIN)).map(clamp),
+            // Above everything: no upper bound.
+            hi: hi.filter(|&v| v <= i128::from(i64::MAX)).map(clamp),
         },
-        target,
+        target: clamp(ticks(None)?),
     })
 }
 
-fn no_image_reason(index: &FrameIndex, t: Time, before: Time, after: Time) -> String {
+/// `⌊(t + sign·offset) / tb⌋` exactly, saturated to `±2^100` where the
+/// value is beyond any tick count (the caller only compares it with the
+/// `i64` range); `None` for a time base that is not a positive ratio or
+/// a non-numeric offset.
+fn floor_ticks(t: Time, offset: Option<(Time, i128)>, tb: crate::ratio::Ratio) -> Option<i128> {
+    if tb.num <= 0 || tb.den <= 0 {
+        return None;
+    }
+    let (value, scale) = (i128::from(t.value()), i128::from(t.timescale()));
+    // (t + sign·o) as n / d seconds: |n| < 2^96, d < 2^62.
+    let (n, d) = match offset {
+        None => (value, scale),
+        Some((o, sign)) => {
+            if !o.is_numeric() {
+                return None;
+            }
+            let (ov, os) = (i128::from(o.value()), i128::from(o.timescale()));
+            (value * os + sign * ov * scale, scale * os)
+        }
+    };
+    // Ticks are n·den / (d·num); d·num < 2^125.
+    let divisor = d.checked_mul(i128::from(tb.num))?;
+    const HUGE: i128 = 1 << 100;
+    match n.checked_mul(i128::from(tb.den)) {
+        Some(numerator) => Some(numerator.div_euclid(divisor).clamp(-HUGE, HUGE)),
+        None => Some(if n > 0 { HUGE } else { -HUGE }),
+    }
+}
+
+fn no_image_reason(index: &IndexSnapshot, t: Time, before: Time, after: Time) -> String {
     let tb = index.time_base;
-    let first = index
-        .first_shown_pts()
-        .and_then(|p| Time::from_stream_ticks(p, tb));
-    let end = Time::from_stream_ticks(index.end, tb);
+    let (first, end) = index.known_bounds();
+    let first = first.and_then(|p| Time::from_stream_ticks(p, tb));
+    let end = end.and_then(|e| Time::from_stream_ticks(e, tb));
     let window = if before == Time::ZERO && after == Time::ZERO {
         "no frame is displayed at that time".to_string()
     } else {
@@ -488,54 +620,11 @@ fn no_image_reason(index: &FrameIndex, t: Time, before: Time, after: Time) -> St
         (Some(first), Some(end)) => {
             format!("{window}; the track shows frames from {first}s to {end}s")
         }
+        (Some(first), None) => format!("{window}; the track's first frame is at {first}s"),
+        (None, Some(end)) if !index.is_empty() => {
+            format!("{window}; the track ends at {end}s")
+        }
         _ => "the track shows no frames".into(),
-    }
-}
-
-/// What the render stage needs to know: the track's geometry and colour
-/// tags, and the decoded picture's actual layout.
-fn source_description(
-    track: &VideoTrack,
-    frame: &HostFrame,
-    decoded: &DecodedFrame,
-) -> SourceDescription {
-    let desc = frame.layout().desc();
-    let subsampling = desc
-        .planes
-        .get(1)
-        .filter(|_| desc.model == ColorModel::Yuv)
-        .map_or(ChromaSubsampling::YUV444, |p| ChromaSubsampling {
-            log2_x: p.x_shift,
-            log2_y: p.y_shift,
-        });
-    let mut color = track.color;
-    if decoded.full_range {
-        color.range = crate::asset::color::ColorRange::Full;
-    }
-    // The container's HDR metadata wins; the bitstream's fills the gaps.
-    let mut hdr = track.hdr;
-    hdr.mastering_display = hdr.mastering_display.or(decoded.mastering_display);
-    hdr.content_light_level = hdr.content_light_level.or(decoded.content_light_level);
-    SourceDescription {
-        width: frame.width(),
-        height: frame.height(),
-        sample_aspect_ratio: track.sample_aspect_ratio,
-        clean_aperture: track.clean_aperture,
-        orientation: track.orientation,
-        bit_depth: desc.bit_depth,
-        alignment: if desc.msb_aligned {
-            SampleAlignment::Msb
-        } else {
-            SampleAlignment::Lsb
-        },
-        subsampling,
-        layout: match desc.model {
-            ColorModel::Yuv => PlaneLayout::Yuv,
-            ColorModel::Gray => PlaneLayout::Gray,
-            ColorModel::Rgb => PlaneLayout::Rgb,
-        },
-        color,
-        hdr,
     }
 }
 
@@ -617,6 +706,95 @@ mod tests {
                 planner_request(t, Time::ZERO, Time::ZERO, tb(1, 25)),
                 Err(Error::InvalidTime(_))
             ));
+        }
+    }
+
+    #[test]
+    fn a_picture_decoded_in_software_after_all_says_so() {
+        let hardware = BackendChoice {
+            backend: BackendKind::Nvdec,
+            passed_over: vec![BackendStatus {
+                backend: BackendKind::Vaapi,
+                available: false,
+                reason: "no render node".into(),
+            }],
+        };
+        assert_eq!(served_by(&hardware, None), hardware);
+        let fell_back = served_by(&hardware, Some("profile not decoded by NVDEC"));
+        assert_eq!(fell_back.backend, BackendKind::Software);
+        assert_eq!(
+            fell_back
+                .passed_over
+                .iter()
+                .map(|s| (s.backend, s.reason.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                (BackendKind::Vaapi, "no render node"),
+                (BackendKind::Nvdec, "profile not decoded by NVDEC")
+            ]
+        );
+    }
+
+    /// Issue 12: tolerances and times past what a stream's ticks can count
+    /// open the window on that side instead of failing, whatever the
+    /// timescales.
+    #[test]
+    fn r12_huge_tolerances_open_the_window() {
+        let one = Time::new(1, 1);
+        for tb in [
+            tb(1, 25),
+            tb(1, 90_000),
+            tb(1001, 30_000),
+            tb(1, 1_000_000_000),
+        ] {
+            // 10^15 s and i64::MAX s: as wide as infinite, never an error.
+            for huge in [
+                Time::new(1_000_000_000_000_000, 1),
+                Time::new(i64::MAX, 1),
+                Time::new(i64::MAX, 7),
+            ] {
+                let r = planner_request(one, huge, huge, tb).unwrap();
+                let frames = 1i64 << 40;
+                assert!(
+                    r.window.lo.is_none_or(|lo| lo <= -frames),
+                    "{tb:?} {huge}: {r:?}"
+                );
+                assert!(
+                    r.window.hi.is_none_or(|hi| hi >= frames),
+                    "{tb:?} {huge}: {r:?}"
+                );
+            }
+            // A time past every tick count asks for the end, on every
+            // timescale alike.
+            for far in [Time::new(i64::MAX, 1), Time::new(i64::MAX / 3, 3)] {
+                let r = planner_request(far, Time::POSITIVE_INFINITY, Time::POSITIVE_INFINITY, tb)
+                    .unwrap();
+                assert_eq!((r.window.lo, r.window.hi), (None, None));
+                assert!(r.target > 1 << 40, "{tb:?}: {r:?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The same instant on two timescales is the same request.
+        #[test]
+        fn requests_do_not_depend_on_the_timescale(
+            value in -1_000_000_000_000i64..1_000_000_000_000,
+            scale in 1i32..100_000,
+            k in 1i32..1000,
+            before in 0i64..1_000_000_000,
+            after in 0i64..1_000_000_000,
+            den in 1i64..1_000_000,
+        ) {
+            let tb = tb(1, den);
+            let (tol_b, tol_a) = (Time::new(before, 1000), Time::new(after, 1000));
+            let a = planner_request(Time::new(value, scale), tol_b, tol_a, tb).unwrap();
+            if let (Some(v), Some(s)) = (value.checked_mul(i64::from(k)), scale.checked_mul(k)) {
+                let b = planner_request(Time::new(v, s), tol_b, tol_a, tb).unwrap();
+                proptest::prop_assert_eq!(a, b);
+            }
+            proptest::prop_assert!(a.window.lo.is_none_or(|lo| lo <= a.target));
+            proptest::prop_assert!(a.window.hi.is_none_or(|hi| hi >= a.target));
         }
     }
 }

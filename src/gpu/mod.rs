@@ -5,13 +5,17 @@
 //! # Stages
 //!
 //! All WGSL lives in `shaders/`, one file per stage, concatenated into one
-//! module (`context::SHADER_SOURCE`) with two entry points:
+//! module (`shaders::SHADER_SOURCE`) with two entry points:
 //!
-//! 1. **Upload** (host): the uniform block and every plane are copied into a
-//!    persistent, already-mapped staging buffer with rows padded to whole
-//!    32-bit words and planes starting on 256-byte boundaries, then copied on
-//!    the GPU into the uniform buffer and, as they are, into one storage
-//!    buffer of planes.
+//! 1. **Input** (host, `pipeline.rs`): the only stage that knows where the
+//!    picture came from ([`Surface`](crate::surface::Surface)). Host planes
+//!    are copied (`upload.rs`) into a persistent, already-mapped staging
+//!    buffer with rows padded to whole 32-bit words and planes starting on
+//!    256-byte boundaries, then on the GPU into one storage buffer of planes;
+//!    a buffer already on the device is bound where it lies, each plane from
+//!    its offset rounded down to the binding alignment. Either way the later
+//!    stages see three bindings and each plane's offset and pitch in its
+//!    binding (`Params::plane_base`, `row_bytes`).
 //! 2. **Fetch** (`fetch.wgsl`): component 0 (Y, or R) is read from plane
 //!    binding 0, components 1 and 2 (Cb/Cr, or G/B) from bindings 1 and 2,
 //!    each a range of the plane buffer, at the row and texel strides and
@@ -29,7 +33,7 @@
 //!    so a downscale averages instead of aliasing. Taps outside `source_rect`
 //!    repeat its edge texels. The weights depend only on the output index,
 //!    never on the line, so the host builds them once per geometry
-//!    (`uniforms::TapTables`: normalised Lanczos weights per pair of output
+//!    (`taps::TapTables`: normalised Lanczos weights per pair of output
 //!    columns of pass 1 and pair of output rows of pass 2, edge taps already
 //!    folded into the edge texel) into a read-only storage buffer cached with
 //!    the output-shape buffers; the passes only multiply and add. Every table
@@ -56,7 +60,7 @@
 //!    quads are single words: on lavapipe a word from the plane costs what
 //!    one from the stage does, and a staged quad of `f32`s costs four (1080p
 //!    → 320: 22 → 15 ms of CPU). Pass 1 is compiled per variant
-//!    (`uniforms::PrimaryVariant`, pipeline-overridable constants) and
+//!    (`variants::PrimaryVariant`, pipeline-overridable constants) and
 //!    dispatched once per component group: group, axis, staged or direct,
 //!    whole-word quads for 8-bit planar rows along x, and one or two blocks
 //!    of lines are fixed at compile time rather than branched on, since
@@ -67,7 +71,7 @@
 //! 4. **Convert** (`output.wgsl`): normalise (`sample_scale`), then
 //!    `R'G'B' = yuv_to_rgb · YCbCr + yuv_offset`.
 //! 5. **Colour** (`color.wgsl`, one pass-2 variant per transfer and set of
-//!    colour steps, `uniforms::SecondaryVariant`): SDR to SDR in the same
+//!    colour steps, `variants::SecondaryVariant`): SDR to SDR in the same
 //!    primaries, and HDR kept
 //!    as HDR, pass R'G'B' through untouched (what FFmpeg does). Otherwise:
 //!    linearise (BT.1886; PQ EOTF; HLG inverse OETF + OOTF), apply the gamut
@@ -86,7 +90,7 @@
 //!
 //! # Uniform layout
 //!
-//! `Params` (`uniforms.rs`, mirrored in `shaders/params.wgsl`), 400 bytes,
+//! `Params` (`params.rs`, mirrored in `shaders/params.wgsl`), 416 bytes,
 //! every member 16 bytes wide so WGSL's uniform layout rules add no padding:
 //!
 //! | offset | member | contents |
@@ -98,29 +102,42 @@
 //! | 144 | `channel: vec4<u32>` | channel (sample within the texel) of components 0–2; `w` = 1 for neutral chroma |
 //! | 160 | `row_bytes: vec4<u32>` | row pitch of the plane of components 0–2; `w` bytes per sample |
 //! | 176 | `texel_bytes: vec4<u32>` | bytes per texel of the plane of components 0–2 |
-//! | 192 | `yuv: array<vec4<f32>, 3>` | matrix rows, offset in `w` |
-//! | 240 | `gamut: array<vec4<f32>, 3>` | linear gamut matrix rows |
-//! | 288 | `luma_src`, `luma_out: vec4<f32>` | luminance weights of source and output RGB |
-//! | 320 | `tone: vec4<f32>` | PQ(source black), PQ(source peak), knee `KS`, `maxLum` |
-//! | 336 | `tone2: vec4<f32>` | `minLum`, target black cd/m², SDR white cd/m² |
-//! | 352 | `hlg: vec4<f32>` | HLG system gamma, nominal peak cd/m² |
-//! | 368 | `sample: vec4<f32>` | integer sample → code factor, neutral chroma code |
-//! | 384 | `taps: vec4<u32>` | vec4 offsets in the tap buffer (binding 7) of the tables of pass 1 group 0, 1 and pass 2 group 0, 1 |
+//! | 192 | `plane_base: vec4<u32>` | byte offset of the plane of components 0–2 in its binding |
+//! | 208 | `yuv: array<vec4<f32>, 3>` | matrix rows, offset in `w` |
+//! | 256 | `gamut: array<vec4<f32>, 3>` | linear gamut matrix rows |
+//! | 304 | `luma_src`, `luma_out: vec4<f32>` | luminance weights of source and output RGB |
+//! | 336 | `tone: vec4<f32>` | PQ(source black), PQ(source peak), knee `KS`, `maxLum` |
+//! | 352 | `tone2: vec4<f32>` | `minLum`, target black cd/m², SDR white cd/m² |
+//! | 368 | `hlg: vec4<f32>` | HLG system gamma, nominal peak cd/m² |
+//! | 384 | `sample: vec4<f32>` | integer sample → code factor, neutral chroma code |
+//! | 400 | `taps: vec4<u32>` | vec4 offsets in the tap buffer (binding 7) of the tables of pass 1 group 0, 1 and pass 2 group 0, 1 |
 //!
 //! # Resources
 //!
 //! A [`FramePipeline`] keeps plane, staging and working buffers and bind
-//! groups per input shape (layout + size) and per output shape in small
-//! caches, so a stream of same-sized frames allocates nothing on the device;
-//! the tap tables are rebuilt and uploaded only when the geometry changes.
+//! groups per input shape (format + size) and per output shape in small
+//! caches, so a stream of same-sized frames allocates no device memory: an
+//! imported picture only wraps memory that exists already, in buffers or
+//! textures made per frame; the tap tables are rebuilt and uploaded only
+//! when the geometry changes.
 //! Errors are captured with error scopes and returned as [`GpuError`]; none
 //! panics.
 
 mod context;
 mod error;
+mod frame_plan;
+mod input;
+mod params;
 mod pipeline;
-pub mod uniforms;
+mod shaders;
+mod taps;
+mod upload;
+mod variants;
 
+pub use crate::vulkan::{Interop, Uuid};
+pub(crate) use context::scoped;
 pub use context::{AdapterInfo, AdapterPreference, GpuContext};
-pub use error::GpuError;
-pub use pipeline::{FramePipeline, RenderedImage};
+pub use error::{GpuError, ImportError, ImportKind, LayoutError, VkResultCode};
+#[cfg(test)]
+pub(crate) use input::{drm_fourcc as input_drm_fourcc, texel_format as input_texel_format};
+pub use pipeline::{FramePipeline, RenderTimings, RenderedImage};

@@ -1,23 +1,23 @@
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crate::picture::PictureDesc;
 use crate::render::spec::{OutputEncoding, OutputSpec};
-use crate::surface::{ComponentSource, HostFrame, PixelLayout};
+use crate::surface::{Picture, Surface};
 
 use super::context::scoped;
-use super::uniforms::{
-    plane_slots, FramePlan, Params, PlaneSlot, TapTables, PAIR, PRIMARY_GROUP, SECONDARY_COLUMNS,
-};
+use super::frame_plan::FramePlan;
+use super::input::{self, bind_images, bind_in_place, BoundInput, PlaneBinding, PlaneBindings};
+use super::params::Params;
+use super::taps::TapTables;
+use super::upload::{InputKey, InputSet, MapState, PARAMS_SLOT};
+use super::variants::{PAIR, PRIMARY_GROUP, SECONDARY_COLUMNS};
 use super::{GpuContext, GpuError};
 
 /// How many differently sized inputs (and outputs) stay allocated. A
 /// generator usually serves one source at one output size; a few entries
 /// cover a contact sheet mixing sizes without thrashing.
 const CACHE_ENTRIES: usize = 3;
-
-/// Bytes reserved at the start of each upload buffer for the uniform block;
-/// the planes follow.
-const PARAMS_SLOT: u64 = 512;
 
 const WORKGROUP_SECONDARY: u32 = 8;
 
@@ -33,32 +33,6 @@ pub struct RenderedImage {
     /// the source primaries and transfer. Alpha is opaque.
     pub encoding: OutputEncoding,
     pub data: Vec<u8>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct InputKey {
-    layout: PixelLayout,
-    width: u32,
-    height: u32,
-}
-
-/// Upload staging plus the storage buffer the shaders read the planes from,
-/// for one input shape. The upload buffer is kept mapped for writing between
-/// frames: it is re-mapped as soon as a frame is submitted and is ready again
-/// when that frame's readback is. Mapped buffers cannot be bound for storage
-/// (without a native-only feature), hence the copy.
-struct InputSet {
-    id: u64,
-    key: InputKey,
-    /// The planes at the same offsets as in `upload`.
-    planes: wgpu::Buffer,
-    /// Byte offset and length in `planes` of the plane each component reads
-    /// (component k is bound as plane k).
-    bindings: [(u64, u64); 3],
-    upload: wgpu::Buffer,
-    upload_ready: Arc<Mutex<MapState>>,
-    slots: Vec<PlaneSlot>,
-    size: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,17 +59,24 @@ struct WorkSet {
     taps_for: Option<TapTables>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum MapState {
-    Pending,
-    Mapped,
-    Failed,
+/// Where the last frame's time went on the pipeline's side, for
+/// benchmarks and per-stage reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenderTimings {
+    /// Copying host planes into the staging buffer (zero for a picture
+    /// already on the device).
+    pub upload: Duration,
+    /// From submitting the passes (and the copies they need) to their
+    /// completion on the device.
+    pub gpu: Duration,
+    /// Waiting for the readback buffer's mapping and copying the pixels out.
+    pub readback: Duration,
 }
 
 /// Runs frames through the fused GPU pass on one [`GpuContext`]. Holds the
 /// per-shape resources, so keep one per worker thread and feed it many
-/// frames: after the first frame of a shape, a frame allocates nothing on
-/// the device.
+/// frames: after the first frame of a shape, a frame allocates no device
+/// memory.
 pub struct FramePipeline {
     ctx: GpuContext,
     uniforms: wgpu::Buffer,
@@ -106,6 +87,10 @@ pub struct FramePipeline {
     tap_scratch: Vec<u32>,
     next_id: u64,
     timeout: Duration,
+    /// Host planes are imported where they lie (see
+    /// [`input::imports_host_memory`]) until an import fails.
+    import_host: bool,
+    last_timings: RenderTimings,
 }
 
 impl std::fmt::Debug for FramePipeline {
@@ -139,6 +124,8 @@ impl FramePipeline {
             tap_scratch: Vec::new(),
             next_id: 0,
             timeout: Duration::from_secs(60),
+            import_host: input::imports_host_memory(ctx),
+            last_timings: RenderTimings::default(),
         })
     }
 
@@ -159,14 +146,20 @@ impl FramePipeline {
         self.next_id
     }
 
-    /// Renders `frame` as `spec` describes.
+    /// Where the last rendered frame's time went (upload, GPU work,
+    /// readback).
+    pub fn last_timings(&self) -> RenderTimings {
+        self.last_timings
+    }
+
+    /// Renders `picture` as `spec` describes.
     pub fn render(
         &mut self,
-        frame: &HostFrame,
+        picture: &Picture,
         spec: &OutputSpec,
     ) -> Result<RenderedImage, GpuError> {
         let mut data = Vec::new();
-        let (width, height, stride) = self.render_into(frame, spec, &mut data)?;
+        let (width, height, stride) = self.render_into(picture, spec, &mut data)?;
         Ok(RenderedImage {
             width,
             height,
@@ -180,41 +173,99 @@ impl FramePipeline {
     /// first, its capacity reused) and returning width, height and stride.
     pub fn render_into(
         &mut self,
-        frame: &HostFrame,
+        picture: &Picture,
         spec: &OutputSpec,
         dst: &mut Vec<u8>,
     ) -> Result<(u32, u32, usize), GpuError> {
         self.ctx.check_alive()?;
-        let plan = FramePlan::new(frame.width(), frame.height(), frame.layout(), spec)?;
-        self.check_device_can(frame, &plan)?;
-        let result = self.run(frame, &plan, dst);
-        if result.is_err() {
-            // A failed frame may leave buffers mid-map or half-written:
-            // start the next one from fresh resources.
-            self.inputs.clear();
-            self.work.clear();
-            self.bind_groups.clear();
+        let result = self.bind_input(picture).and_then(|input| {
+            let plan = FramePlan::new(&input.picture, spec, input.bindings.kind())?;
+            self.check_device_can(&input, &plan)?;
+            self.run(picture, input, &plan, dst)?;
+            Ok(plan)
+        });
+        match result {
+            Ok(plan) => {
+                let stride = plan.out_width as usize * plan.words_per_pixel as usize * 4;
+                Ok((plan.out_width, plan.out_height, stride))
+            }
+            Err(e) => {
+                // A failed frame may leave buffers mid-map or half-written:
+                // start the next one from fresh resources.
+                self.inputs.clear();
+                self.work.clear();
+                self.bind_groups.clear();
+                Err(e)
+            }
         }
-        result?;
-        let stride = plan.out_width as usize * plan.words_per_pixel as usize * 4;
-        Ok((plan.out_width, plan.out_height, stride))
     }
 
-    fn check_device_can(&self, frame: &HostFrame, plan: &FramePlan) -> Result<(), GpuError> {
+    /// The input stage, the only one that knows where a picture came from:
+    /// uploads host planes, or binds a buffer already on the device. The
+    /// passes after it see bindings and offsets only.
+    fn bind_input(&mut self, picture: &Picture) -> Result<BoundInput, GpuError> {
+        match &picture.surface {
+            Surface::Host(host)
+                if self.import_host && input::host_planes_word_aligned(&picture.desc, host) =>
+            {
+                match input::import_host(&self.ctx, &picture.desc, host) {
+                    Ok(bound) => Ok(bound),
+                    // Memory this device will not import (a type it cannot
+                    // map): copy it, and stop trying.
+                    Err(GpuError::Import(_)) => {
+                        self.import_host = false;
+                        self.bind_input(picture)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Surface::Host(_) => {
+                let index = self.input_set(&picture.desc)?;
+                let set = &self.inputs[index];
+                let binding = |component: usize| PlaneBinding {
+                    buffer: set.planes.clone(),
+                    offset: set.bindings[component].0,
+                    size: set.bindings[component].1,
+                };
+                Ok(BoundInput {
+                    bindings: PlaneBindings::Buffers([binding(0), binding(1), binding(2)]),
+                    picture: set.bound(&picture.desc),
+                    upload: Some(index),
+                    waits: Vec::new(),
+                    acquire: None,
+                })
+            }
+            Surface::Images(images) => bind_images(&picture.desc, &images.planes),
+            Surface::Buffer(device_buffer) => {
+                bind_in_place(&picture.desc, input::binding_alignment(&self.ctx), |_| {
+                    &device_buffer.buffer
+                })
+            }
+            Surface::DmaBuf(dma_buf) => input::import_dma_buf(&self.ctx, &picture.desc, dma_buf),
+            other => Err(GpuError::UnsupportedSurface {
+                kind: other.kind(),
+                reason: "this pipeline cannot import it yet",
+            }),
+        }
+    }
+
+    fn check_device_can(&self, input: &BoundInput, plan: &FramePlan) -> Result<(), GpuError> {
         let device = self.ctx.device();
         let limits = device.limits();
         // The shaders address a plane's bytes with u32 offsets.
         let binding_limit = limits
             .max_storage_buffer_binding_size
             .min(u64::from(u32::MAX));
-        let (slots, upload) = plane_slots(frame.layout(), frame.width(), frame.height(), 0);
-        for slot in slots {
-            let size = slot.pitch * u64::from(slot.rows);
-            if size > binding_limit {
+        let buffers = match &input.bindings {
+            PlaneBindings::Buffers(buffers) => &buffers[..],
+            PlaneBindings::Images(_) => &[],
+        };
+        for binding in buffers {
+            if binding.size > binding_limit {
                 return Err(GpuError::TooLarge {
                     what: "an input plane",
                     limit: "max_storage_buffer_binding_size",
-                    requested: size,
+                    requested: binding.size,
                     allowed: binding_limit,
                 });
             }
@@ -249,15 +300,6 @@ impl FramePipeline {
                 });
             }
         }
-        let upload = upload + PARAMS_SLOT;
-        if upload > limits.max_buffer_size {
-            return Err(GpuError::TooLarge {
-                what: "the upload buffer",
-                limit: "max_buffer_size",
-                requested: upload,
-                allowed: limits.max_buffer_size,
-            });
-        }
         let groups = [
             plan.out_width.div_ceil(PRIMARY_GROUP * PAIR),
             blocks[0].max(blocks[1]),
@@ -279,15 +321,17 @@ impl FramePipeline {
 
     fn run(
         &mut self,
-        frame: &HostFrame,
+        picture: &Picture,
+        mut input: BoundInput,
         plan: &FramePlan,
         dst: &mut Vec<u8>,
     ) -> Result<(), GpuError> {
         let ctx = self.ctx.clone();
         let device = ctx.device();
         let readback_state = Arc::new(Mutex::new(MapState::Pending));
+        let mut timings = RenderTimings::default();
+        let mut submitted = Instant::now();
         let submission = scoped(device, || -> Result<_, GpuError> {
-            let input = self.input_set(frame)?;
             let work = self.work_set(plan);
             let tables = &mut self.work[work];
             if tables.taps_for != Some(plan.taps) {
@@ -296,35 +340,57 @@ impl FramePipeline {
                     .write_buffer(&tables.taps, 0, bytemuck::cast_slice(&self.tap_scratch));
                 tables.taps_for = Some(plan.taps);
             }
-            let bind_group = self.bind_group(input, work);
-            let input = &self.inputs[input];
+            let per_frame_group;
+            let bind_group = match input.upload {
+                Some(set) => {
+                    let cached = self.bind_group(set, work);
+                    &self.bind_groups[cached].2
+                }
+                None => {
+                    per_frame_group = self.create_bind_group(&input.bindings, work);
+                    &per_frame_group
+                }
+            };
             let work = &self.work[work];
-            let bind_group = &self.bind_groups[bind_group].2;
 
-            fill_upload(input, frame, &plan.params)?;
             let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("stills frame"),
             });
-            encoder.copy_buffer_to_buffer(
-                &input.upload,
-                0,
-                &self.uniforms,
-                0,
-                std::mem::size_of::<Params>() as u64,
-            );
-            encoder.copy_buffer_to_buffer(
-                &input.upload,
-                PARAMS_SLOT,
-                &input.planes,
-                PARAMS_SLOT,
-                input.size - PARAMS_SLOT,
-            );
+            let upload = match (input.upload, &picture.surface) {
+                (Some(set), Surface::Host(host)) => {
+                    let set = &self.inputs[set];
+                    let clock = Instant::now();
+                    set.fill(&picture.desc, host, &plan.params)?;
+                    timings.upload = clock.elapsed();
+                    encoder.copy_buffer_to_buffer(
+                        &set.upload,
+                        0,
+                        &self.uniforms,
+                        0,
+                        std::mem::size_of::<Params>() as u64,
+                    );
+                    encoder.copy_buffer_to_buffer(
+                        &set.upload,
+                        PARAMS_SLOT,
+                        &set.planes,
+                        PARAMS_SLOT,
+                        set.size - PARAMS_SLOT,
+                    );
+                    Some(set)
+                }
+                _ => {
+                    ctx.queue()
+                        .write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&plan.params));
+                    None
+                }
+            };
             {
                 let pipelines = ctx.pipelines();
+                let kind = input.bindings.kind();
                 let primary = plan
                     .primary
-                    .map(|v| v.map(|v| pipelines.primary(device, v)));
-                let secondary = pipelines.secondary(device, plan.secondary);
+                    .map(|v| v.map(|v| pipelines.primary(device, kind, v)));
+                let secondary = pipelines.secondary(device, kind, plan.secondary);
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("stills resample"),
                     timestamp_writes: None,
@@ -350,18 +416,25 @@ impl FramePipeline {
                 );
             }
             encoder.copy_buffer_to_buffer(&work.out, 0, &work.readback, 0, work.out_bytes);
-            let index = ctx.queue().submit([encoder.finish()]);
+            submitted = Instant::now();
+            let index = input::submit(
+                &ctx,
+                encoder.finish(),
+                std::mem::take(&mut input.waits),
+                input.acquire.take(),
+            )?;
 
             let state = Arc::clone(&readback_state);
             work.readback
                 .slice(..work.out_bytes)
                 .map_async(wgpu::MapMode::Read, move |r| set_state(&state, r));
-            *lock(&input.upload_ready)? = MapState::Pending;
-            let state = Arc::clone(&input.upload_ready);
-            input
-                .upload
-                .slice(..)
-                .map_async(wgpu::MapMode::Write, move |r| set_state(&state, r));
+            if let Some(set) = upload {
+                *lock(&set.upload_ready)? = MapState::Pending;
+                let state = Arc::clone(&set.upload_ready);
+                set.upload
+                    .slice(..)
+                    .map_async(wgpu::MapMode::Write, move |r| set_state(&state, r));
+            }
             Ok(index)
         })??;
 
@@ -376,7 +449,9 @@ impl FramePipeline {
                 },
                 other => GpuError::DeviceLost(other.to_string()),
             })?;
+        timings.gpu = submitted.elapsed();
         self.ctx.check_alive()?;
+        let clock = Instant::now();
         wait_mapped(device, &readback_state, self.timeout, "the readback buffer")?;
         let work = self
             .work
@@ -394,25 +469,24 @@ impl FramePipeline {
             }
             work.readback.unmap();
             Ok(())
-        })?
+        })??;
+        timings.readback = clock.elapsed();
+        self.last_timings = timings;
+        Ok(())
     }
 
-    /// Index of the input set for `frame`'s shape, creating it if needed;
-    /// the set used last is moved to the end.
-    fn input_set(&mut self, frame: &HostFrame) -> Result<usize, GpuError> {
-        let key = InputKey {
-            layout: frame.layout(),
-            width: frame.width(),
-            height: frame.height(),
-        };
+    /// Index of the upload set for `picture`'s shape, creating it if
+    /// needed; the set used last is moved to the end.
+    fn input_set(&mut self, picture: &PictureDesc) -> Result<usize, GpuError> {
+        let key = InputKey::of(picture);
         let (device, next_id, bind_groups) =
             (self.ctx.device(), &mut self.next_id, &mut self.bind_groups);
-        let index = most_recent(
+        let Ok(index) = most_recent(
             &mut self.inputs,
             |s| s.key == key,
-            || create_input_set(device, frame, fresh_id(next_id)),
+            || Ok::<_, std::convert::Infallible>(InputSet::new(device, picture, fresh_id(next_id))),
             |old| bind_groups.retain(|(input, _, _)| *input != old.id),
-        )?;
+        );
         wait_mapped(
             self.ctx.device(),
             &self.inputs[index].upload_ready,
@@ -441,27 +515,45 @@ impl FramePipeline {
         index
     }
 
+    /// The cached bind group of upload set `input` with work set `work`.
     fn bind_group(&mut self, input: usize, work: usize) -> usize {
-        let (input, work) = (&self.inputs[input], &self.work[work]);
+        let (input, work_id) = (&self.inputs[input], self.work[work].id);
         if let Some(pos) = self
             .bind_groups
             .iter()
-            .position(|(i, w, _)| *i == input.id && *w == work.id)
+            .position(|(i, w, _)| *i == input.id && *w == work_id)
         {
             return pos;
         }
-        let device = self.ctx.device();
-        let plane = |component: usize| {
-            let (offset, size) = input.bindings[component];
-            wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                buffer: &input.planes,
-                offset,
-                size: wgpu::BufferSize::new(size),
-            })
+        let id = input.id;
+        let binding = |component: usize| PlaneBinding {
+            buffer: input.planes.clone(),
+            offset: input.bindings[component].0,
+            size: input.bindings[component].1,
         };
-        let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+        let bindings = PlaneBindings::Buffers([binding(0), binding(1), binding(2)]);
+        let group = self.create_bind_group(&bindings, work);
+        self.bind_groups.push((id, work_id, group));
+        self.bind_groups.len() - 1
+    }
+
+    fn create_bind_group(&self, planes: &PlaneBindings, work: usize) -> wgpu::BindGroup {
+        let work = &self.work[work];
+        let plane = |component: usize| match planes {
+            PlaneBindings::Buffers(buffers) => {
+                let binding = &buffers[component];
+                wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: &binding.buffer,
+                    offset: binding.offset,
+                    size: wgpu::BufferSize::new(binding.size),
+                })
+            }
+            PlaneBindings::Images(views) => wgpu::BindingResource::TextureView(&views[component]),
+        };
+        let device = self.ctx.device();
+        device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("stills frame"),
-            layout: &self.ctx.pipelines().layout,
+            layout: self.ctx.pipelines().layout(device, planes.kind()),
             entries: &[
                 wgpu::BindGroupEntry {
                     binding: 0,
@@ -496,9 +588,7 @@ impl FramePipeline {
                     resource: work.taps.as_entire_binding(),
                 },
             ],
-        });
-        self.bind_groups.push((input.id, work.id, group));
-        self.bind_groups.len() - 1
+        })
     }
 }
 
@@ -575,51 +665,6 @@ fn set_state(state: &Mutex<MapState>, result: Result<(), wgpu::BufferAsyncError>
     }
 }
 
-fn create_input_set(
-    device: &wgpu::Device,
-    frame: &HostFrame,
-    id: u64,
-) -> Result<InputSet, GpuError> {
-    let layout = frame.layout();
-    let (slots, size) = plane_slots(layout, frame.width(), frame.height(), PARAMS_SLOT);
-    let binding = |component: usize| match layout.desc().components[component] {
-        ComponentSource::Plane { plane, .. } => {
-            let slot = slots[usize::from(plane)];
-            (slot.offset, slot.pitch * u64::from(slot.rows))
-        }
-        // Unused by the shader (the component is a constant), but the
-        // binding must hold some buffer.
-        ComponentSource::Neutral => (slots[0].offset, slots[0].pitch * u64::from(slots[0].rows)),
-    };
-    let bindings = [binding(0), binding(1), binding(2)];
-    let planes = device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("stills input planes"),
-        size,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    let upload = device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("stills upload"),
-        size,
-        usage: wgpu::BufferUsages::MAP_WRITE | wgpu::BufferUsages::COPY_SRC,
-        mapped_at_creation: true,
-    });
-    Ok(InputSet {
-        id,
-        key: InputKey {
-            layout,
-            width: frame.width(),
-            height: frame.height(),
-        },
-        planes,
-        bindings,
-        upload,
-        upload_ready: Arc::new(Mutex::new(MapState::Mapped)),
-        slots,
-        size,
-    })
-}
-
 fn create_work_set(device: &wgpu::Device, key: WorkKey, id: u64) -> WorkSet {
     let width = u64::from(key.width);
     // Storage bindings must not be empty, even for a group with no lines.
@@ -665,29 +710,4 @@ fn create_work_set(device: &wgpu::Device, key: WorkKey, id: u64) -> WorkSet {
         ),
         taps_for: None,
     }
-}
-
-/// Copies the uniform block and every plane's rows into the mapped upload
-/// buffer, then unmaps it for the copy commands.
-fn fill_upload(input: &InputSet, frame: &HostFrame, params: &Params) -> Result<(), GpuError> {
-    {
-        let mut view = input
-            .upload
-            .slice(..)
-            .get_mapped_range_mut()
-            .map_err(|e| GpuError::Internal(e.to_string()))?;
-        let bytes = bytemuck::bytes_of(params);
-        view.slice(..bytes.len()).copy_from_slice(bytes);
-        for (index, plane) in frame.planes().iter().enumerate() {
-            let slot = input.slots[index];
-            let row = frame.row_bytes(index);
-            for r in 0..slot.rows as usize {
-                let start = (slot.offset + r as u64 * slot.pitch) as usize;
-                let src = &plane.data[r * plane.stride..r * plane.stride + row];
-                view.slice(start..start + row).copy_from_slice(src);
-            }
-        }
-    }
-    input.upload.unmap();
-    Ok(())
 }

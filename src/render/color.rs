@@ -34,14 +34,12 @@
 //! `peak_detect=0`).
 
 use super::spec::{ColorSpec, OutputEncoding, ToneMap, TransferFunction};
-use super::{
-    ChromaSubsampling, DynamicRangePolicy, PlaneLayout, RenderError, SampleAlignment,
-    SourceDescription,
-};
+use super::{DynamicRangePolicy, RenderError};
 use crate::asset::color::{
     ChromaLocation, Chromaticity, ColorPrimaries, ColorRange, DolbyVisionConfig, HdrFormat,
     HdrInfo, MatrixCoefficients, TransferCharacteristic,
 };
+use crate::picture::{ChromaSubsampling, ColorModel, PictureDesc, SampleAlignment};
 
 /// SDR reference white in cd/m² (ITU-R BT.2408, libplacebo's
 /// `PL_COLOR_SDR_WHITE`): where tone mapping puts an SDR 1.0.
@@ -69,49 +67,39 @@ pub struct Gamut {
 
 /// Resolves the colour half of an [`OutputSpec`](super::OutputSpec).
 pub fn resolve(
-    source: &SourceDescription,
+    picture: &PictureDesc,
     policy: DynamicRangePolicy,
 ) -> Result<ColorSpec, RenderError> {
-    let dv_hint = match source.hdr.dolby_vision {
+    let dv_hint = match picture.hdr.dolby_vision {
         Some(dv) => dolby_vision_hint(&dv)?,
         None => None,
     };
-    let bit_depth = source.bit_depth;
-    if !(8..=16).contains(&bit_depth) {
-        return Err(RenderError::UnsupportedBitDepth(bit_depth));
-    }
-    let sub = source.subsampling;
-    if sub.log2_x > 2
-        || sub.log2_y > 2
-        || (source.layout == PlaneLayout::Rgb && sub != ChromaSubsampling::YUV444)
-    {
-        return Err(RenderError::UnsupportedSubsampling(sub));
-    }
-
-    let info = &source.color;
+    let format = picture.format.desc();
+    let bit_depth = format.bit_depth;
+    let info = &picture.color;
     let primaries = resolve_primaries(info.primaries, dv_hint);
     let source_gamut = gamut(primaries).ok_or(RenderError::UnsupportedPrimaries(primaries))?;
-    let hdr = resolve_hdr(info.transfer, dv_hint, &source.hdr);
-    let range = match (info.range, source.layout) {
-        (ColorRange::Unspecified, PlaneLayout::Rgb) => ColorRange::Full,
+    let hdr = resolve_hdr(info.transfer, dv_hint, &picture.hdr);
+    let range = match (info.range, format.model) {
+        (ColorRange::Unspecified, ColorModel::Rgb) => ColorRange::Full,
         (ColorRange::Unspecified, _) => ColorRange::Limited,
         (r, _) => r,
     };
-    let (yuv_to_rgb, yuv_offset) = match source.layout {
-        PlaneLayout::Rgb => expand(&IDENTITY, [false; 3], range, bit_depth),
-        PlaneLayout::Gray => {
+    let (yuv_to_rgb, yuv_offset) = match format.model {
+        ColorModel::Rgb => expand(&IDENTITY, [false; 3], range, bit_depth),
+        ColorModel::Gray => {
             let k = [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]];
             expand(&k, [false; 3], range, bit_depth)
         }
-        PlaneLayout::Yuv => {
-            let matrix = resolve_matrix(info.matrix, dv_hint, source.height);
+        ColorModel::Yuv => {
+            let matrix = resolve_matrix(info.matrix, dv_hint, picture.height);
             let (k, chroma) = decode_matrix(matrix, &source_gamut)?;
             expand(&k, chroma, range, bit_depth)
         }
     };
-    let chroma_offset = match source.layout {
-        PlaneLayout::Yuv => chroma_offset(info.chroma_location, sub),
-        PlaneLayout::Rgb | PlaneLayout::Gray => [0.0, 0.0],
+    let chroma_offset = match format.model {
+        ColorModel::Yuv => chroma_offset(info.chroma_location, format.subsampling()),
+        ColorModel::Rgb | ColorModel::Gray => [0.0, 0.0],
     };
 
     let (output, gamut_map, tone_map) = match (hdr, policy) {
@@ -127,14 +115,14 @@ pub fn resolve(
             (
                 OutputEncoding::Srgb8,
                 map,
-                hdr.map(|f| tone_map(f, &source.hdr)),
+                hdr.map(|f| tone_map(f, &picture.hdr)),
             )
         }
     };
 
     Ok(ColorSpec {
         bit_depth,
-        sample_scale: sample_scale(bit_depth, source.alignment),
+        sample_scale: sample_scale(bit_depth, format.alignment),
         yuv_to_rgb,
         yuv_offset,
         chroma_offset,
@@ -519,21 +507,16 @@ mod tests {
     use crate::asset::color::{
         ColorInfo, ContentLightLevel, HdrInfo, MasteringDisplay, TransferCharacteristic,
     };
+    use crate::picture::DecodedFormat;
 
-    fn yuv(width: u32, height: u32, bit_depth: u8, color: ColorInfo) -> SourceDescription {
-        SourceDescription {
-            width,
-            height,
-            sample_aspect_ratio: None,
-            clean_aperture: None,
-            orientation: None,
-            bit_depth,
-            alignment: SampleAlignment::Lsb,
-            subsampling: ChromaSubsampling::YUV420,
-            layout: PlaneLayout::Yuv,
-            color,
-            hdr: HdrInfo::SDR,
-        }
+    fn yuv(width: u32, height: u32, bit_depth: u8, color: ColorInfo) -> PictureDesc {
+        let format = match bit_depth {
+            8 => DecodedFormat::Yuv420p,
+            10 => DecodedFormat::Yuv420p10,
+            12 => DecodedFormat::Yuv420p12,
+            _ => DecodedFormat::Yuv420p16,
+        };
+        PictureDesc::packed(width, height, format, color, HdrInfo::SDR).unwrap()
     }
 
     fn tags(matrix: MatrixCoefficients, range: ColorRange) -> ColorInfo {
@@ -566,7 +549,7 @@ mod tests {
         }
     }
 
-    fn spec(source: &SourceDescription) -> ColorSpec {
+    fn spec(source: &PictureDesc) -> ColorSpec {
         resolve(source, DynamicRangePolicy::ForceSdr).unwrap()
     }
 
@@ -763,8 +746,7 @@ mod tests {
     #[test]
     fn rgb_and_gray_planes() {
         let mut src = yuv(64, 64, 8, untagged());
-        src.layout = PlaneLayout::Rgb;
-        src.subsampling = ChromaSubsampling::YUV444;
+        src.format = DecodedFormat::Gbrp;
         let s = spec(&src);
         // Untagged RGB is full range: the identity.
         assert_eq!(s.yuv_to_rgb, IDENTITY);
@@ -776,16 +758,9 @@ mod tests {
             [0.0, 1.0, 110.0 / 219.0],
             1e-12,
         );
-        src.subsampling = ChromaSubsampling::YUV420;
-        assert_eq!(
-            resolve(&src, DynamicRangePolicy::ForceSdr),
-            Err(RenderError::UnsupportedSubsampling(
-                ChromaSubsampling::YUV420
-            ))
-        );
 
         let mut src = yuv(64, 64, 10, untagged());
-        src.layout = PlaneLayout::Gray;
+        src.format = DecodedFormat::Gray10;
         let s = spec(&src);
         // Untagged gray is limited like the luma plane it usually is.
         assert_close(decode(&s, [940, 0, 1023]), [1.0; 3], 1e-12);
@@ -827,25 +802,6 @@ mod tests {
         assert_eq!(sample_scale(16, SampleAlignment::Msb), 1.0);
         assert_eq!(sample_scale(16, SampleAlignment::Lsb), 1.0);
         assert!((sample_scale(10, SampleAlignment::Lsb) - 65535.0 / 1023.0).abs() < 1e-12);
-    }
-
-    #[test]
-    fn bit_depths_outside_8_to_16_are_refused() {
-        for bits in [0u8, 7, 17, 255] {
-            assert_eq!(
-                resolve(&yuv(64, 64, bits, untagged()), DynamicRangePolicy::ForceSdr),
-                Err(RenderError::UnsupportedBitDepth(bits))
-            );
-        }
-        let mut src = yuv(64, 64, 8, untagged());
-        src.subsampling = ChromaSubsampling {
-            log2_x: 3,
-            log2_y: 0,
-        };
-        assert!(matches!(
-            resolve(&src, DynamicRangePolicy::ForceSdr),
-            Err(RenderError::UnsupportedSubsampling(_))
-        ));
     }
 
     #[test]

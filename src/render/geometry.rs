@@ -23,7 +23,7 @@
 //! - Output sizes round to the nearest integer, at least 1 (SPEC decision).
 
 use super::spec::{Affine2, Rect};
-use super::{ApertureMode, RenderError, RenderSettings, Size, SourceDescription};
+use super::{ApertureMode, RenderError, RenderSettings, Size, SourceGeometry};
 use crate::asset::geometry::{CleanAperture, Orientation};
 use crate::ratio::Ratio;
 
@@ -90,12 +90,14 @@ impl Affine2 {
     }
 }
 
-/// Resolves size, map, aperture and filter scale for one source.
+/// Resolves size, map, aperture and filter scale for a `w`×`h` picture of a
+/// track shaped by `source`.
 pub fn resolve(
-    source: &SourceDescription,
+    w: u32,
+    h: u32,
+    source: &SourceGeometry,
     settings: &RenderSettings,
 ) -> Result<Geometry, RenderError> {
-    let (w, h) = (source.width, source.height);
     if w == 0 || h == 0 || w > MAX_DIMENSION || h > MAX_DIMENSION {
         return Err(RenderError::InvalidPictureSize {
             width: w,
@@ -159,14 +161,17 @@ pub fn resolve(
 }
 
 /// The size a player shows at native scale with the transform applied:
-/// clean aperture, pixel aspect ratio, then orientation. Only the geometric
-/// fields of `source` are read.
-pub fn display_size(source: &SourceDescription) -> Result<(u32, u32), RenderError> {
+/// clean aperture, pixel aspect ratio, then orientation.
+pub fn display_size(
+    width: u32,
+    height: u32,
+    source: &SourceGeometry,
+) -> Result<(u32, u32), RenderError> {
     let settings = RenderSettings {
         applies_preferred_track_transform: true,
         ..RenderSettings::default()
     };
-    resolve(source, &settings).map(|g| (g.width, g.height))
+    resolve(width, height, source, &settings).map(|g| (g.width, g.height))
 }
 
 /// Aspect-fits `natural` (the shown size before scaling) into `max`: never
@@ -303,37 +308,39 @@ fn signed_parts(r: Ratio) -> Option<(i128, i128)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::asset::color::{
-        ChromaLocation, ColorInfo, ColorPrimaries, ColorRange, HdrInfo, MatrixCoefficients,
-        TransferCharacteristic,
-    };
-    use crate::render::{ChromaSubsampling, PlaneLayout, SampleAlignment};
     use proptest::prelude::*;
 
     fn ratio(num: i64, den: i64) -> Ratio {
         Ratio { num, den }
     }
 
-    fn source(width: u32, height: u32) -> SourceDescription {
-        SourceDescription {
+    /// A picture size and the track geometry around it.
+    #[derive(Debug, Clone, Copy)]
+    struct Source {
+        width: u32,
+        height: u32,
+        sample_aspect_ratio: Option<Ratio>,
+        clean_aperture: Option<CleanAperture>,
+        orientation: Option<Orientation>,
+    }
+
+    fn source(width: u32, height: u32) -> Source {
+        Source {
             width,
             height,
             sample_aspect_ratio: None,
             clean_aperture: None,
             orientation: None,
-            bit_depth: 8,
-            alignment: SampleAlignment::Lsb,
-            subsampling: ChromaSubsampling::YUV420,
-            layout: PlaneLayout::Yuv,
-            color: ColorInfo {
-                primaries: ColorPrimaries::Bt709,
-                transfer: TransferCharacteristic::Bt709,
-                matrix: MatrixCoefficients::Bt709,
-                range: ColorRange::Limited,
-                chroma_location: ChromaLocation::Left,
-            },
-            hdr: HdrInfo::SDR,
         }
+    }
+
+    fn resolve(source: &Source, settings: &RenderSettings) -> Result<Geometry, RenderError> {
+        let geometry = SourceGeometry {
+            sample_aspect_ratio: source.sample_aspect_ratio,
+            clean_aperture: source.clean_aperture,
+            orientation: source.orientation,
+        };
+        super::resolve(source.width, source.height, &geometry, settings)
     }
 
     fn settings(max: Size, transform: bool, mode: ApertureMode) -> RenderSettings {

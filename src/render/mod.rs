@@ -3,18 +3,23 @@
 //! here is pure arithmetic, so every decision about geometry and colour is
 //! made (and tested) without a decoder or a device.
 
+#[doc(hidden)]
 pub mod color;
-pub mod geometry;
+pub(crate) mod geometry;
 pub mod spec;
+#[doc(hidden)]
+pub mod tone;
 
 use std::fmt;
 
 use serde::Serialize;
 
-use crate::asset::color::{ColorInfo, ColorPrimaries, HdrInfo, MatrixCoefficients};
+use crate::asset::color::{ColorPrimaries, MatrixCoefficients};
 use crate::asset::geometry::{CleanAperture, Orientation};
+use crate::picture::PictureDesc;
 use crate::ratio::Ratio;
 
+pub use geometry::MAX_DIMENSION;
 pub use spec::{Affine2, ColorSpec, OutputEncoding, OutputSpec, Rect, ToneMap, TransferFunction};
 
 /// Which part of the stored picture becomes the image (Apple's
@@ -73,80 +78,17 @@ pub struct RenderSettings {
     pub dynamic_range_policy: DynamicRangePolicy,
 }
 
-/// Where samples narrower than their 16-bit container sit in it. The same
-/// 10-bit code reads as a different unorm value in each case, so the shader
-/// needs to know which to rescale correctly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SampleAlignment {
-    /// Codes in the low bits (FFmpeg's planar `yuv420p10le` and kin).
-    #[default]
-    Lsb,
-    /// Codes in the high bits, low bits zero (`p010`, `p016`, `y210`).
-    Msb,
-}
-
-/// What the decoded planes hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PlaneLayout {
-    /// Luma and two colour-difference planes (the stream's matrix applies).
-    #[default]
-    Yuv,
-    /// R, G, B samples (`gbrp*`, `rgba`): no matrix.
-    Rgb,
-    /// Luma only.
-    Gray,
-}
-
-/// Chroma subsampling as log2 factors: 4:2:0 is `(1, 1)`, 4:2:2 `(1, 0)`,
-/// 4:4:4 `(0, 0)`, 4:1:1 `(2, 0)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
-pub struct ChromaSubsampling {
-    pub log2_x: u8,
-    pub log2_y: u8,
-}
-
-impl ChromaSubsampling {
-    pub const YUV420: ChromaSubsampling = ChromaSubsampling {
-        log2_x: 1,
-        log2_y: 1,
-    };
-    pub const YUV422: ChromaSubsampling = ChromaSubsampling {
-        log2_x: 1,
-        log2_y: 0,
-    };
-    pub const YUV444: ChromaSubsampling = ChromaSubsampling {
-        log2_x: 0,
-        log2_y: 0,
-    };
-}
-
-/// What the render stage needs to know about a source picture: the decoded
-/// frame's layout plus the track's geometry and colour tags, unresolved (an
-/// untagged stream stays untagged here; [`OutputSpec::new`] decides what it
-/// means).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SourceDescription {
-    /// Size of the decoded picture in luma samples (after the codec's own
-    /// cropping, e.g. 1920×1080 for a 1088-row H.264 stream); the clean
-    /// aperture is relative to it.
-    pub width: u32,
-    pub height: u32,
+/// What turns a track's stored pictures into what a player shows: the
+/// pixel aspect ratio, the clean aperture and the display matrix. The
+/// picture itself is described by [`PictureDesc`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SourceGeometry {
     /// `None`, and FFmpeg's "unknown" `0:1`, mean square pixels.
     pub sample_aspect_ratio: Option<Ratio>,
     pub clean_aperture: Option<CleanAperture>,
     /// The display matrix as an orientation; `None` when the matrix is not
     /// one of the eight axis-aligned cases, which is shown unrotated.
     pub orientation: Option<Orientation>,
-    /// Bits per sample, 8 to 16.
-    pub bit_depth: u8,
-    /// Only matters when `bit_depth` is between 9 and 15.
-    pub alignment: SampleAlignment,
-    pub subsampling: ChromaSubsampling,
-    pub layout: PlaneLayout,
-    pub color: ColorInfo,
-    pub hdr: HdrInfo,
 }
 
 /// Why no [`OutputSpec`] could be made. Every variant is a property of the
@@ -154,17 +96,11 @@ pub struct SourceDescription {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RenderError {
     /// The decoded picture is empty or larger than
-    /// [`geometry::MAX_DIMENSION`] on a side.
-    InvalidPictureSize {
-        width: u32,
-        height: u32,
-    },
-    /// The image would exceed [`geometry::MAX_DIMENSION`] on a side (a
+    /// [`MAX_DIMENSION`] on a side.
+    InvalidPictureSize { width: u32, height: u32 },
+    /// The image would exceed [`MAX_DIMENSION`] on a side (a
     /// native-size request on an extreme pixel aspect ratio).
-    OutputTooLarge {
-        width: f64,
-        height: f64,
-    },
+    OutputTooLarge { width: f64, height: f64 },
     /// A negative pixel aspect ratio or one with a zero denominator.
     InvalidAspectRatio(Ratio),
     /// A clean aperture with a zero denominator, an empty or negative size,
@@ -172,9 +108,6 @@ pub enum RenderError {
     InvalidCleanAperture(CleanAperture),
     /// A rotation other than 0, 90, 180 or 270 degrees.
     InvalidOrientation(Orientation),
-    UnsupportedBitDepth(u8),
-    /// Subsampling beyond 4:1:0, or subsampled RGB.
-    UnsupportedSubsampling(ChromaSubsampling),
     /// A matrix the shaders cannot express as one 3×3 multiply (constant
     /// luminance, ICtCp, SMPTE ST 2085).
     UnsupportedMatrix(MatrixCoefficients),
@@ -218,13 +151,6 @@ impl fmt::Display for RenderError {
             RenderError::InvalidOrientation(o) => {
                 write!(f, "invalid rotation of {} degrees", o.rotation)
             }
-            RenderError::UnsupportedBitDepth(b) => write!(f, "unsupported bit depth {b}"),
-            RenderError::UnsupportedSubsampling(s) => write!(
-                f,
-                "unsupported chroma subsampling 1/{}×1/{}",
-                1u32 << s.log2_x.min(31),
-                1u32 << s.log2_y.min(31)
-            ),
             RenderError::UnsupportedMatrix(m) => {
                 write!(f, "unsupported YUV matrix coefficients {m:?}")
             }
@@ -246,14 +172,15 @@ impl fmt::Display for RenderError {
 impl std::error::Error for RenderError {}
 
 impl OutputSpec {
-    /// Resolves every geometry and colour decision for one source under one
-    /// set of settings.
+    /// Resolves every geometry and colour decision for one picture of a
+    /// track under one set of settings.
     pub fn new(
-        source: &SourceDescription,
+        picture: &PictureDesc,
+        geometry: &SourceGeometry,
         settings: &RenderSettings,
     ) -> Result<OutputSpec, RenderError> {
-        let color = color::resolve(source, settings.dynamic_range_policy)?;
-        let geometry = geometry::resolve(source, settings)?;
+        let color = color::resolve(picture, settings.dynamic_range_policy)?;
+        let geometry = geometry::resolve(picture.width, picture.height, geometry, settings)?;
         Ok(OutputSpec {
             width: geometry.width,
             height: geometry.height,
@@ -269,35 +196,33 @@ impl OutputSpec {
 mod tests {
     use super::*;
     use crate::asset::color::{
-        ChromaLocation, ColorRange, DolbyVisionConfig, HdrFormat, TransferCharacteristic,
+        ChromaLocation, ColorInfo, ColorRange, DolbyVisionConfig, HdrFormat, HdrInfo,
+        TransferCharacteristic,
     };
+    use crate::picture::DecodedFormat;
 
-    fn phone_hdr_clip() -> SourceDescription {
-        SourceDescription {
-            width: 3840,
-            height: 2160,
+    fn phone_hdr_clip() -> (PictureDesc, SourceGeometry) {
+        let color = ColorInfo {
+            primaries: ColorPrimaries::Bt2020,
+            transfer: TransferCharacteristic::Hlg,
+            matrix: MatrixCoefficients::Bt2020Ncl,
+            range: ColorRange::Limited,
+            chroma_location: ChromaLocation::Left,
+        };
+        let hdr = HdrInfo {
+            format: Some(HdrFormat::Hlg),
+            ..HdrInfo::SDR
+        };
+        let picture = PictureDesc::packed(3840, 2160, DecodedFormat::P010, color, hdr).unwrap();
+        let geometry = SourceGeometry {
             sample_aspect_ratio: Some(Ratio { num: 1, den: 1 }),
             clean_aperture: None,
             orientation: Some(Orientation {
                 rotation: 90,
                 mirror: false,
             }),
-            bit_depth: 10,
-            alignment: SampleAlignment::Msb,
-            subsampling: ChromaSubsampling::YUV420,
-            layout: PlaneLayout::Yuv,
-            color: ColorInfo {
-                primaries: ColorPrimaries::Bt2020,
-                transfer: TransferCharacteristic::Hlg,
-                matrix: MatrixCoefficients::Bt2020Ncl,
-                range: ColorRange::Limited,
-                chroma_location: ChromaLocation::Left,
-            },
-            hdr: HdrInfo {
-                format: Some(HdrFormat::Hlg),
-                ..HdrInfo::SDR
-            },
-        }
+        };
+        (picture, geometry)
     }
 
     #[test]
@@ -307,7 +232,8 @@ mod tests {
             applies_preferred_track_transform: true,
             ..RenderSettings::default()
         };
-        let spec = OutputSpec::new(&phone_hdr_clip(), &settings).unwrap();
+        let (picture, geometry) = phone_hdr_clip();
+        let spec = OutputSpec::new(&picture, &geometry, &settings).unwrap();
         assert_eq!((spec.width, spec.height), (180, 320));
         assert_eq!(spec.scale, [12.0, 12.0]);
         // The output's top-left is the stored picture's bottom-left.
@@ -333,9 +259,9 @@ mod tests {
 
     #[test]
     fn either_half_can_refuse() {
-        let mut bad_size = phone_hdr_clip();
+        let (mut bad_size, geometry) = phone_hdr_clip();
         bad_size.width = 0;
-        let err = OutputSpec::new(&bad_size, &RenderSettings::default()).unwrap_err();
+        let err = OutputSpec::new(&bad_size, &geometry, &RenderSettings::default()).unwrap_err();
         assert_eq!(
             err,
             RenderError::InvalidPictureSize {
@@ -345,7 +271,7 @@ mod tests {
         );
         assert_eq!(err.to_string(), "invalid picture size 0×2160");
 
-        let mut profile5 = phone_hdr_clip();
+        let (mut profile5, geometry) = phone_hdr_clip();
         profile5.hdr.dolby_vision = Some(DolbyVisionConfig {
             version_major: 1,
             version_minor: 0,
@@ -356,7 +282,7 @@ mod tests {
             bl_present: true,
             bl_signal_compatibility_id: 0,
         });
-        let err = OutputSpec::new(&profile5, &RenderSettings::default()).unwrap_err();
+        let err = OutputSpec::new(&profile5, &geometry, &RenderSettings::default()).unwrap_err();
         assert!(err.to_string().contains("Dolby Vision profile 5"), "{err}");
     }
 }

@@ -1,38 +1,16 @@
-//! The facts `tests/fixtures/README.md` records about each index-coded
-//! fixture (its time base, every packet in decode order, every shown frame
-//! with its code and presentation time, where the track ends), and what
-//! SPEC "Which frame" says a request should get from them.
-//!
-//! The README is written by `describe.py` from ffprobe, the MP4 boxes and
-//! the codes read out of FFmpeg's decode, so it is the ground truth the
-//! library is checked against; nothing here asks the library anything.
-//! Parsing it (rather than copying its numbers into the tests) keeps the
-//! tests true when `make.sh` regenerates the fixtures.
+//! What SPEC "Which frame" says a request should get from an index-coded
+//! fixture, worked out from the facts its README records (see `readme`):
+//! the time base, every packet in decode order, every shown frame with its
+//! code and presentation time, and where the track ends. Nothing here asks
+//! the library anything.
 
 use std::cmp::Ordering;
-use std::path::PathBuf;
 
 use stills::asset::geometry::Orientation;
 use stills::Time;
 
-/// One packet of the track, in decode order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Packet {
-    pub code: u32,
-    /// On the asset timeline, in ticks of the time base.
-    pub pts: i64,
-    pub sync: bool,
-    /// FFmpeg's discard flag: decoded as a reference, never shown.
-    pub discard: bool,
-}
-
-/// A shown frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Frame {
-    pub code: u32,
-    /// On the asset timeline, in ticks of the time base.
-    pub pts: i64,
-}
+use super::readme::Section;
+pub use super::readme::{Frame, Packet};
 
 /// What decoding one frame alone takes (SPEC "Which frame", window mode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,9 +32,9 @@ pub struct Fixture {
     /// Ticks subtracted from the stream's timestamps to put them on the
     /// asset timeline: the container's start for MPEG-TS, else 0.
     pub offset: i64,
-    /// Every packet in decode order.
+    /// Every packet in decode order, pts on the asset timeline.
     pub packets: Vec<Packet>,
-    /// Every shown frame in presentation order.
+    /// Every shown frame in presentation order, pts on the asset timeline.
     pub frames: Vec<Frame>,
     /// Where the last frame stops being displayed.
     pub end: i64,
@@ -65,14 +43,6 @@ pub struct Fixture {
     pub orientation: Orientation,
     /// What decoding each frame of `frames` alone costs.
     costs: Vec<Cost>,
-}
-
-pub fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-pub fn fixture_path(name: &str) -> PathBuf {
-    fixtures_dir().join(name)
 }
 
 /// An exact fraction, compared by cross-multiplication.
@@ -104,11 +74,76 @@ impl Q {
 }
 
 impl Fixture {
-    /// The facts of `name`, read from the README.
+    /// The facts of `name`'s first video stream, read from the README.
     pub fn load(name: &str) -> Fixture {
-        let readme = std::fs::read_to_string(fixtures_dir().join("README.md"))
-            .expect("tests/fixtures/README.md is readable");
-        parse(&readme, name).unwrap_or_else(|e| panic!("README facts of {name}: {e}"))
+        Fixture::from_readme(name).unwrap_or_else(|e| panic!("README facts of {name}: {e}"))
+    }
+
+    fn from_readme(name: &str) -> Result<Fixture, String> {
+        let section = Section::of(name)?;
+        let container = section.container()?;
+        let stream = section.stream(0)?;
+        let time_base = stream.time_base;
+        let offset = if container.format == "mpegts" {
+            stream.start_pts
+        } else {
+            0
+        };
+        let packets = section
+            .packets(0)?
+            .into_iter()
+            .map(|p| Packet {
+                pts: p.pts - offset,
+                ..p
+            })
+            .collect();
+        let frames: Vec<Frame> = section
+            .shown_frames(0)?
+            .into_iter()
+            .map(|f| Frame {
+                pts: f.pts - offset,
+                ..f
+            })
+            .collect();
+        let last = frames.last().ok_or("no frames")?.pts + offset;
+        let end = match stream
+            .duration
+            .map(|d| stream.start_pts + d)
+            .filter(|&e| e > last)
+        {
+            Some(e) => e,
+            None => {
+                // No stream duration, or one that stops before the last
+                // frame (ffprobe's for vfr.mp4): the container's. Its
+                // meaning differs between containers once the start is not
+                // 0 (MP4 counts from 0, MPEG-TS from the start), so only a
+                // start of 0 is taken.
+                if container.start_us != 0 {
+                    return Err(
+                        "no usable stream duration and a container start other than 0".into(),
+                    );
+                }
+                micros_to_ticks(container.duration_us, time_base)?
+            }
+        } - offset;
+        let mut fixture = Fixture {
+            name: name.to_string(),
+            time_base,
+            offset,
+            packets,
+            frames,
+            end,
+            orientation: section
+                .tkhd_orientation(0)?
+                .unwrap_or(Orientation::IDENTITY),
+            costs: Vec::new(),
+        };
+        fixture.costs = fixture
+            .frames
+            .iter()
+            .map(|&f| fixture.count_cost(f))
+            .collect();
+        Ok(fixture)
     }
 
     /// `ticks` of the time base as a time, in the time base's own scale.
@@ -248,6 +283,29 @@ impl Fixture {
         self.frames.iter().copied().find(|f| f.code == code)
     }
 
+    /// The shown sync frames nearest to `t`, several on a tie: what
+    /// infinite tolerances give, worked out without the cost model.
+    pub fn nearest_sync_frames(&self, t: Time) -> Vec<Frame> {
+        let distance = |f: &Frame| {
+            let p = self.time(f.pts);
+            if p > t {
+                p - t
+            } else {
+                t - p
+            }
+        };
+        let syncs = self.sync_frames();
+        let nearest = syncs
+            .iter()
+            .map(distance)
+            .min()
+            .expect("every fixture has a shown sync frame");
+        syncs
+            .into_iter()
+            .filter(|f| distance(f) == nearest)
+            .collect()
+    }
+
     /// Shown frames that are sync packets.
     pub fn sync_frames(&self) -> Vec<Frame> {
         self.frames
@@ -260,172 +318,6 @@ impl Fixture {
             })
             .collect()
     }
-}
-
-fn parse(readme: &str, name: &str) -> Result<Fixture, String> {
-    let heading = format!("### `{name}`");
-    let section: Vec<&str> = readme
-        .lines()
-        .skip_while(|l| *l != heading)
-        .skip(1)
-        .take_while(|l| !l.starts_with("### "))
-        .collect();
-    if section.is_empty() {
-        return Err("no section".into());
-    }
-    let line = |prefix: &str| -> Result<&str, String> {
-        section
-            .iter()
-            .find_map(|l| l.strip_prefix(prefix))
-            .ok_or_else(|| format!("no line starting {prefix:?}"))
-    };
-    let container = line("- container: ")?;
-    let stream = line("- time base ")?;
-    let time_base = parse_ratio(stream.split(';').next().unwrap_or_default().trim())?;
-    let start_pts: i64 = between(stream, "(start_pts ", ")")?
-        .parse()
-        .map_err(|e| format!("start_pts: {e}"))?;
-    let transport = container.starts_with("mpegts");
-    let offset = if transport { start_pts } else { 0 };
-
-    let after_colon = |l: &'static str| -> Result<&str, String> {
-        let l = line(l)?;
-        l.split_once("): ")
-            .map(|(_, rest)| rest)
-            .ok_or_else(|| "no list".to_string())
-    };
-    let mut packets = Vec::new();
-    for entry in after_colon("- packets in decode order")?.split_whitespace() {
-        packets.push(parse_packet(entry, offset)?);
-    }
-    let mut frames = Vec::new();
-    for entry in after_colon("- code:pts of every shown frame")?.split_whitespace() {
-        let (code, pts) = entry
-            .split_once(':')
-            .ok_or_else(|| format!("frame {entry}"))?;
-        frames.push(Frame {
-            code: code.parse().map_err(|e| format!("{entry}: {e}"))?,
-            pts: pts.parse::<i64>().map_err(|e| format!("{entry}: {e}"))? - offset,
-        });
-    }
-    let last = frames.last().ok_or("no frames")?.pts + offset;
-    let stream_duration = match between(stream, "; duration ", " ticks)") {
-        Ok(d) => Some(
-            d.rsplit_once("s (")
-                .ok_or_else(|| format!("stream duration {d}"))?
-                .1
-                .parse::<i64>()
-                .map_err(|e| format!("stream duration {d}: {e}"))?,
-        ),
-        Err(_) => None,
-    };
-    let end = match stream_duration.map(|d| start_pts + d).filter(|&e| e > last) {
-        Some(e) => e,
-        None => {
-            // No stream duration, or one that stops before the last frame
-            // (ffprobe's for vfr.mp4): the container's. Its meaning differs
-            // between containers once the start is not 0 (MP4 counts from
-            // 0, MPEG-TS from the start), so only a start of 0 is taken.
-            let start = micros(between(container, "start_time ", " s")?)?;
-            if start != 0 {
-                return Err("no usable stream duration and a container start other than 0".into());
-            }
-            micros_to_ticks(micros(between(container, "duration ", " s")?)?, time_base)?
-        }
-    } - offset;
-    let orientation = match section
-        .iter()
-        .find_map(|l| l.strip_prefix("- tkhd matrix "))
-    {
-        None => Orientation::IDENTITY,
-        Some(l) => {
-            let meaning = l.split_once('→').ok_or("tkhd meaning")?.1;
-            let rotation = match meaning.split_once("rotate ") {
-                Some((_, r)) => r
-                    .split('°')
-                    .next()
-                    .unwrap_or_default()
-                    .parse()
-                    .map_err(|e| format!("rotation: {e}"))?,
-                None => 0,
-            };
-            Orientation {
-                rotation,
-                mirror: meaning.contains("mirror left-right"),
-            }
-        }
-    };
-    let mut fixture = Fixture {
-        name: name.to_string(),
-        time_base,
-        offset,
-        packets,
-        frames,
-        end,
-        orientation,
-        costs: Vec::new(),
-    };
-    fixture.costs = fixture
-        .frames
-        .iter()
-        .map(|&f| fixture.count_cost(f))
-        .collect();
-    Ok(fixture)
-}
-
-/// `code@pts/dts` with flags: `K` sync, `D` discarded; a leading `~` marks
-/// an inferred code; dts may be `NOPTS`.
-fn parse_packet(entry: &str, offset: i64) -> Result<Packet, String> {
-    let body = entry.trim_start_matches('~');
-    let (code, rest) = body
-        .split_once('@')
-        .ok_or_else(|| format!("packet {entry}: no '@'"))?;
-    let (pts, dts_and_flags) = rest
-        .split_once('/')
-        .ok_or_else(|| format!("packet {entry}: no '/'"))?;
-    let flags: String = dts_and_flags
-        .chars()
-        .rev()
-        .take_while(|c| *c == 'K' || *c == 'D')
-        .collect();
-    Ok(Packet {
-        code: code.parse().map_err(|e| format!("{entry}: {e}"))?,
-        pts: pts.parse::<i64>().map_err(|e| format!("{entry}: {e}"))? - offset,
-        sync: flags.contains('K'),
-        discard: flags.contains('D'),
-    })
-}
-
-fn parse_ratio(s: &str) -> Result<(i64, i64), String> {
-    let (n, d) = s.split_once('/').ok_or_else(|| format!("ratio {s}"))?;
-    Ok((
-        n.parse().map_err(|e| format!("{s}: {e}"))?,
-        d.parse().map_err(|e| format!("{s}: {e}"))?,
-    ))
-}
-
-fn between<'a>(s: &'a str, open: &str, close: &str) -> Result<&'a str, String> {
-    let rest = s
-        .split_once(open)
-        .ok_or_else(|| format!("no {open:?} in {s}"))?
-        .1;
-    Ok(rest
-        .split_once(close)
-        .ok_or_else(|| format!("no {close:?} after {open:?}"))?
-        .0)
-}
-
-/// Decimal seconds with up to 6 decimals, as whole microseconds.
-fn micros(s: &str) -> Result<i64, String> {
-    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    if frac.len() > 6 {
-        return Err(format!("{s}: more than microseconds"));
-    }
-    let whole: i64 = whole.parse().map_err(|e| format!("{s}: {e}"))?;
-    let frac: i64 = format!("{frac:0<6}")
-        .parse()
-        .map_err(|e| format!("{s}: {e}"))?;
-    Ok(whole * 1_000_000 + frac)
 }
 
 fn micros_to_ticks(us: i64, (num, den): (i64, i64)) -> Result<i64, String> {

@@ -12,10 +12,17 @@ use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use stills::asset::geometry::Orientation;
-use stills::generator::{ImageResult, ImageStream};
-use stills::{Asset, Error, GeneratedImage, GeneratorSettings, Image, ImageGenerator, PixelFormat};
+use stills::{
+    Asset, Error, GeneratedImage, GeneratorSettings, Image, ImageGenerator, ImageResult,
+    ImageStream, PixelFormat, Size,
+};
 
 use super::framecode::{read_frame_code, FrameCodeError, Picture, PixelLayout};
+
+/// The maximum size the frame-checking tests ask for: small enough to
+/// render quickly on lavapipe, large enough for the code band's cells (10
+/// pixels wide at 160).
+pub const SMALL: Size = Size::new(160, 0);
 
 /// Long enough for any request of these tests on a slow software GPU; a
 /// request still pending after it counts as hung.
@@ -24,8 +31,8 @@ pub const DEADLINE: Duration = Duration::from_secs(120);
 /// Taken by every test that renders, so the tests of one binary render one
 /// at a time: on lavapipe each render already uses every core, so
 /// overlapping renders from parallel tests only slow each other down. The
-/// tests of overlap itself (`requests.rs`, `batches_split_over_several_workers`)
-/// render concurrently on purpose.
+/// tests of overlap itself (several workers or threads, in `requests.rs`
+/// and `frames.rs`) take it too, and overlap renders within themselves.
 pub fn gpu_turn() -> MutexGuard<'static, ()> {
     static TURN: Mutex<()> = Mutex::new(());
     TURN.lock().unwrap_or_else(|p| p.into_inner())

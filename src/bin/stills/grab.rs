@@ -1,294 +1,217 @@
-//! `stills grab`: images at requested times, written as files.
+//! `stills grab`: images at requested times from one or many sources,
+//! written as files, in one process with one GPU context and worker pool.
 
-use std::collections::HashSet;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
 
 use serde_json::json;
-use stills::asset::FrameIndex;
-use stills::time::RoundingMethod;
 use stills::{
-    ApertureMode, Asset, BackendKind, BackendPreference, DynamicRangePolicy, GeneratorSettings,
-    ImageFormat, ImageGenerator, Outcome, Size, Time,
+    BackendChoice, GeneratorPool, GeneratorSettings, ImageFormat, ImageGenerator, Outcome, Size,
+    Time,
 };
+
+use crate::common::{self, Backend, Format, RenderArgs, Ticks};
 
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("times").required(true).args(["at", "count"])))]
-#[command(group(clap::ArgGroup::new("mode").args(["exact", "keyframe", "tolerance", "before"])))]
+#[command(group(clap::ArgGroup::new("inputs").required(true).multiple(true).args(["files", "files_from"])))]
 pub struct GrabArgs {
-    /// The video file.
-    file: PathBuf,
+    /// Video files or URLs (http(s)://…, file:…).
+    #[arg(value_name = "FILE")]
+    files: Vec<String>,
+    /// Also read sources from LIST, one path or URL a line (`-`: stdin).
+    #[arg(long, value_name = "LIST")]
+    files_from: Option<PathBuf>,
     /// Times to grab: seconds (12.5, 250ms) or clock (1:02.5); comma-separated, repeatable.
-    #[arg(long, value_delimiter = ',', value_parser = parse_time)]
+    #[arg(long, value_name = "T", value_delimiter = ',', allow_hyphen_values = true, value_parser = common::parse_time)]
     at: Vec<Time>,
-    /// N evenly spaced times: frame span × (i + 0.5) / N, from the first frame.
-    #[arg(long, conflicts_with = "at", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    /// N evenly spaced times per file: frame span × (i + 0.5) / N, from the first frame.
+    #[arg(long, value_name = "N", conflicts_with = "at", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     count: Option<u32>,
-    /// The exact frame displayed at each time (the default).
-    #[arg(long)]
-    exact: bool,
-    /// The nearest keyframe: infinite tolerance, one decode per image.
-    #[arg(long)]
-    keyframe: bool,
-    /// Any frame within ± S seconds, the cheapest to decode.
-    #[arg(long, value_name = "S", value_parser = parse_time)]
-    tolerance: Option<Time>,
-    /// Tolerance before each time, in seconds (with --after).
-    #[arg(long, value_name = "S", requires = "after", value_parser = parse_time)]
-    before: Option<Time>,
-    /// Tolerance after each time, in seconds (with --before).
-    #[arg(long, value_name = "S", requires = "before", value_parser = parse_time)]
-    after: Option<Time>,
+    #[command(flatten)]
+    render: RenderArgs,
     /// Fit inside W×H, never upscaling; 0 leaves a side free (320x0).
-    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    #[arg(long, value_name = "WxH", value_parser = common::parse_size)]
     max_size: Option<Size>,
-    /// Do not apply the track's rotation/mirror.
-    #[arg(long)]
-    no_transform: bool,
-    #[arg(long, value_enum, default_value = "clean")]
-    aperture: Aperture,
-    /// sdr: tone map HDR to SDR; source: keep HDR (16-bit PNG).
-    #[arg(long, value_enum, default_value = "sdr")]
-    dynamic_range: DynamicRange,
     #[arg(long, value_enum, default_value = "auto")]
     backend: Backend,
     /// Directory for the images.
-    #[arg(short, long, default_value = ".")]
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
     out: PathBuf,
     #[arg(long, value_enum, default_value = "png")]
     format: Format,
-    /// One JSON line per request, in completion order.
+    /// How many files are worked on at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    jobs: u32,
+    /// One JSON line per (file, requested time), in completion order.
     #[arg(long)]
     json: bool,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum Aperture {
-    Clean,
-    Production,
-    Encoded,
+/// What one requested time of one file came to.
+struct Report {
+    file: Arc<str>,
+    /// Position among the file's requested times.
+    request: usize,
+    requested: Option<Time>,
+    result: Result<Written, Failure>,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum DynamicRange {
-    Sdr,
-    Source,
+struct Written {
+    actual: Time,
+    path: PathBuf,
+    size: (u32, u32),
+    backend: BackendChoice,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum Backend {
-    Auto,
-    Vaapi,
-    Nvdec,
-    Software,
+struct Failure {
+    message: String,
+    /// The file as a whole failed (it could not be opened or indexed), so
+    /// every one of its times carries the same message.
+    whole_file: bool,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum Format {
-    Png,
-    Jpeg,
-    Webp,
+/// What every file's work needs.
+struct Job {
+    pool: GeneratorPool,
+    /// Set by SIGINT or SIGTERM: no file is started after it, and the
+    /// requests still pending are cancelled, so that every file written has
+    /// its line and every line its file before the process exits.
+    stop: Arc<AtomicBool>,
+    settings: GeneratorSettings,
+    times: Times,
+    out: PathBuf,
+    format: ImageFormat,
 }
 
-fn parse_time(s: &str) -> Result<Time, String> {
-    s.trim().parse::<Time>().map_err(|e| e.to_string())
+#[derive(Clone)]
+enum Times {
+    At(Vec<Time>),
+    Count(u32),
 }
 
-fn parse_size(s: &str) -> Result<Size, String> {
-    let (w, h) = s
-        .split_once(['x', 'X'])
-        .ok_or_else(|| format!("expected WxH such as 320x0, got {s:?}"))?;
-    let side = |v: &str| {
-        v.trim()
-            .parse::<u32>()
-            .map_err(|_| format!("bad size {s:?}"))
-    };
-    Ok(Size {
-        width: side(w)?,
-        height: side(h)?,
-    })
-}
-
-impl GrabArgs {
-    /// The second stage of argument handling: the settings a generator
-    /// takes, validated.
-    fn settings(&self) -> Result<GeneratorSettings, String> {
-        let mut s = GeneratorSettings::default();
-        let tolerances = if self.keyframe {
-            (Time::POSITIVE_INFINITY, Time::POSITIVE_INFINITY)
-        } else if let Some(t) = self.tolerance {
-            (t, t)
-        } else if let (Some(b), Some(a)) = (self.before, self.after) {
-            (b, a)
-        } else {
-            (Time::ZERO, Time::ZERO)
-        };
-        s.set_tolerance_before(tolerances.0)
-            .map_err(|e| e.to_string())?;
-        s.set_tolerance_after(tolerances.1)
-            .map_err(|e| e.to_string())?;
-        if let Some(size) = self.max_size {
-            s.set_maximum_size(size);
-        }
-        s.set_applies_preferred_track_transform(!self.no_transform);
-        s.set_aperture_mode(match self.aperture {
-            Aperture::Clean => ApertureMode::CleanAperture,
-            Aperture::Production => ApertureMode::ProductionAperture,
-            Aperture::Encoded => ApertureMode::EncodedPixels,
-        });
-        s.set_dynamic_range_policy(match self.dynamic_range {
-            DynamicRange::Sdr => DynamicRangePolicy::ForceSdr,
-            DynamicRange::Source => DynamicRangePolicy::MatchSource,
-        });
-        s.set_backend(match self.backend {
-            Backend::Auto => BackendPreference::Auto,
-            Backend::Vaapi => BackendPreference::Only(BackendKind::Vaapi),
-            Backend::Nvdec => BackendPreference::Only(BackendKind::Nvdec),
-            Backend::Software => BackendPreference::Only(BackendKind::Software),
-        });
-        Ok(s)
-    }
-
-    fn image_format(&self) -> ImageFormat {
-        match self.format {
-            Format::Png => ImageFormat::Png,
-            Format::Jpeg => ImageFormat::Jpeg,
-            Format::Webp => ImageFormat::WebP,
+impl Times {
+    fn len(&self) -> usize {
+        match self {
+            Times::At(t) => t.len(),
+            Times::Count(n) => *n as usize,
         }
     }
-}
-
-/// `count` times spread over the track's frames: first + span·(i + ½)/N,
-/// in exact ticks.
-fn spread(index: &FrameIndex, count: u32) -> Vec<Time> {
-    let first = index.first_shown_pts().unwrap_or(0);
-    let span = (index.end - first).max(0) as i128;
-    (0..count as i128)
-        .filter_map(|i| {
-            let offset = span * (2 * i + 1) / (2 * count as i128);
-            Time::from_stream_ticks(first + offset as i64, index.time_base)
-        })
-        .collect()
-}
-
-fn millis(t: Time) -> i64 {
-    let ms = stills::ratio::Ratio::new(1, 1000).expect("1/1000");
-    t.to_stream_ticks(ms, RoundingMethod::RoundHalfAwayFromZero)
-        .unwrap_or(0)
 }
 
 pub fn run(args: GrabArgs) -> ExitCode {
-    let settings = match args.settings() {
+    let sources = match sources(&args.files, args.files_from.as_deref()) {
+        Ok(s) if s.is_empty() => return common::usage_error("no FILE given (the list was empty)"),
         Ok(s) => s,
         Err(e) => {
             eprintln!("stills: {e}");
             return ExitCode::from(2);
         }
     };
-    let file = args.file.display().to_string();
-    let asset = match Asset::open(&args.file) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("stills: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    // Problems with the file as a whole are said once, not per time.
-    let index = match asset
-        .default_video_track()
-        .and_then(|t| asset.frame_index(t))
-    {
-        Ok(index) => index,
-        Err(e) => {
-            eprintln!("stills: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let times = match args.count {
-        Some(n) => spread(&index, n),
-        None => args.at.clone(),
-    };
+    let exact = (Time::ZERO, Time::ZERO);
+    let settings = args.render.settings(exact, args.max_size, args.backend);
     if let Err(e) = std::fs::create_dir_all(&args.out) {
         eprintln!("stills: {}: {e}", args.out.display());
         return ExitCode::FAILURE;
     }
-    let stem = args
-        .file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "image".into());
-    let generator = ImageGenerator::new(asset);
-    generator.configure(|s| *s = settings);
-    let format = args.image_format();
-    let out = args.out.clone();
-    let written = Arc::new(Mutex::new(HashSet::new()));
+    let times = match args.count {
+        Some(n) => Times::Count(n),
+        None => Times::At(args.at.clone()),
+    };
+    let per_file = times.len();
+    let stop = match stop_on_signals() {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("stills: cannot watch for SIGINT/SIGTERM: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let job = Arc::new(Job {
+        stop: stop.clone(),
+        pool: GeneratorPool::new(),
+        settings,
+        times,
+        out: args.out.clone(),
+        format: args.format.image_format(),
+    });
+    let stems = unique_stems(&sources);
+    let files: Arc<Vec<(Arc<str>, String)>> = Arc::new(
+        sources
+            .into_iter()
+            .map(Arc::from)
+            .zip(stems)
+            .collect::<Vec<_>>(),
+    );
     let (tx, rx) = mpsc::channel();
-    let total = times.len();
-    // Encoding and writing happen in the callback, on the worker threads,
-    // so they overlap with decoding; the main thread only reports.
-    generator.generate_images(times, move |requested, outcome| {
-        let report = match outcome {
-            Outcome::Succeeded { image, actual_time } => {
-                let path = out.join(format!(
-                    "{stem}_{}.{}",
-                    millis(requested),
-                    format.extension()
-                ));
-                let first = written
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(path.clone());
-                let saved = if first {
-                    image.save(&path, format)
-                } else {
-                    Ok(())
-                };
-                let backend = image.backend().map_or("", |b| b.backend.name());
-                match saved {
-                    Ok(()) => Report {
-                        requested,
-                        actual: Some(actual_time),
-                        path: Some(path),
-                        size: (image.width(), image.height()),
-                        backend,
-                        error: None,
-                    },
-                    Err(e) => Report::failed(requested, e.to_string()),
+    let next = Arc::new(AtomicUsize::new(0));
+    let lanes = (args.jobs as usize).min(files.len());
+    let mut threads = Vec::new();
+    for _ in 0..lanes {
+        let (job, files, next, tx) = (job.clone(), files.clone(), next.clone(), tx.clone());
+        threads.push(std::thread::spawn(move || loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some((file, stem)) = files.get(i) else {
+                break;
+            };
+            if job.stop.load(Ordering::Relaxed) {
+                fail_all(&job, file, None, "cancelled".into(), &tx);
+                continue;
+            }
+            grab_file(&job, file, stem, &tx);
+        }));
+    }
+    drop(tx);
+    let bar = common::progress((files.len() * per_file) as u64, "grab", args.json);
+    let mut failed = false;
+    let mut noted_backend = false;
+    let mut said_whole_file: HashMap<Arc<str>, ()> = HashMap::new();
+    for report in rx {
+        bar.inc(1);
+        failed |= report.result.is_err();
+        if args.json {
+            bar.suspend(|| println!("{}", report_json(&report)));
+            continue;
+        }
+        match &report.result {
+            Ok(w) => {
+                if !noted_backend && !w.backend.passed_over.is_empty() {
+                    noted_backend = true;
+                    bar.suspend(|| eprintln!("stills: {}", common::backend_note(&w.backend)));
+                }
+                bar.suspend(|| {
+                    println!(
+                        "{}  {}x{}  frame at {}s (asked {}s)",
+                        w.path.display(),
+                        w.size.0,
+                        w.size.1,
+                        w.actual,
+                        report.requested.map_or("?".into(), |t| t.to_string())
+                    )
+                });
+            }
+            Err(f) if f.whole_file => {
+                if said_whole_file.insert(report.file.clone(), ()).is_none() {
+                    bar.suspend(|| eprintln!("stills: {}", f.message));
                 }
             }
-            Outcome::Failed(e) => Report::failed(requested, e.to_string()),
-            Outcome::Cancelled => Report::failed(requested, "cancelled".into()),
-        };
-        let _ = tx.send(report);
-    });
-    let mut failed = false;
-    for report in rx.iter().take(total) {
-        failed |= report.error.is_some();
-        if args.json {
-            println!(
-                "{}",
-                json!({
-                    "requested": report.requested.seconds(),
-                    "actual": report.actual.map(|t| t.seconds()),
-                    "path": report.path.as_ref().map(|p| p.display().to_string()),
-                    "width": report.size.0,
-                    "height": report.size.1,
-                    "backend": report.backend,
-                    "error": report.error,
-                })
-            );
-        } else if let Some(e) = &report.error {
-            eprintln!("stills: {file}@{}: {e}", report.requested);
-        } else if let (Some(path), Some(actual)) = (&report.path, report.actual) {
-            println!(
-                "{}  {}x{}  frame at {actual}s (asked {}s)",
-                path.display(),
-                report.size.0,
-                report.size.1,
-                report.requested
-            );
+            Err(f) => {
+                let at = report.requested.map_or("?".into(), |t| t.to_string());
+                bar.suspend(|| eprintln!("stills: {}@{at}: {}", report.file, f.message));
+            }
         }
+    }
+    bar.finish_and_clear();
+    for t in threads {
+        let _ = t.join();
+    }
+    if stop.load(Ordering::Relaxed) {
+        // 128 + SIGTERM/SIGINT's usual status, after a clean finish.
+        return ExitCode::from(130);
     }
     if failed {
         ExitCode::FAILURE
@@ -297,24 +220,290 @@ pub fn run(args: GrabArgs) -> ExitCode {
     }
 }
 
-struct Report {
-    requested: Time,
-    actual: Option<Time>,
-    path: Option<PathBuf>,
-    size: (u32, u32),
-    backend: &'static str,
-    error: Option<String>,
+fn report_json(report: &Report) -> serde_json::Value {
+    let requested = report.requested.map(Time::seconds);
+    match &report.result {
+        Ok(w) => {
+            let (backend, passed_over) = common::backend_json(Some(&w.backend));
+            json!({
+                "file": &*report.file,
+                "request": report.request,
+                "requested": requested,
+                "actual": w.actual.seconds(),
+                "path": w.path.display().to_string(),
+                "width": w.size.0,
+                "height": w.size.1,
+                "backend": backend,
+                "passed_over": passed_over,
+                "error": null,
+            })
+        }
+        Err(f) => json!({
+            "file": &*report.file,
+            "request": report.request,
+            "requested": requested,
+            "actual": null,
+            "path": null,
+            "width": 0,
+            "height": 0,
+            "backend": null,
+            "passed_over": [],
+            "error": f.message,
+        }),
+    }
 }
 
-impl Report {
-    fn failed(requested: Time, error: String) -> Report {
-        Report {
-            requested,
-            actual: None,
-            path: None,
-            size: (0, 0),
-            backend: "",
-            error: Some(error),
+/// The sources named on the command line, then those of the list, each
+/// once, in order.
+fn sources(files: &[String], list: Option<&Path>) -> Result<Vec<String>, String> {
+    let mut all: Vec<String> = files.to_vec();
+    if let Some(list) = list {
+        let lines: Vec<String> = if list == Path::new("-") {
+            std::io::stdin()
+                .lock()
+                .lines()
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("--files-from -: reading stdin: {e}"))?
+        } else {
+            std::fs::read_to_string(list)
+                .map_err(|e| format!("--files-from {}: {e}", list.display()))?
+                .lines()
+                .map(str::to_string)
+                .collect()
+        };
+        all.extend(
+            lines
+                .into_iter()
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty()),
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    all.retain(|s| seen.insert(s.clone()));
+    Ok(all)
+}
+
+/// One output stem per source: its file name without extension; sources
+/// whose stems are equal (`a/clip.mp4`, `b/clip.mp4`) get `-2`, `-3`… after
+/// the first, in input order, so no two sources share a file name.
+fn unique_stems(sources: &[String]) -> Vec<String> {
+    let mut used: HashMap<String, usize> = HashMap::new();
+    sources
+        .iter()
+        .map(|s| {
+            let stem = common::stem(s);
+            let n = used.entry(stem.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                stem
+            } else {
+                format!("{stem}-{n}")
+            }
+        })
+        .collect()
+}
+
+/// The file name of each requested time: `{stem}_{ms}.{ext}`, the time in
+/// whole milliseconds (rounded half away from zero). Different times that
+/// round to the same millisecond get `-2`, `-3`… after the earliest, in
+/// time order, so two different times never share a file; the same time
+/// asked twice shares one.
+pub fn names(stem: &str, times: &[Time], extension: &str) -> Vec<String> {
+    let mut by_ms: BTreeMap<i64, Vec<Time>> = BTreeMap::new();
+    for &t in times {
+        let group = by_ms.entry(common::millis(t)).or_default();
+        if !group.contains(&t) {
+            group.push(t);
         }
+    }
+    for group in by_ms.values_mut() {
+        group.sort();
+    }
+    times
+        .iter()
+        .map(|&t| {
+            let ms = common::millis(t);
+            let rank = by_ms[&ms].iter().position(|&u| u == t).unwrap_or(0);
+            if rank == 0 {
+                format!("{stem}_{ms}.{extension}")
+            } else {
+                format!("{stem}_{ms}-{}.{extension}", rank + 1)
+            }
+        })
+        .collect()
+}
+
+/// A flag set by the first SIGINT or SIGTERM; a second one ends the
+/// process at once (the user insists).
+fn stop_on_signals() -> std::io::Result<Arc<AtomicBool>> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(signal, 130, stop.clone())?;
+        signal_hook::flag::register(signal, stop.clone())?;
+    }
+    Ok(stop)
+}
+
+/// Reports every requested time of `file` as failed with `message`.
+fn fail_all(
+    job: &Job,
+    file: &Arc<str>,
+    times: Option<&[Time]>,
+    message: String,
+    tx: &mpsc::Sender<Report>,
+) {
+    for request in 0..job.times.len() {
+        let _ = tx.send(Report {
+            file: file.clone(),
+            request,
+            requested: times.map(|t| t[request]),
+            result: Err(Failure {
+                message: message.clone(),
+                whole_file: true,
+            }),
+        });
+    }
+}
+
+/// Opens one source, asks for its times on the shared pool and sends one
+/// report per requested time.
+fn grab_file(job: &Job, file: &Arc<str>, stem: &str, tx: &mpsc::Sender<Report>) {
+    let fail_all =
+        |times: Option<&[Time]>, message: String| fail_all(job, file, times, message, tx);
+    let known = match &job.times {
+        Times::At(t) => Some(t.as_slice()),
+        Times::Count(_) => None,
+    };
+    let asset = match common::open(file) {
+        Ok(a) => a,
+        Err(e) => return fail_all(known, e.to_string()),
+    };
+    // Problems with the file as a whole are found here, once, not per time.
+    let timeline = asset.default_video_track().and_then(|track| {
+        let tb = track.time_base;
+        asset.timeline(track).map(|tl| (tl, tb))
+    });
+    let times = match (&job.times, timeline) {
+        (_, Err(e)) => return fail_all(known, e.to_string()),
+        (Times::At(t), Ok(_)) => t.clone(),
+        (Times::Count(n), Ok((Some(tl), tb))) => match Ticks::of(&tl, tb) {
+            Some(ticks) => ticks.spread(*n),
+            None => return fail_all(None, format!("{file}: the timeline overflows")),
+        },
+        (Times::Count(_), Ok((None, _))) => {
+            return fail_all(None, format!("{file}: the video track has no frames"))
+        }
+    };
+    let names = names(stem, &times, job.format.extension());
+    let generator = ImageGenerator::with_pool(asset, &job.pool);
+    generator.configure(|s| *s = job.settings.clone());
+    let (done_tx, done_rx) = mpsc::channel();
+    let mut positions: HashMap<Time, Vec<usize>> = HashMap::new();
+    for (i, &t) in times.iter().enumerate() {
+        positions.entry(t).or_default().push(i);
+    }
+    // Outcomes arrive one at a time (the generator delivers a batch's
+    // outcomes in turn), each time's first delivery encodes and writes its
+    // file, and a duplicate reuses what that write came to.
+    let mut written: HashMap<String, Result<(), String>> = HashMap::new();
+    let (out, format) = (job.out.clone(), job.format);
+    let file_name = file.clone();
+    let mut next_of: HashMap<Time, usize> = HashMap::new();
+    generator.generate_images(times.clone(), move |requested, outcome| {
+        let k = next_of.entry(requested).or_insert(0);
+        let request = positions[&requested][(*k).min(positions[&requested].len() - 1)];
+        *k += 1;
+        let name = &names[request];
+        let result = match outcome {
+            Outcome::Succeeded { image, actual_time } => {
+                let path = out.join(name);
+                let saved = written
+                    .entry(name.clone())
+                    .or_insert_with(|| {
+                        image
+                            .encode(format)
+                            .map_err(|e| e.to_string())
+                            .and_then(|bytes| {
+                                common::write_atomic(&path, &bytes)
+                                    .map_err(|e| format!("{}: {e}", path.display()))
+                            })
+                    })
+                    .clone();
+                match (saved, image.backend()) {
+                    (Ok(()), Some(backend)) => Ok(Written {
+                        actual: actual_time,
+                        path,
+                        size: (image.width(), image.height()),
+                        backend: backend.clone(),
+                    }),
+                    (Ok(()), None) => Err("the image names no backend".to_string()),
+                    (Err(e), _) => Err(e),
+                }
+            }
+            Outcome::Failed(e) => Err(e.to_string()),
+            Outcome::Cancelled => Err("cancelled".into()),
+        };
+        let _ = done_tx.send(Report {
+            file: file_name.clone(),
+            request,
+            requested: Some(requested),
+            result: result.map_err(|message| Failure {
+                message,
+                whole_file: false,
+            }),
+        });
+    });
+    let mut left = times.len();
+    let mut cancelled = false;
+    while left > 0 {
+        if !cancelled && job.stop.load(Ordering::Relaxed) {
+            // The rest arrive as cancelled outcomes, each still reported.
+            cancelled = true;
+            generator.cancel_all();
+        }
+        match done_rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(report) => {
+                left -= 1;
+                let _ = tx.send(report);
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Time {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn distinct_times_in_one_millisecond_get_distinct_names() {
+        let times = [t("0.5204"), t("0.5196"), t("0.5204"), t("1")];
+        assert_eq!(
+            names("clip", &times, "png"),
+            [
+                "clip_520-2.png",
+                "clip_520.png",
+                "clip_520-2.png",
+                "clip_1000.png"
+            ]
+        );
+    }
+
+    #[test]
+    fn equal_stems_of_different_sources_are_numbered() {
+        let sources = [
+            "a/clip.mp4",
+            "b/clip.mp4",
+            "http://h/x/clip.mov?s=1",
+            "c.mp4",
+        ]
+        .map(String::from);
+        assert_eq!(unique_stems(&sources), ["clip", "clip-2", "clip-3", "c"]);
     }
 }

@@ -1,8 +1,11 @@
 //! `stills`: the command-line face of the library. Argument parsing,
 //! printing and exit codes live here; the work is the library's.
 
+mod bench;
+mod common;
 mod grab;
 mod probe;
+mod sheet;
 
 use std::process::ExitCode;
 
@@ -20,8 +23,12 @@ struct Cli {
 enum Command {
     /// Describe a video's tracks, timeline, geometry and colour as JSON.
     Probe(probe::ProbeArgs),
-    /// Write images of a video at requested times.
+    /// Write images of videos at requested times.
     Grab(grab::GrabArgs),
+    /// Make a contact sheet (or trickplay sprites with a WebVTT file).
+    Sheet(sheet::SheetArgs),
+    /// Measure how fast this machine makes images from a file.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,5 +44,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Probe(args) => probe::run(args),
         Command::Grab(args) => grab::run(args),
+        Command::Sheet(args) => sheet::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }

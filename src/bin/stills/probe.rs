@@ -1,13 +1,13 @@
 //! `stills probe FILE…`: one JSON document per file on stdout.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde_json::{json, Value};
-use stills::asset::{Asset, TrackTimeline};
-use stills::decode::backend_statuses;
+use stills::asset::{Asset, IndexCache, TrackTimeline};
+use stills::gpu::{AdapterInfo, AdapterPreference, GpuContext, GpuError, Interop};
 use stills::Time;
+use stills::{backend_statuses, vaapi_devices, VaapiDevice};
 
 #[derive(clap::Args)]
 pub struct ProbeArgs {
@@ -17,6 +17,17 @@ pub struct ProbeArgs {
     /// Pretty-print the JSON.
     #[arg(long)]
     pretty: bool,
+    /// Leave out the GPU (adapter and what it imports): asking the Vulkan
+    /// driver costs tens of milliseconds, which scripts probing many files
+    /// one process each may not want. Hardware backends are then reported
+    /// without it.
+    #[arg(long)]
+    no_gpu: bool,
+    /// Write each video track's whole frame index to the persistent index
+    /// ($STILLS_INDEX_CACHE, else ~/.cache/stills/index), so that later
+    /// opens of the file read it instead of scanning or reading on demand.
+    #[arg(long)]
+    index: bool,
 }
 
 /// Exit 0 when every file was described, 1 when any could not be (each
@@ -24,8 +35,27 @@ pub struct ProbeArgs {
 pub fn run(args: ProbeArgs) -> ExitCode {
     let mut failed = false;
     let stdout = std::io::stdout();
+    let cache = IndexCache::from_env();
+    if args.index && cache.is_none() {
+        eprintln!("stills: --index: no cache directory (set STILLS_INDEX_CACHE or HOME)");
+        return ExitCode::FAILURE;
+    }
+    let write_to = cache.as_ref().filter(|_| args.index);
+    // The driver loads on its own thread while the first file is opened.
+    let mut probing = (!args.no_gpu)
+        .then(|| std::thread::spawn(|| GpuContext::probe_adapter(AdapterPreference::Auto)));
+    let mut gpu: GpuReport = None;
+    // Render nodes and their VA-API drivers, asked once for every file.
+    let vaapi = vaapi_devices();
     for file in &args.files {
-        match describe(file) {
+        let asset = crate::common::open(file);
+        if let Some(probe) = probing.take() {
+            gpu =
+                Some(probe.join().unwrap_or_else(|_| {
+                    Err(GpuError::NoAdapter("the adapter probe panicked".into()))
+                }));
+        }
+        match asset.and_then(|asset| describe(&asset, &gpu, &vaapi, write_to)) {
             Ok(doc) => {
                 let text = if args.pretty {
                     serde_json::to_string_pretty(&doc)
@@ -50,40 +80,84 @@ pub fn run(args: ProbeArgs) -> ExitCode {
     }
 }
 
-fn open(file: &str) -> stills::Result<Asset> {
-    if file.contains("://") {
-        Asset::open_url(file)
-    } else {
-        Asset::open(PathBuf::from(file))
+/// The adapter stills would render on and what it imports (asked without
+/// opening a device), or why there is none; `None` with `--no-gpu`.
+type GpuReport = Option<Result<(AdapterInfo, Interop), GpuError>>;
+
+fn gpu_json(gpu: &GpuReport) -> Value {
+    match gpu {
+        None => Value::Null,
+        Some(Ok((adapter, interop))) => json!({
+            "adapter": adapter.name,
+            "device_type": format!("{:?}", adapter.device_type).to_lowercase(),
+            "driver": adapter.driver_info,
+            "interop": interop,
+            "summary": interop.summary(),
+        }),
+        Some(Err(e)) => json!({ "error": e.to_string() }),
     }
 }
 
-fn describe(file: &str) -> stills::Result<Value> {
-    let asset = open(file)?;
+fn describe(
+    asset: &Asset,
+    gpu: &GpuReport,
+    vaapi: &[VaapiDevice],
+    write_index: Option<&IndexCache>,
+) -> stills::Result<Value> {
+    let interop = gpu
+        .as_ref()
+        .and_then(|r| r.as_ref().ok())
+        .map(|(_, interop)| interop);
     let default_track = asset.default_video_track().ok().map(|t| t.index);
     let video_tracks: Vec<Value> = asset
         .video_tracks()
         .iter()
         .map(|track| {
             let mut v = serde_json::to_value(track).expect("track serialises");
+            if let Ok(method) = asset.index_method(track) {
+                // Reported before the timeline, which takes a full scan
+                // where the whole index is not at hand.
+                let timeline_by = if asset.has_complete_index(track) {
+                    method.name()
+                } else {
+                    "full-scan"
+                };
+                let mut index = serde_json::to_value(&method).expect("method serialises");
+                index["timeline_by"] = json!(timeline_by);
+                v["frame_index"] = index;
+            }
             match asset.timeline(track) {
                 Ok(Some(tl)) => v["timeline"] = timeline_json(&tl),
                 Ok(None) => v["timeline"] = json!({ "frame_count": 0 }),
                 Err(e) => v["timeline_error"] = json!(e.to_string()),
             }
             v["backends"] =
-                serde_json::to_value(backend_statuses(Some(track))).expect("serialises");
+                serde_json::to_value(backend_statuses(Some(track), interop)).expect("serialises");
             v
         })
         .collect();
-    Ok(json!({
+    let written: Vec<String> = match write_index {
+        Some(cache) => asset
+            .write_index_cache(cache)?
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut doc = json!({
         "source": asset.name(),
         "container": asset.container(),
         "tracks": asset.tracks(),
         "default_video_track": default_track,
         "video_tracks": video_tracks,
-        "backends": backend_statuses(None),
-    }))
+        "gpu": gpu_json(gpu),
+        "vaapi": vaapi,
+        "backends": backend_statuses(None, interop),
+    });
+    if write_index.is_some() {
+        doc["index_written"] = json!(written);
+    }
+    Ok(doc)
 }
 
 fn time_json(t: Time) -> Value {
