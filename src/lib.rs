@@ -43,7 +43,7 @@
 //! | [`gpu`] | [`GpuContext`](gpu::GpuContext) (an adapter, or the caller's own wgpu device) and [`FramePipeline`](gpu::FramePipeline): input stage, WGSL passes, one readback | yes: rendering pictures a program decoded itself |
 //! | `generator` | [`ImageGenerator`] and the [`GeneratorPool`] many generators share: settings snapshots, batches, workers, delivery, cancellation | through the re-exports |
 //! | `image`, `time`, `ratio`, `error` | [`Image`] and its encoders, exact [`Time`], [`Ratio`], [`Error`] | through the re-exports |
-//! | `ffmpeg`, `vulkan`, `va` | the FFI layers (FFmpeg, Vulkan, libva), the only modules with `unsafe` code | no |
+//! | `ffmpeg`, `vulkan`, `va`, `cuda` | the FFI layers (FFmpeg, Vulkan, libva, the CUDA driver), the only modules with `unsafe` code | no |
 //!
 //! The behaviour follows `AVAssetImageGenerator` closely; the project's
 //! SPEC fixes every decision, and the README lists the CLI built on this
@@ -51,6 +51,8 @@
 #![deny(unsafe_code)]
 
 pub mod asset;
+#[cfg(feature = "nvdec")]
+mod cuda;
 mod decode;
 mod error;
 mod ffmpeg;
@@ -69,8 +71,9 @@ mod vulkan;
 
 pub use asset::{Asset, VideoTrack};
 pub use decode::{
-    backend_statuses, vaapi_devices, BackendChoice, BackendKind, BackendPreference, BackendStatus,
-    ExportError, VaEntrypoint, VaProfile, VaapiDevice, VaapiProfile,
+    backend_statuses, nvdec_report, vaapi_devices, BackendChoice, BackendKind, BackendPreference,
+    BackendStatus, ExportError, NvdecDevice, NvdecReport, VaEntrypoint, VaProfile, VaapiDevice,
+    VaapiProfile,
 };
 pub use error::{DecodeError, Error, FfmpegError, IndexError, Result, Unsupported};
 pub use generator::{

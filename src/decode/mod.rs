@@ -13,6 +13,9 @@
 
 pub(crate) mod engine;
 mod frame;
+#[cfg(feature = "nvdec")]
+mod nvdec;
+pub(crate) mod nvdec_caps;
 pub(crate) mod prime;
 mod software;
 #[cfg(feature = "vaapi")]
@@ -28,6 +31,7 @@ use crate::error::{Error, Result};
 use crate::gpu::Interop;
 use crate::plan::{Run, Target};
 pub use frame::DecodedFrame;
+pub use nvdec_caps::{NvdecDevice, NvdecReport};
 pub use prime::ExportError;
 pub use vaapi_caps::{VaEntrypoint, VaProfile, VaapiDevice, VaapiProfile};
 
@@ -87,13 +91,23 @@ pub(crate) trait Backend: Sync {
     /// on this machine for the pipeline on `gpu`.
     fn status(&self, track: Option<&VideoTrack>, gpu: Option<&Interop>) -> (bool, String);
 
-    fn open(&self, asset: &Asset, track: &VideoTrack, threads: usize) -> Result<Box<dyn Decoder>>;
+    /// Opens a decoder for `track`, whose pictures the pipeline on `gpu`
+    /// renders (a hardware backend decodes on that GPU).
+    fn open(
+        &self,
+        asset: &Asset,
+        track: &VideoTrack,
+        threads: usize,
+        gpu: Option<&Interop>,
+    ) -> Result<Box<dyn Decoder>>;
 }
 
 /// The backends of this build, best first: hardware before software.
 const REGISTRY: &[&dyn Backend] = &[
     #[cfg(feature = "vaapi")]
     &vaapi::Vaapi,
+    #[cfg(feature = "nvdec")]
+    &nvdec::Nvdec,
     &software::Software,
 ];
 
@@ -142,15 +156,17 @@ pub(crate) fn choose_backend(
     })
 }
 
-/// Opens a decoder of the chosen backend for `track`.
+/// Opens a decoder of the chosen backend for `track`, for the pipeline on
+/// `gpu`.
 pub(crate) fn open_decoder(
     backend: BackendKind,
     asset: &Asset,
     track: &VideoTrack,
     threads: usize,
+    gpu: Option<&Interop>,
 ) -> Result<Box<dyn Decoder>> {
     match registered(backend) {
-        Some(b) => b.open(asset, track, threads),
+        Some(b) => b.open(asset, track, threads, gpu),
         None => Err(Error::BackendUnavailable {
             backend: backend.name(),
             reason: not_built(backend),
@@ -242,6 +258,25 @@ pub fn vaapi_devices() -> Vec<VaapiDevice> {
                 profiles: Vec::new(),
             })
             .collect()
+    }
+}
+
+/// The CUDA driver, NVIDIA's video decoding library and the CUDA devices
+/// with their NVDEC generations, asked once per process; for `stills
+/// probe`. In a build without the `nvdec` feature, it says so.
+pub fn nvdec_report() -> NvdecReport {
+    #[cfg(feature = "nvdec")]
+    {
+        nvdec::report()
+    }
+    #[cfg(not(feature = "nvdec"))]
+    {
+        NvdecReport {
+            cuda_driver: None,
+            error: Some(not_built(BackendKind::Nvdec)),
+            nvcuvid: false,
+            devices: Vec::new(),
+        }
     }
 }
 

@@ -212,7 +212,13 @@ impl Backend for Software {
         }
     }
 
-    fn open(&self, asset: &Asset, track: &VideoTrack, threads: usize) -> Result<Box<dyn Decoder>> {
+    fn open(
+        &self,
+        asset: &Asset,
+        track: &VideoTrack,
+        threads: usize,
+        _gpu: Option<&Interop>,
+    ) -> Result<Box<dyn Decoder>> {
         let engine = Engine::open(asset.source(), track, threads, HostMapper::default())?;
         Ok(Box::new(engine))
     }

@@ -29,7 +29,8 @@ use crate::decode::vaapi_caps::{choose_device, interop_problem, VaapiDevice};
 use crate::decode::{Backend, BackendKind, Decoder};
 use crate::error::{DecodeError, Error, Result};
 use crate::ffmpeg::hwaccel::{self, HwDecoding, HwDevice, HwDeviceType};
-use crate::ffmpeg::vaapi::{crop_top_left, is_vaapi, set_extra_hw_frames, VaSurface};
+use crate::ffmpeg::hwaccel::{crop_top_left, set_extra_hw_frames};
+use crate::ffmpeg::vaapi::{is_vaapi, VaSurface};
 use crate::ffmpeg::{av, FrameRef};
 use crate::gpu::Interop;
 use crate::surface::{KeepAlive, Picture};
@@ -86,7 +87,13 @@ impl Backend for Vaapi {
         }
     }
 
-    fn open(&self, asset: &Asset, track: &VideoTrack, threads: usize) -> Result<Box<dyn Decoder>> {
+    fn open(
+        &self,
+        asset: &Asset,
+        track: &VideoTrack,
+        threads: usize,
+        _gpu: Option<&Interop>,
+    ) -> Result<Box<dyn Decoder>> {
         let unavailable = |reason: String| Error::BackendUnavailable {
             backend: BackendKind::Vaapi.name(),
             reason,

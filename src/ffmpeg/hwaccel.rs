@@ -5,8 +5,8 @@
 //! the hwaccel fails to start, takes a software format instead and records
 //! why, so the request falls back to software with its reason rather than
 //! failing.
-// The NVDEC and VA-API backends (issues 9 and 10) are its users; the
-// CUDA parts have none until NVDEC is built in.
+// The NVDEC and VA-API backends are its users; the CUDA parts have none in
+// a build without NVDEC.
 #![cfg_attr(not(feature = "nvdec"), allow(dead_code))]
 
 use std::ffi::CString;
@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use super::{av, ffi};
 use crate::error::FfmpegError;
+use crate::picture::MAX_PLANES;
 
 /// The hardware device types stills decodes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -88,10 +89,6 @@ impl HwDevice {
             message: "FFmpeg made no device context".into(),
         })?;
         Ok(HwDevice { kind, buffer })
-    }
-
-    pub fn kind(&self) -> HwDeviceType {
-        self.kind
     }
 
     /// The device type's own context (`AVHWDeviceContext.hwctx`: an
@@ -175,7 +172,8 @@ struct Wanted {
 /// as long as the context may call it, so it must outlive the decoder
 /// opened from the context (drop the decoder first).
 pub struct HwDecoding {
-    wanted: Box<Wanted>,
+    /// Read by the callback only, through the context's `opaque`.
+    _wanted: Box<Wanted>,
     fallback: HwFallback,
 }
 
@@ -207,7 +205,10 @@ pub fn attach(context: &mut av::codec::Context, device: &HwDevice) -> HwDecoding
         (*ctx).opaque = (&mut *wanted as *mut Wanted).cast();
         (*ctx).get_format = Some(get_format);
     }
-    HwDecoding { wanted, fallback }
+    HwDecoding {
+        _wanted: wanted,
+        fallback,
+    }
 }
 
 /// FFmpeg's `get_format`: the wanted hardware format if `formats` (ended by
@@ -275,9 +276,78 @@ pub fn surface_sw_format(frame: &av::frame::Video) -> Option<ffi::AVPixelFormat>
     }
 }
 
-impl HwDecoding {
-    /// The device type the codec context wants to decode on.
-    pub fn kind(&self) -> HwDeviceType {
-        self.wanted.kind
+/// The name of the decoder FFmpeg opens for `codec` (FFmpeg's codec
+/// name) when it can decode on a device of `kind` through a hwaccel, or
+/// why it cannot: no decoder, or the decoder FFmpeg prefers (an external
+/// library such as libdav1d) has no hwaccel for the device.
+pub fn decoder_with_hwaccel(codec: &str, kind: HwDeviceType) -> Result<String, String> {
+    super::init();
+    let Some(id) = super::codec_id_by_name(codec) else {
+        return Err(format!("FFmpeg knows no codec '{codec}'"));
+    };
+    let Some(decoder) = av::decoder::find(id) else {
+        return Err(format!("this FFmpeg has no decoder for '{codec}'"));
+    };
+    let name = decoder.name().to_string();
+    let wanted = kind.ffi();
+    for index in 0.. {
+        // SAFETY: a valid decoder; FFmpeg returns a static config or null
+        // past the last one.
+        let config = unsafe { ffi::avcodec_get_hw_config(decoder.as_ptr(), index) };
+        if config.is_null() {
+            break;
+        }
+        // SAFETY: non-null, static.
+        let config = unsafe { &*config };
+        let by_device = config.methods & ffi::AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX as i32 != 0;
+        if by_device && config.device_type == wanted {
+            return Ok(name);
+        }
     }
+    Err(format!(
+        "FFmpeg decodes '{codec}' with '{name}', which has no {} hwaccel in this build",
+        match kind {
+            HwDeviceType::Cuda => "CUDA",
+            HwDeviceType::Vaapi => "VAAPI",
+        }
+    ))
+}
+
+/// A hardware frame's planes as device addresses (`AVFrame.data`) with
+/// their pitches (`linesize`), for a frame of `kind`'s surface format.
+pub fn device_planes(
+    frame: &av::frame::Video,
+    kind: HwDeviceType,
+) -> Option<([u64; MAX_PLANES], [u64; MAX_PLANES])> {
+    // SAFETY: reading fields of a valid AVFrame; the data pointers are
+    // device addresses, copied as numbers and never dereferenced here.
+    unsafe {
+        let raw = &*frame.as_ptr();
+        if raw.format != kind.surface_format() as i32 {
+            return None;
+        }
+        let planes = std::array::from_fn(|i| raw.data[i] as u64);
+        let pitches = std::array::from_fn(|i| u64::try_from(raw.linesize[i]).unwrap_or(0));
+        Some((planes, pitches))
+    }
+}
+
+/// The `(left, top)` crop of a hardware frame, which FFmpeg leaves to
+/// whoever reads its surfaces (it crops hardware frames at the right and
+/// bottom only).
+pub fn crop_top_left(frame: &av::frame::Video) -> (u32, u32) {
+    // SAFETY: reading two fields of a valid AVFrame.
+    let (left, top) = unsafe { ((*frame.as_ptr()).crop_left, (*frame.as_ptr()).crop_top) };
+    (
+        u32::try_from(left).unwrap_or(u32::MAX),
+        u32::try_from(top).unwrap_or(u32::MAX),
+    )
+}
+
+/// Asks the codec context for `count` surfaces beyond those the decoder
+/// needs (`extra_hw_frames`), for the pictures the pipeline still holds.
+pub fn set_extra_hw_frames(context: &mut av::codec::Context, count: i32) {
+    // SAFETY: the context is not opened yet (the engine calls the mapper's
+    // `configure` before opening), so nothing reads the field concurrently.
+    unsafe { (*context.as_mut_ptr()).extra_hw_frames = count };
 }

@@ -435,7 +435,7 @@ pub fn decoder_name(codec: &str) -> Option<String> {
         .map(|c| c.name().to_string())
 }
 
-fn codec_id_by_name(name: &str) -> Option<av::codec::Id> {
+pub(crate) fn codec_id_by_name(name: &str) -> Option<av::codec::Id> {
     let name = std::ffi::CString::new(name).ok()?;
     // SAFETY: `name` is NUL-terminated and lives through the call, which
     // only reads it; the descriptor returned is static.

@@ -1,7 +1,6 @@
 //! The FFmpeg side of VA-API decoding: where a decoded `AV_PIX_FMT_VAAPI`
 //! frame's surface is (its `VASurfaceID` and the `VADisplay` of the device
-//! FFmpeg decoded on), the frame's top-left crop, and the codec context's
-//! surface pool. libva itself is called from `crate::va`.
+//! FFmpeg decoded on). libva itself is called from `crate::va`.
 
 use std::ffi::c_void;
 use std::marker::PhantomData;
@@ -57,27 +56,6 @@ impl<'frame> VaSurface<'frame> {
     pub fn id(&self) -> u32 {
         self.id
     }
-}
-
-/// How many samples `frame` is cropped by at its left and top: a hardware
-/// frame's picture can start inside its surface (FFmpeg applies right and
-/// bottom crops to a hardware frame's size, but leaves these).
-pub fn crop_top_left(frame: &av::frame::Video) -> (u32, u32) {
-    // SAFETY: reading two fields of a valid AVFrame.
-    let (left, top) = unsafe { ((*frame.as_ptr()).crop_left, (*frame.as_ptr()).crop_top) };
-    (
-        u32::try_from(left).unwrap_or(u32::MAX),
-        u32::try_from(top).unwrap_or(u32::MAX),
-    )
-}
-
-/// Asks the codec context for `count` surfaces beyond those the decoder
-/// needs (`extra_hw_frames`): VA-API drivers with fixed surface pools would
-/// otherwise run out while the pipeline still holds a picture.
-pub fn set_extra_hw_frames(context: &mut av::codec::Context, count: i32) {
-    // SAFETY: the context is not opened yet (the engine calls the mapper's
-    // `configure` before opening), so nothing reads the field concurrently.
-    unsafe { (*context.as_mut_ptr()).extra_hw_frames = count };
 }
 
 /// Whether `frame` is a VA-API hardware frame.

@@ -370,7 +370,17 @@ impl Worker {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let workers = self.pool.threads.load(Ordering::Relaxed).max(1);
         let threads = cores.div_ceil(workers);
-        decode::open_decoder(work.backend.backend, &shared.asset, &work.track, threads)
+        let gpu = match work.backend.backend {
+            BackendKind::Software => None,
+            _ => Some(self.pool.gpu()?),
+        };
+        decode::open_decoder(
+            work.backend.backend,
+            &shared.asset,
+            &work.track,
+            threads,
+            gpu.as_ref().map(GpuContext::interop),
+        )
     }
 
     fn keep_decoder(&mut self, shared: &Shared, work: &BatchWork, decoder: Box<dyn Decoder>) {

@@ -6,6 +6,10 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
 pub enum GpuError {
+    /// A CUDA call of the NVDEC hand-over failed (importing the pipeline's
+    /// memory or semaphore into CUDA, or copying a picture into it).
+    #[error("CUDA: {0}")]
+    Cuda(String),
     /// No adapter at all, not even a software one (lavapipe missing).
     #[error("no GPU adapter found (is a Vulkan driver such as Mesa lavapipe installed?): {0}")]
     NoAdapter(String),
@@ -133,6 +137,8 @@ pub enum ImportKind {
     DmaBufBuffer,
     /// An opaque file descriptor as an optimally tiled image.
     OpaqueFdImage,
+    /// A buffer whose memory is exported as an opaque fd (for CUDA).
+    OpaqueFdExport,
     /// A DMA-BUF plane as an image with an explicit DRM format modifier.
     DmaBufImage,
     /// A `sync_file` (a DMA-BUF fence) as a binary semaphore.
@@ -148,6 +154,7 @@ impl std::fmt::Display for ImportKind {
             ImportKind::OpaqueFdBuffer => "import of an opaque fd as a buffer",
             ImportKind::DmaBufBuffer => "import of a DMA-BUF as a buffer",
             ImportKind::OpaqueFdImage => "import of an opaque fd as an image",
+            ImportKind::OpaqueFdExport => "export of a buffer as an opaque fd",
             ImportKind::DmaBufImage => "import of a DMA-BUF plane as an image",
             ImportKind::SyncFdSemaphore => "import of a sync_file as a semaphore",
             ImportKind::TimelineSemaphore => "timeline semaphore",

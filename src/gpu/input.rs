@@ -16,6 +16,8 @@
 //! driver wrote is first acquired from its foreign queue family
 //! ([`acquire`]), in a command buffer submitted ahead of the frame's.
 
+use std::sync::Arc;
+
 use crate::picture::{ComponentSource, DecodedFormat, PictureDesc, PlaneDesc};
 use crate::surface::{DmaBufSurface, HostPlanes};
 use crate::vulkan::{acquire, host, image, memory, semaphore};
@@ -35,6 +37,9 @@ pub(super) struct BoundInput {
     pub(super) upload: Option<usize>,
     /// Fences the frame's submission must wait on.
     pub(super) waits: Vec<semaphore::SyncFile>,
+    /// Timeline values the frame's submission must wait for (another API,
+    /// CUDA, signals them when it has written the input).
+    pub(super) timelines: Vec<(Arc<semaphore::Timeline>, u64)>,
     /// Commands that take imported memory over from the API that wrote it,
     /// to run before the frame's.
     pub(super) acquire: Option<wgpu::CommandBuffer>,
@@ -113,6 +118,7 @@ pub(super) fn bind_in_place<'a>(
         picture: bound,
         upload: None,
         waits: Vec::new(),
+        timelines: Vec::new(),
         acquire: None,
     })
 }
@@ -167,6 +173,7 @@ pub(super) fn bind_images(
         picture: *picture,
         upload: None,
         waits: Vec::new(),
+        timelines: Vec::new(),
         acquire: None,
     })
 }
@@ -348,19 +355,22 @@ pub(crate) fn drm_fourcc(format: DecodedFormat) -> Option<u32> {
     })
 }
 
-/// Submits a frame's commands, after the fences its input waits on and its
-/// input's acquire commands. On a Vulkan device every submission of the
+/// Submits a frame's commands, after the fences and timeline values its
+/// input waits on and its input's acquire commands. On a Vulkan device every submission of the
 /// pipeline goes through one lock with the semaphore imports', so no other
 /// submission can take a wait meant for this one.
 pub(super) fn submit(
     ctx: &GpuContext,
     commands: wgpu::CommandBuffer,
     waits: Vec<semaphore::SyncFile>,
+    timelines: &[(Arc<semaphore::Timeline>, u64)],
     acquire: Option<wgpu::CommandBuffer>,
 ) -> Result<wgpu::SubmissionIndex, GpuError> {
     let buffers = acquire.into_iter().chain([commands]);
     if ctx.vulkan().is_some() {
-        semaphore::submit(ctx, buffers, waits, &[], &[])
+        let timelines: Vec<(&semaphore::Timeline, u64)> =
+            timelines.iter().map(|(t, v)| (&**t, *v)).collect();
+        semaphore::submit(ctx, buffers, waits, &timelines, &[])
     } else {
         Ok(ctx.queue().submit(buffers))
     }

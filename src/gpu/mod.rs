@@ -124,6 +124,8 @@
 //! panics.
 
 mod context;
+#[cfg(feature = "nvdec")]
+mod cuda_input;
 mod error;
 mod frame_plan;
 mod input;

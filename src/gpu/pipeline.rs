@@ -91,15 +91,21 @@ pub struct FramePipeline {
     /// [`input::imports_host_memory`]) until an import fails.
     import_host: bool,
     last_timings: RenderTimings,
+    /// The CUDA context's imports of this pipeline's copy buffers and
+    /// timeline, made on the first CUDA picture.
+    #[cfg(feature = "nvdec")]
+    cuda: Option<super::cuda_input::CudaInputs>,
 }
 
 impl std::fmt::Debug for FramePipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FramePipeline")
-            .field("adapter", &self.ctx.info().name)
+        let mut f = f.debug_struct("FramePipeline");
+        f.field("adapter", &self.ctx.info().name)
             .field("cached_inputs", &self.inputs.len())
-            .field("cached_outputs", &self.work.len())
-            .finish_non_exhaustive()
+            .field("cached_outputs", &self.work.len());
+        #[cfg(feature = "nvdec")]
+        f.field("cuda_ordering", &self.cuda.as_ref().map(|c| c.ordering()));
+        f.finish_non_exhaustive()
     }
 }
 
@@ -126,6 +132,8 @@ impl FramePipeline {
             timeout: Duration::from_secs(60),
             import_host: input::imports_host_memory(ctx),
             last_timings: RenderTimings::default(),
+            #[cfg(feature = "nvdec")]
+            cuda: None,
         })
     }
 
@@ -232,6 +240,7 @@ impl FramePipeline {
                     picture: set.bound(&picture.desc),
                     upload: Some(index),
                     waits: Vec::new(),
+                    timelines: Vec::new(),
                     acquire: None,
                 })
             }
@@ -242,9 +251,14 @@ impl FramePipeline {
                 })
             }
             Surface::DmaBuf(dma_buf) => input::import_dma_buf(&self.ctx, &picture.desc, dma_buf),
+            #[cfg(feature = "nvdec")]
+            Surface::Cuda(cuda) => {
+                super::cuda_input::import_cuda(&self.ctx, &mut self.cuda, &picture.desc, cuda)
+            }
+            #[cfg(not(feature = "nvdec"))]
             other => Err(GpuError::UnsupportedSurface {
                 kind: other.kind(),
-                reason: "this pipeline cannot import it yet",
+                reason: "this build has no CUDA interop (Cargo feature 'nvdec')",
             }),
         }
     }
@@ -421,6 +435,7 @@ impl FramePipeline {
                 &ctx,
                 encoder.finish(),
                 std::mem::take(&mut input.waits),
+                &input.timelines,
                 input.acquire.take(),
             )?;
 

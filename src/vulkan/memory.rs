@@ -380,6 +380,115 @@ pub(crate) fn import_buffer(
     wrap_buffer(ctx, allocation, size, usage, "stills imported fd memory")
 }
 
+/// A buffer on a context's device whose memory is also exported as an
+/// opaque fd, for another API on the same GPU (CUDA) to import and write.
+#[derive(Debug)]
+pub(crate) struct ExportedBuffer {
+    pub(crate) buffer: wgpu::Buffer,
+    /// A new fd for the buffer's memory, owned by the caller (the importer
+    /// takes it).
+    pub(crate) fd: OwnedFd,
+    /// The size of the exported allocation (at least the buffer's).
+    pub(crate) allocation_size: u64,
+    /// The memory type index of the allocation (what an importer on a
+    /// Vulkan device needs; CUDA does not).
+    pub(crate) memory_type: u32,
+    /// Whether the memory is a dedicated allocation, which the importer
+    /// must be told.
+    pub(crate) dedicated: bool,
+}
+
+/// Allocates device-local memory exportable as an opaque fd, binds a
+/// buffer of `size` bytes with wgpu `usage` (copies, storage, uniform) to
+/// it, and exports the fd.
+pub(crate) fn export_buffer(
+    ctx: &GpuContext,
+    size: u64,
+    usage: wgpu::BufferUsages,
+) -> Result<ExportedBuffer, GpuError> {
+    let what = ImportKind::OpaqueFdExport;
+    let vulkan = vulkan_of(ctx, what)?;
+    let fd_fns = vulkan.memory_fd(what)?;
+    if !ctx.interop().opaque_fd_memory_export {
+        return Err(ImportError::NotImportable { what }.into());
+    }
+    check_size(ctx, what, size)?;
+    let handle = HandleType::OpaqueFd.vk();
+    let flags = buffer_usage(usage, what)?;
+    let mut allocation = Allocation {
+        device: vulkan.device.clone(),
+        buffer: create_buffer(vulkan, what, size, flags, handle)?,
+        memory: vk::DeviceMemory::null(),
+        _keep_alive: None,
+    };
+    let mut dedicated_needs = vk::MemoryDedicatedRequirements::default();
+    let mut required = vk::MemoryRequirements2::default().push_next(&mut dedicated_needs);
+    let info = vk::BufferMemoryRequirementsInfo2::default().buffer(allocation.buffer);
+    // SAFETY: the buffer was just created on this device (Vulkan 1.1 entry
+    // point, which every device with the fd extensions has).
+    unsafe {
+        vulkan
+            .device
+            .get_buffer_memory_requirements2(&info, &mut required)
+    };
+    let requirements = required.memory_requirements;
+    let dedicated = dedicated_needs.requires_dedicated_allocation == vk::TRUE
+        || dedicated_needs.prefers_dedicated_allocation == vk::TRUE;
+    let memory_type = vulkan
+        .memory_type(
+            requirements.memory_type_bits,
+            vk::MemoryPropertyFlags::DEVICE_LOCAL,
+        )
+        .or_else(|| {
+            vulkan.memory_type(
+                requirements.memory_type_bits,
+                vk::MemoryPropertyFlags::empty(),
+            )
+        })
+        .ok_or(ImportError::NoMemoryType {
+            what,
+            resource: requirements.memory_type_bits,
+            handle: requirements.memory_type_bits,
+        })?;
+    let mut export = vk::ExportMemoryAllocateInfo::default().handle_types(handle);
+    let mut dedicated_info = vk::MemoryDedicatedAllocateInfo::default().buffer(allocation.buffer);
+    let mut allocate = vk::MemoryAllocateInfo::default()
+        .allocation_size(requirements.size)
+        .memory_type_index(memory_type)
+        .push_next(&mut export);
+    if dedicated {
+        allocate = allocate.push_next(&mut dedicated_info);
+    }
+    // SAFETY: a valid allocate info for a memory type the buffer allows;
+    // the dedicated buffer is ours and unbound.
+    allocation.memory = unsafe { vulkan.device.allocate_memory(&allocate, None) }
+        .map_err(failed(what, "vkAllocateMemory"))?;
+    // SAFETY: buffer and memory are ours, unbound; the memory has the
+    // buffer's required size and an allowed type.
+    unsafe {
+        vulkan
+            .device
+            .bind_buffer_memory(allocation.buffer, allocation.memory, 0)
+    }
+    .map_err(failed(what, "vkBindBufferMemory"))?;
+    let get = vk::MemoryGetFdInfoKHR::default()
+        .memory(allocation.memory)
+        .handle_type(handle);
+    // SAFETY: the memory was allocated exportable as an opaque fd.
+    let fd = unsafe { fd_fns.get_memory_fd(&get) }.map_err(failed(what, "vkGetMemoryFdKHR"))?;
+    // SAFETY: a successful vkGetMemoryFdKHR returns a new fd that the
+    // application owns.
+    let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    let buffer = wrap_buffer(ctx, allocation, size, usage, "stills exported memory")?;
+    Ok(ExportedBuffer {
+        buffer,
+        fd,
+        allocation_size: requirements.size,
+        memory_type,
+        dedicated,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

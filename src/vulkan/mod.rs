@@ -34,10 +34,11 @@
 //! ([`memory::ExternalMemory::opaque_fd`] is the one `unsafe` constructor).
 #![allow(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
-// Opaque-fd memory and images and timeline semaphores are the NVDEC
-// hand-over (issue 9), DRM plane fourccs a check the tests make of VA-API
-// layer formats; until NVDEC is built in, the tests are their only users.
-#![cfg_attr(not(any(test, feature = "nvdec")), allow(dead_code))]
+// Importing opaque-fd memory and images (what another device on the same
+// GPU exports), host waits on timelines and DRM plane fourccs are used by
+// the tests, which play such an exporter and check VA-API layer formats;
+// NVDEC uses the export side (memory and timelines) only.
+#![cfg_attr(not(test), allow(dead_code))]
 
 pub(crate) mod acquire;
 pub(crate) mod device;

@@ -328,6 +328,39 @@ fn opaque_fd_buffer_comes_back_through_a_copy() {
 }
 
 #[test]
+fn exported_buffer_memory_holds_what_the_buffer_was_given() {
+    let ctx = context();
+    if !ctx.interop().opaque_fd_memory_export || !ctx.interop().opaque_fd_memory {
+        return skip(
+            "exported buffer",
+            "the device cannot export and import opaque fds",
+        );
+    }
+    let bytes = pattern(4096 * 3 + 64, 23);
+    let size = bytes.len() as u64;
+    let usage = wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::STORAGE;
+    let exported = memory::export_buffer(ctx, size, usage).expect("the device exports opaque fds");
+    assert!(exported.allocation_size >= size);
+    ctx.queue().write_buffer(&exported.buffer, 0, &bytes);
+    wait(ctx);
+    if exported.dedicated {
+        return skip(
+            "exported buffer",
+            "the driver exports buffers as dedicated allocations, which import only as their own buffer",
+        );
+    }
+    // SAFETY: exported just now by this context's own device as an opaque
+    // fd of this size and memory type, not dedicated; the write above is
+    // finished.
+    let memory = unsafe {
+        ExternalMemory::opaque_fd(exported.fd, exported.allocation_size, exported.memory_type)
+    };
+    let imported = memory::import_buffer(ctx, memory, size, wgpu::BufferUsages::COPY_SRC)
+        .expect("the exported fd imports");
+    assert_eq!(read_buffer(ctx, &imported, 0..size), bytes);
+}
+
+#[test]
 fn a_buffer_larger_than_the_memory_is_refused() {
     let ctx = context();
     if !ctx.interop().opaque_fd_memory {

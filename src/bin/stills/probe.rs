@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use stills::asset::{Asset, IndexCache, TrackTimeline};
 use stills::gpu::{AdapterInfo, AdapterPreference, GpuContext, GpuError, Interop};
 use stills::Time;
-use stills::{backend_statuses, vaapi_devices, VaapiDevice};
+use stills::{backend_statuses, nvdec_report, vaapi_devices, NvdecReport, VaapiDevice};
 
 #[derive(clap::Args)]
 pub struct ProbeArgs {
@@ -47,6 +47,8 @@ pub fn run(args: ProbeArgs) -> ExitCode {
     let mut gpu: GpuReport = None;
     // Render nodes and their VA-API drivers, asked once for every file.
     let vaapi = vaapi_devices();
+    // The CUDA driver, libnvcuvid and CUDA devices, likewise.
+    let nvdec = nvdec_report();
     for file in &args.files {
         let asset = crate::common::open(file);
         if let Some(probe) = probing.take() {
@@ -55,7 +57,7 @@ pub fn run(args: ProbeArgs) -> ExitCode {
                     Err(GpuError::NoAdapter("the adapter probe panicked".into()))
                 }));
         }
-        match asset.and_then(|asset| describe(&asset, &gpu, &vaapi, write_to)) {
+        match asset.and_then(|asset| describe(&asset, &gpu, &vaapi, &nvdec, write_to)) {
             Ok(doc) => {
                 let text = if args.pretty {
                     serde_json::to_string_pretty(&doc)
@@ -102,6 +104,7 @@ fn describe(
     asset: &Asset,
     gpu: &GpuReport,
     vaapi: &[VaapiDevice],
+    nvdec: &NvdecReport,
     write_index: Option<&IndexCache>,
 ) -> stills::Result<Value> {
     let interop = gpu
@@ -152,6 +155,7 @@ fn describe(
         "video_tracks": video_tracks,
         "gpu": gpu_json(gpu),
         "vaapi": vaapi,
+        "nvdec": nvdec,
         "backends": backend_statuses(None, interop),
     });
     if write_index.is_some() {
