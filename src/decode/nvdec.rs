@@ -46,20 +46,13 @@ fn cuda_devices() -> &'static std::result::Result<Vec<CudaDevice>, CudaError> {
 
 /// The CUDA device that decodes `track` (or, without one, that would
 /// decode) for the pipeline on `gpu`, and a line saying so; or why none
-/// does.
+/// does: the machine's lack (driver, `libnvcuvid`) is named before the
+/// GPU's, so the reason is the same with or without a GPU context where
+/// the machine has no NVDEC at all.
 fn choose(
     track: Option<&VideoTrack>,
     gpu: Option<&Interop>,
 ) -> std::result::Result<(&'static CudaDevice, String), String> {
-    let Some(gpu) = gpu else {
-        return Err("no GPU context to copy CUDA pictures into".into());
-    };
-    if !gpu.opaque_fd_memory_export {
-        return Err(
-            "the GPU cannot export memory as opaque fds for CUDA to fill (VK_KHR_external_memory_fd)"
-                .into(),
-        );
-    }
     let driver = cuda::driver().map_err(|e| e.to_string())?;
     if !cuda::nvcuvid_present() {
         return Err(
@@ -69,6 +62,16 @@ fn choose(
         );
     }
     let devices = cuda_devices().as_ref().map_err(|e| e.to_string())?;
+    // What this machine lacks first, then what the rendering GPU lacks.
+    let Some(gpu) = gpu else {
+        return Err("no GPU context to copy CUDA pictures into".into());
+    };
+    if !gpu.opaque_fd_memory_export {
+        return Err(
+            "the GPU cannot export memory as opaque fds for CUDA to fill (VK_KHR_external_memory_fd)"
+                .into(),
+        );
+    }
     let chosen = device::matching(devices, gpu.device_uuid)?;
     let (major, minor) = chosen.compute_capability;
     let generation = NvdecGeneration::of(chosen.compute_capability).ok_or_else(|| {
