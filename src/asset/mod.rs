@@ -755,7 +755,7 @@ fn over_decoded_limit(source_name: &str, size: ffmpeg::DeclaredSize, limits: &Li
     Error::LimitExceeded {
         limit: Limit::MaxDecodedPixels,
         what: format!(
-            "{source_name}: track {}'s {}×{} pictures",
+            "{source_name}: track {}'s {}×{} picture",
             size.stream, size.width, size.height
         ),
         value: pixels,
