@@ -24,6 +24,21 @@ use crate::surface::SurfaceError;
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// The path names something that is not a regular file (a FIFO, a
+    /// device, a socket): reading it could wait forever, so it is refused
+    /// before it is opened.
+    #[error("{}: a {kind}, not a regular file (stills reads files, which cannot block)", .path.display())]
+    NotAFile { path: PathBuf, kind: &'static str },
+    /// A source or request goes past one of the caller's [`Limits`](crate::Limits):
+    /// `limit` names which, `value` is what was asked (pixels), `allowed`
+    /// the limit's setting.
+    #[error("{what} needs {value} pixels, over the {limit} limit of {allowed}")]
+    LimitExceeded {
+        limit: crate::Limit,
+        what: String,
+        value: u64,
+        allowed: u64,
+    },
     /// The source could not be read at all (missing file, permission).
     #[error("{}: {source}", .path.display())]
     Io {

@@ -59,6 +59,7 @@ mod ffmpeg;
 mod generator;
 pub mod gpu;
 mod image;
+mod limits;
 pub mod picture;
 mod plan;
 mod ratio;
@@ -82,6 +83,7 @@ pub use generator::{
 };
 pub use gpu::{GpuContext, Interop};
 pub use image::{ColorSpace, FrameTimings, Image, ImageFormat, PixelFormat};
+pub use limits::{Limit, Limits, OpenOptions, DEFAULT_TIMEOUT};
 pub use ratio::Ratio;
 pub use render::{ApertureMode, DynamicRangePolicy, Size};
 pub use time::{ParseTimeError, ParseTimeErrorKind, RoundingMethod, Time};

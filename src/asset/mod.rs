@@ -25,7 +25,8 @@ use std::sync::{Arc, OnceLock};
 use serde::Serialize;
 
 use crate::error::{Error, IndexError, Result};
-use crate::ffmpeg::{self, av, CodecParams, Demuxer, Source};
+use crate::ffmpeg::{self, av, CodecParams, Demuxer, Origin, ReadBounds, Source};
+use crate::limits::{Limit, Limits, OpenOptions};
 use crate::picture::ChromaSubsampling;
 use crate::plan::{Plan, Request, TrackPlanner};
 use crate::ratio::Ratio;
@@ -167,15 +168,17 @@ pub struct Asset {
     indexes: Vec<TrackIndexState>,
 }
 
-/// How many bytes are read to decide whether a file is a media container
-/// at all.
-const SNIFF_BYTES: usize = 4096;
-
 impl Asset {
     /// Opens a local file, reading the persistent index where
     /// [`IndexCache::from_env`] keeps one for it.
     pub fn open(path: impl AsRef<Path>) -> Result<Asset> {
-        Asset::open_with_index_cache(path, IndexCache::from_env().as_ref())
+        Asset::open_with_options(path, &OpenOptions::default())
+    }
+
+    /// Opens a local file within `options`' limits, reading the persistent
+    /// index where [`IndexCache::from_env`] keeps one for it.
+    pub fn open_with_options(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Asset> {
+        Asset::open_file(path.as_ref(), IndexCache::from_env().as_ref(), options)
     }
 
     /// Opens a local file, reading its whole frame index from `cache` when
@@ -184,11 +187,22 @@ impl Asset {
         path: impl AsRef<Path>,
         cache: Option<&IndexCache>,
     ) -> Result<Asset> {
-        let path = path.as_ref();
+        Asset::open_file(path.as_ref(), cache, &OpenOptions::default())
+    }
+
+    fn open_file(path: &Path, cache: Option<&IndexCache>, options: &OpenOptions) -> Result<Asset> {
         let io_err = |source| Error::Io {
             path: path.to_path_buf(),
             source: Arc::new(source),
         };
+        // Looked at before opening: opening a FIFO waits for a writer.
+        let metadata = std::fs::metadata(path).map_err(io_err)?;
+        if let Some(kind) = special_file_kind(&metadata.file_type()) {
+            return Err(Error::NotAFile {
+                path: path.to_path_buf(),
+                kind,
+            });
+        }
         let mut file = File::open(path).map_err(io_err)?;
         let len = file.metadata().map_err(io_err)?.len();
         if len == 0 {
@@ -197,19 +211,19 @@ impl Asset {
                 reason: "the file is empty".into(),
             });
         }
-        let mut head = vec![0u8; SNIFF_BYTES.min(len as usize)];
-        file.read_exact(&mut head).map_err(io_err)?;
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let file_name = file_name.as_deref().unwrap_or("");
+        let format = sniff(&mut file, len, file_name).map_err(io_err)?;
         let mp4 = || {
             let mut f = File::open(path).ok()?;
             Some((mp4::scan(&mut f, len).ok()?, Some(len)))
         };
         Asset::open_source(
-            Source::Path(path.to_path_buf()),
-            Some(&head),
-            file_name.as_deref().unwrap_or(""),
+            source(Origin::Path(path.to_path_buf()), options),
+            Some(format),
             mp4,
             cache,
+            options,
         )
     }
 
@@ -221,61 +235,85 @@ impl Asset {
     /// HTTP server that honours byte ranges, only the bytes of `moov` and
     /// of the frames requested travel.
     pub fn open_url(url: &str) -> Result<Asset> {
-        let mut reader = ffmpeg::UrlReader::open(url)
-            .ok()
-            .and_then(|mut r| r.len().map(|len| (r, len)));
-        let head = reader.as_mut().and_then(|(r, len)| {
-            let mut head = vec![0u8; SNIFF_BYTES.min(*len as usize)];
-            r.read_exact(&mut head).ok().map(|()| head)
-        });
+        Asset::open_url_with_options(url, &OpenOptions::default())
+    }
+
+    /// Opens a URL within `options`' limits: each connect and read waits
+    /// at most `options.timeout`.
+    pub fn open_url_with_options(url: &str, options: &OpenOptions) -> Result<Asset> {
+        if let Some(path) = url.strip_prefix("file:") {
+            let path = Path::new(path.strip_prefix("//").unwrap_or(path));
+            if let Ok(metadata) = std::fs::metadata(path) {
+                if let Some(kind) = special_file_kind(&metadata.file_type()) {
+                    return Err(Error::NotAFile {
+                        path: path.to_path_buf(),
+                        kind,
+                    });
+                }
+            }
+        }
         let file_name = url.rsplit('/').next().unwrap_or("");
         let file_name = file_name.split(['?', '#']).next().unwrap_or("");
+        let mut reader = ffmpeg::UrlReader::open(url, options.timeout)
+            .ok()
+            .and_then(|mut r| r.len().map(|len| (r, len)));
+        let format = reader
+            .as_mut()
+            .and_then(|(r, len)| sniff(r, *len, file_name).ok());
         let mp4 = move || {
             let (mut r, len) = reader?;
             Some((mp4::scan_remote(&mut r, len).ok()?, Some(len)))
         };
         Asset::open_source(
-            Source::Url(url.to_string()),
-            head.as_deref(),
-            file_name,
+            source(Origin::Url(url.to_string()), options),
+            format,
             mp4,
             None,
+            options,
         )
     }
 
     /// Opens an in-memory file.
     pub fn from_bytes(bytes: impl Into<Arc<[u8]>>) -> Result<Asset> {
+        Asset::from_bytes_with_options(bytes, &OpenOptions::default())
+    }
+
+    /// Opens an in-memory file within `options`' limits.
+    pub fn from_bytes_with_options(
+        bytes: impl Into<Arc<[u8]>>,
+        options: &OpenOptions,
+    ) -> Result<Asset> {
         let bytes: Arc<[u8]> = bytes.into();
+        let origin = Origin::Bytes(bytes.clone());
         if bytes.is_empty() {
             return Err(Error::UnrecognizedFormat {
-                source_name: Source::Bytes(bytes).display_name(),
+                source_name: source(origin, options).display_name(),
                 reason: "no bytes".into(),
             });
         }
-        let head = bytes[..SNIFF_BYTES.min(bytes.len())].to_vec();
-        let scan_bytes = bytes.clone();
+        let len = bytes.len() as u64;
+        let format = sniff(&mut Cursor::new(&bytes[..]), len, "").ok();
         let mp4 = move || {
-            let len = scan_bytes.len() as u64;
             Some((
-                mp4::scan(&mut Cursor::new(&scan_bytes[..]), len).ok()?,
+                mp4::scan(&mut Cursor::new(&bytes[..]), len).ok()?,
                 Some(len),
             ))
         };
-        Asset::open_source(Source::Bytes(bytes), Some(&head), "", mp4, None)
+        Asset::open_source(source(origin, options), format, mp4, None, options)
     }
 
-    /// Opens `source`; `mp4_scan` walks its boxes when it is an MP4/MOV and
-    /// gives the source's length too; `cache` holds whole indexes of local
-    /// files.
+    /// Opens `source`; `sniffed` is what FFmpeg's probes made of its first
+    /// bytes, where they could be read (`Some(None)`: nothing FFmpeg
+    /// knows); `mp4_scan` walks its boxes when it is an MP4/MOV and gives
+    /// the source's length too; `cache` holds whole indexes of local files.
     fn open_source(
         source: Source,
-        head: Option<&[u8]>,
-        file_name: &str,
+        sniffed: Option<Option<Sniffed>>,
         mp4_scan: impl FnOnce() -> Option<(mp4::Mp4Facts, Option<u64>)>,
         cache: Option<&IndexCache>,
+        options: &OpenOptions,
     ) -> Result<Asset> {
         let name = source.display_name();
-        let sniffed = head.map(|h| ffmpeg::probe_format(h, file_name));
         if let Some(None) = sniffed {
             return Err(Error::UnrecognizedFormat {
                 source_name: name,
@@ -283,7 +321,8 @@ impl Asset {
             });
         }
         let is_mov = |f: &str| f.contains("mov") || f.contains("mp4");
-        let sniffed_format = sniffed.flatten();
+        let guess = sniffed.clone().flatten();
+        let sniffed_format = guess.clone().filter(|g| g.sure).map(|g| g.format);
         // Sniffed sources are walked before FFmpeg opens them, so that a
         // truncation explains FFmpeg's failure; URLs only once FFmpeg has
         // said what they are.
@@ -295,6 +334,19 @@ impl Asset {
         let demuxer = match Demuxer::open(&source) {
             Ok(d) => d,
             Err(failure) => {
+                if let Some(size) = failure.oversized {
+                    return Err(over_decoded_limit(&name, size, &options.limits));
+                }
+                if let Some(guess) = guess.filter(|g| !g.sure) {
+                    return Err(Error::UnrecognizedFormat {
+                        source_name: name,
+                        reason: format!(
+                            "no FFmpeg demuxer is sure of its first bytes; \
+                             {} only guessed and could not open it ({})",
+                            guess.format, failure.code
+                        ),
+                    });
+                }
                 let format = sniffed_format.unwrap_or_else(|| "input".into());
                 let reason = failure.code.to_string();
                 if let Some(t) = mp4_facts.as_ref().and_then(|(f, _)| f.truncation.clone()) {
@@ -333,7 +385,7 @@ impl Asset {
             }
         };
         let format = demuxer.format_name();
-        if head.is_none() && is_mov(&format) {
+        if sniffed.is_none() && is_mov(&format) {
             mp4_facts = mp4_scan.take().and_then(|scan| scan());
         }
         let (mp4_facts, source_len) = match mp4_facts {
@@ -378,6 +430,7 @@ impl Asset {
                 codec: params.codec_name.clone(),
             });
             if kind == TrackKind::Video {
+                check_declared_size(&name, stream.index(), &params, &options.limits)?;
                 let clap = mp4_facts
                     .as_ref()
                     .and_then(|f| f.clean_apertures.get(&(stream.id() as u32)).copied());
@@ -479,7 +532,7 @@ impl Asset {
     /// so that later opens of this file read it back instead. Only local
     /// files have a persistent index. Returns the entries written.
     pub fn write_index_cache(&self, cache: &IndexCache) -> Result<Vec<PathBuf>> {
-        let Source::Path(path) = &self.source else {
+        let Origin::Path(path) = &self.source.origin else {
             return Ok(Vec::new());
         };
         let mut written = Vec::new();
@@ -630,6 +683,106 @@ impl Asset {
     }
 }
 
+/// A source read within `options`' bounds.
+fn source(origin: Origin, options: &OpenOptions) -> Source {
+    Source {
+        origin,
+        bounds: ReadBounds {
+            timeout: options.timeout,
+            max_decoded_pixels: options.limits.max_decoded_pixels,
+        },
+    }
+}
+
+/// What kind of special file `file_type` is, where reading it could block
+/// forever (a FIFO with no writer, a terminal) or never end (a device).
+fn special_file_kind(file_type: &std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        Some("FIFO")
+    } else if file_type.is_char_device() {
+        Some("character device")
+    } else if file_type.is_block_device() {
+        Some("block device")
+    } else if file_type.is_socket() {
+        Some("socket")
+    } else {
+        None
+    }
+}
+
+/// The demuxer FFmpeg's probes picked for a source's first bytes.
+#[derive(Debug, Clone)]
+struct Sniffed {
+    format: String,
+    /// Whether the demuxer is sure of it: a guess from the file name's
+    /// extension alone (a text file named `.mp4`) is not, and when FFmpeg
+    /// then fails to open the source it is not a container it knows.
+    sure: bool,
+}
+
+/// The smallest and largest number of first bytes FFmpeg's probing reads
+/// (`PROBE_BUF_MIN`, and `PROBE_BUF_MAX`, the default `formatprobesize`).
+const PROBE_MIN: usize = 2048;
+const PROBE_MAX: usize = 1 << 20;
+
+/// Which demuxer FFmpeg's probes pick for the source's first bytes, read as
+/// `av_probe_input_buffer2` does: 2 KiB, then twice as much each time no
+/// demuxer is sure of it, up to 1 MiB or the end of the data, where any
+/// demuxer's claim is taken. `None` when no demuxer claims it at all.
+fn sniff(reader: &mut impl Read, len: u64, file_name: &str) -> std::io::Result<Option<Sniffed>> {
+    let mut head = Vec::new();
+    let mut size = PROBE_MIN;
+    loop {
+        let want = (size as u64).min(len);
+        let have = head.len() as u64;
+        reader.take(want - have).read_to_end(&mut head)?;
+        let last = head.len() as u64 >= len || head.len() < want as usize || size >= PROBE_MAX;
+        if let Some((format, score)) = ffmpeg::probe_format(&head, file_name, last) {
+            let sure = score > ffmpeg::PROBE_SCORE_SURE;
+            return Ok(Some(Sniffed { format, sure }));
+        }
+        if last {
+            return Ok(None);
+        }
+        size = (size * 2).min(PROBE_MAX);
+    }
+}
+
+/// The error for a stream whose declared picture is over the limit.
+fn over_decoded_limit(source_name: &str, size: ffmpeg::DeclaredSize, limits: &Limits) -> Error {
+    let pixels = u64::from(size.width) * u64::from(size.height);
+    Error::LimitExceeded {
+        limit: Limit::MaxDecodedPixels,
+        what: format!(
+            "{source_name}: track {}'s {}×{} picture",
+            size.stream, size.width, size.height
+        ),
+        value: pixels,
+        allowed: limits.max_decoded_pixels,
+    }
+}
+
+/// Refuses a video track whose declared picture (the container's size, or
+/// the first parameter set's where the container has none) is larger than
+/// the caller allows, before any of its pictures is decoded.
+fn check_declared_size(
+    source_name: &str,
+    stream: usize,
+    params: &CodecParams,
+    limits: &Limits,
+) -> Result<()> {
+    let size = ffmpeg::DeclaredSize {
+        stream,
+        width: params.width,
+        height: params.height,
+    };
+    if u64::from(size.width) * u64::from(size.height) > limits.max_decoded_pixels {
+        return Err(over_decoded_limit(source_name, size, limits));
+    }
+    Ok(())
+}
+
 /// The HTTP status FFmpeg's error names, when it names one exactly (4xx
 /// and 5xx other than 400, 401, 403 and 404 share a code).
 fn http_status(code: av::Error) -> Option<u16> {
@@ -699,8 +852,8 @@ fn index_state(
             }
         },
     };
-    let cached = match (cache, source) {
-        (Some(cache), Source::Path(path)) => cache.load(path, track.index),
+    let cached = match (cache, &source.origin) {
+        (Some(cache), Origin::Path(path)) => cache.load(path, track.index),
         _ => None,
     };
     if let Some((index, entry)) = cached {

@@ -452,6 +452,7 @@ fn open_decoder(
     // ends with a drain. The planner only targets frames whose start
     // guarantees a correct decode, so nothing broken reaches a caller.
     context.set_flags(av::codec::Flags::OUTPUT_CORRUPT);
+    ffmpeg::limit_decoded_pixels(&mut context, source.bounds.max_decoded_pixels);
     mapper.configure(&mut context)?;
     let decoder = context.decoder().video().map_err(|e| match e {
         av::Error::DecoderNotFound => Error::from(Unsupported::NoDecoder {

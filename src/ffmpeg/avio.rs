@@ -7,7 +7,9 @@
 use std::ffi::CString;
 use std::io::{self, Read, Seek, SeekFrom};
 
-use super::{av, ffi, init};
+use std::time::Duration;
+
+use super::{av, ffi, init, timeout_options};
 
 /// An open `AVIOContext` for reading; closed on drop.
 pub struct UrlReader {
@@ -19,23 +21,29 @@ pub struct UrlReader {
 unsafe impl Send for UrlReader {}
 
 impl UrlReader {
-    /// Opens `url` for reading.
-    pub fn open(url: &str) -> Result<UrlReader, av::Error> {
+    /// Opens `url` for reading, each connect and read waiting at most
+    /// `timeout`.
+    pub fn open(url: &str, timeout: Duration) -> Result<UrlReader, av::Error> {
         init();
         let c_url = CString::new(url).map_err(|_| av::Error::InvalidData)?;
         let mut ctx = std::ptr::null_mut();
+        // SAFETY: the dictionary's ownership passes to the raw pointer,
+        // freed below with `av_dict_free`.
+        let mut options = unsafe { timeout_options(timeout).disown() };
         // SAFETY: `ctx` is a valid out-pointer, `c_url` a NUL-terminated
-        // string that outlives the call; null interrupt callback and options
-        // are allowed.
+        // string that outlives the call, `options` a dictionary we own; a
+        // null interrupt callback is allowed.
         let ret = unsafe {
             ffi::avio_open2(
                 &mut ctx,
                 c_url.as_ptr(),
                 ffi::AVIO_FLAG_READ,
                 std::ptr::null(),
-                std::ptr::null_mut(),
+                &mut options,
             )
         };
+        // SAFETY: `options` is null or the dictionary we own.
+        unsafe { ffi::av_dict_free(&mut options) };
         if ret < 0 || ctx.is_null() {
             return Err(av::Error::from(ret));
         }

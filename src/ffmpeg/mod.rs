@@ -7,6 +7,7 @@ use std::ffi::CStr;
 use std::io::Cursor;
 use std::path::PathBuf;
 use std::sync::{Arc, Once};
+use std::time::Duration;
 
 mod avio;
 pub(crate) mod hwaccel;
@@ -40,9 +41,17 @@ pub fn frame_hdr_metadata(
     )
 }
 
-/// Where an asset's bytes come from.
+/// Where an asset's bytes come from, and the bounds every reader of them
+/// keeps to.
 #[derive(Debug, Clone)]
-pub enum Source {
+pub struct Source {
+    pub origin: Origin,
+    pub bounds: ReadBounds,
+}
+
+/// Where the bytes are.
+#[derive(Debug, Clone)]
+pub enum Origin {
     Path(PathBuf),
     /// Anything FFmpeg's protocols read (`http://`, `file:`, `pipe:`…).
     Url(String),
@@ -50,13 +59,27 @@ pub enum Source {
     Bytes(Arc<[u8]>),
 }
 
+/// What one open of a source may wait for and allocate: every demuxer and
+/// decoder opened on it, not only the first, so a worker reopening a URL
+/// cannot hang and a decoder cannot allocate past the caller's limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadBounds {
+    /// How long a network connect or read may wait (FFmpeg's `rw_timeout`
+    /// and the TCP protocol's `timeout`).
+    pub timeout: Duration,
+    /// The largest picture (width × height) a decoder may allocate,
+    /// FFmpeg's `max_pixels`: probing and decoding refuse larger frames
+    /// before allocating them.
+    pub max_decoded_pixels: u64,
+}
+
 impl Source {
     /// How errors and reports name the source.
     pub fn display_name(&self) -> String {
-        match self {
-            Source::Path(p) => p.display().to_string(),
-            Source::Url(u) => u.clone(),
-            Source::Bytes(b) => format!("<{} bytes in memory>", b.len()),
+        match &self.origin {
+            Origin::Path(p) => p.display().to_string(),
+            Origin::Url(u) => u.clone(),
+            Origin::Bytes(b) => format!("<{} bytes in memory>", b.len()),
         }
     }
 }
@@ -84,22 +107,37 @@ pub struct Demuxer {
 #[derive(Debug)]
 pub struct OpenFailure {
     pub code: av::Error,
+    /// A video stream whose container-declared picture is over
+    /// [`ReadBounds::max_decoded_pixels`]: the source was closed before
+    /// probing decoded any of it.
+    pub oversized: Option<DeclaredSize>,
+}
+
+/// A stream's picture size as its container declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeclaredSize {
+    pub stream: usize,
+    pub width: u32,
+    pub height: u32,
 }
 
 impl Demuxer {
     pub fn open(source: &Source) -> Result<Demuxer, OpenFailure> {
         init();
-        let input = match source {
-            Source::Path(p) => av::format::input(p),
-            Source::Url(u) => av::format::input(u.as_str()),
-            Source::Bytes(b) => {
+        let bounds = source.bounds;
+        let input = match &source.origin {
+            Origin::Path(p) => open_input(&p.to_string_lossy(), None, bounds),
+            Origin::Url(u) => open_input(u, Some(bounds.timeout), bounds),
+            Origin::Bytes(b) => {
                 av::format::context::StreamIo::from_read_seek(Cursor::new(SharedBytes(b.clone())))
                     .and_then(|io| av::format::input_from_stream(io, None, None))
+                    .map_err(|code| OpenFailure {
+                        code,
+                        oversized: None,
+                    })
             }
         };
-        input
-            .map(|input| Demuxer { input })
-            .map_err(|code| OpenFailure { code })
+        input.map(|input| Demuxer { input })
     }
 
     /// FFmpeg's short name of the container format (`mov,mp4,m4a,3gp,3g2,mj2`).
@@ -225,6 +263,106 @@ impl Demuxer {
     }
 }
 
+/// FFmpeg's network options bounding each connect and read by `timeout`:
+/// `rw_timeout` for every protocol's reads, and the TCP protocol's own
+/// `timeout` (which an HTTP URL hands down to its connection) for its
+/// connect and reads, both in microseconds.
+pub(crate) fn timeout_options(timeout: Duration) -> av::Dictionary<'static> {
+    let micros = timeout.as_micros().clamp(1, i64::MAX as u128).to_string();
+    let mut options = av::Dictionary::new();
+    options.set("rw_timeout", &micros);
+    options.set("timeout", &micros);
+    options
+}
+
+/// `avformat_open_input` and `avformat_find_stream_info` on a path or URL,
+/// as `av::format::input` does, but with `timeout` on the network I/O and
+/// `max_pixels` on the decoders probing opens, so that a stream declaring
+/// a huge picture is refused before a frame of it is allocated.
+fn open_input(
+    url: &str,
+    timeout: Option<Duration>,
+    bounds: ReadBounds,
+) -> Result<av::format::context::Input, OpenFailure> {
+    let failed = |code| OpenFailure {
+        code,
+        oversized: None,
+    };
+    let c_url = std::ffi::CString::new(url).map_err(|_| failed(av::Error::InvalidData))?;
+    let format_options = timeout.map(timeout_options).unwrap_or_default();
+    // SAFETY: the dictionary's ownership passes to the raw pointer, freed
+    // below with `av_dict_free`.
+    let mut format_options = unsafe { format_options.disown() };
+    let max_pixels = bounds.max_decoded_pixels.min(i64::MAX as u64).to_string();
+    let mut ctx = std::ptr::null_mut();
+    // SAFETY: `ctx` is a valid out-pointer to a null context (FFmpeg
+    // allocates it), `c_url` is NUL-terminated and outlives the call, and
+    // `format_options` is a dictionary we own, given back (with what the
+    // demuxer did not use) and freed below.
+    let opened = unsafe {
+        ffi::avformat_open_input(
+            &mut ctx,
+            c_url.as_ptr(),
+            std::ptr::null(),
+            &mut format_options,
+        )
+    };
+    // SAFETY: `format_options` is null or a dictionary we own.
+    unsafe { ffi::av_dict_free(&mut format_options) };
+    if opened < 0 {
+        return Err(failed(av::Error::from(opened)));
+    }
+    // SAFETY: `ctx` is the context just opened; it holds `nb_streams`
+    // streams, each with its codec parameters, read before probing decodes
+    // anything; it is closed once on every failure. One codec-option dictionary per stream is made, handed to
+    // `avformat_find_stream_info` (which reads them) and freed after.
+    unsafe {
+        let streams = (*ctx).nb_streams as usize;
+        for index in 0..streams {
+            let par = &*(**(*ctx).streams.add(index)).codecpar;
+            let (width, height) = (par.width.max(0) as u32, par.height.max(0) as u32);
+            let is_video = par.codec_type == ffi::AVMediaType::AVMEDIA_TYPE_VIDEO;
+            if is_video && u64::from(width) * u64::from(height) > bounds.max_decoded_pixels {
+                ffi::avformat_close_input(&mut ctx);
+                return Err(OpenFailure {
+                    code: av::Error::InvalidData,
+                    oversized: Some(DeclaredSize {
+                        stream: index,
+                        width,
+                        height,
+                    }),
+                });
+            }
+        }
+        let mut per_stream: Vec<*mut ffi::AVDictionary> = vec![std::ptr::null_mut(); streams];
+        let key = c"max_pixels";
+        let value =
+            std::ffi::CString::new(max_pixels).map_err(|_| failed(av::Error::InvalidData))?;
+        for dict in per_stream.iter_mut() {
+            ffi::av_dict_set(dict, key.as_ptr(), value.as_ptr(), 0);
+        }
+        let found = ffi::avformat_find_stream_info(ctx, per_stream.as_mut_ptr());
+        for dict in per_stream.iter_mut() {
+            ffi::av_dict_free(dict);
+        }
+        if found < 0 {
+            ffi::avformat_close_input(&mut ctx);
+            return Err(failed(av::Error::from(found)));
+        }
+        Ok(av::format::context::Input::wrap(ctx))
+    }
+}
+
+/// Makes `context` refuse pictures larger than `max_pixels` (width ×
+/// height) before allocating them, FFmpeg's `max_pixels`.
+pub fn limit_decoded_pixels(context: &mut av::codec::Context, max_pixels: u64) {
+    // SAFETY: the context is live and not yet opened; `max_pixels` is a
+    // plain field the decoder reads when it sets its dimensions.
+    unsafe {
+        (*context.as_mut_ptr()).max_pixels = max_pixels.min(i64::MAX as u64) as i64;
+    }
+}
+
 /// Read-only bytes shared with the AVIO callback thread-safely.
 struct SharedBytes(Arc<[u8]>);
 
@@ -234,10 +372,17 @@ impl AsRef<[u8]> for SharedBytes {
     }
 }
 
+/// The score over which a demuxer is sure of a source's first bytes
+/// (`AVPROBE_SCORE_RETRY`): more bytes would not change its mind.
+pub const PROBE_SCORE_SURE: i32 = ffi::AVPROBE_SCORE_MAX / 4;
+
 /// Asks FFmpeg's format probes what `head` (the first bytes of a source)
 /// looks like. `None` when no demuxer claims it: the bytes are not a media
-/// container FFmpeg knows.
-pub fn probe_format(head: &[u8], file_name: &str) -> Option<String> {
+/// container FFmpeg knows. Unless `last` (all the bytes FFmpeg's probing
+/// would read), a demuxer must be sure enough that more bytes would not
+/// change its mind (`AVPROBE_SCORE_RETRY`), as in `av_probe_input_buffer2`.
+/// Gives the demuxer's name and its score.
+pub fn probe_format(head: &[u8], file_name: &str, last: bool) -> Option<(String, i32)> {
     init();
     let mut buf = Vec::with_capacity(head.len() + ffi::AVPROBE_PADDING_SIZE as usize);
     buf.extend_from_slice(head);
@@ -254,11 +399,12 @@ pub fn probe_format(head: &[u8], file_name: &str) -> Option<String> {
     // zeroed padding FFmpeg requires, and a NUL-terminated file name; both
     // outlive the call. The returned pointer is to a static AVInputFormat.
     let format = unsafe { ffi::av_probe_input_format3(&probe, 1, &mut score) };
-    if format.is_null() || score <= ffi::AVPROBE_SCORE_MAX / 4 {
+    let min_score = if last { 0 } else { PROBE_SCORE_SURE };
+    if format.is_null() || score <= min_score {
         return None;
     }
     // SAFETY: a non-null AVInputFormat has a static NUL-terminated name.
-    Some(unsafe { cstr((*format).name) })
+    Some((unsafe { cstr((*format).name) }, score))
 }
 
 /// Copies a C string FFmpeg owns into a `String`; null gives "".
@@ -372,6 +518,17 @@ pub struct PacketInfo {
     pub corrupt: bool,
 }
 
+/// Whether a demuxer's read error means the bytes ahead are damaged, rather
+/// than that the source could not be read (a network error, a timeout).
+fn ends_readable_data(e: av::Error) -> bool {
+    match e {
+        av::Error::InvalidData | av::Error::PatchWelcome | av::Error::Bug | av::Error::Bug2 => true,
+        // A packet size made of garbage that FFmpeg cannot allocate.
+        av::Error::Other { errno } => errno == ffi::ENOMEM,
+        _ => false,
+    }
+}
+
 /// How many read errors in a row end demuxing: a demuxer that can resync
 /// does so within a few packets, and a hostile file must not spin forever.
 const MAX_CONSECUTIVE_READ_ERRORS: usize = 64;
@@ -402,6 +559,11 @@ impl Demuxer {
                 Err(av::Error::InvalidData) if errors < MAX_CONSECUTIVE_READ_ERRORS => {
                     errors += 1;
                 }
+                // Damage the demuxer cannot read past (a packet size made
+                // of garbage it cannot allocate, no resync): the readable
+                // data ends there, as it does for `ffmpeg`, and what was
+                // read before stays good.
+                Err(e) if ends_readable_data(e) => return Ok(None),
                 Err(e) => return Err(e),
             }
         }
@@ -546,9 +708,9 @@ pub fn presentation_order(source: &Source, stream: usize) -> Result<Vec<usize>, 
         .stream(stream)
         .ok_or(av::Error::StreamNotFound)?
         .parameters();
-    let mut decoder = av::codec::Context::from_parameters(params)?
-        .decoder()
-        .video()?;
+    let mut context = av::codec::Context::from_parameters(params)?;
+    limit_decoded_pixels(&mut context, source.bounds.max_decoded_pixels);
+    let mut decoder = context.decoder().video()?;
     let mut order = Vec::new();
     let mut frame = av::frame::Video::empty();
     let mut drain = |decoder: &mut av::decoder::Video, order: &mut Vec<usize>| {

@@ -3,6 +3,7 @@
 
 use crate::decode::BackendPreference;
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::render::{ApertureMode, DynamicRangePolicy, RenderSettings, Size};
 use crate::time::Time;
 
@@ -18,6 +19,7 @@ pub struct GeneratorSettings {
     pub(crate) applies_preferred_track_transform: bool,
     pub(crate) aperture_mode: ApertureMode,
     pub(crate) backend: BackendPreference,
+    pub(crate) max_output_pixels: u64,
 }
 
 impl Default for GeneratorSettings {
@@ -30,6 +32,7 @@ impl Default for GeneratorSettings {
             applies_preferred_track_transform: false,
             aperture_mode: ApertureMode::CleanAperture,
             backend: BackendPreference::Auto,
+            max_output_pixels: Limits::default().max_output_pixels,
         }
     }
 }
@@ -102,6 +105,17 @@ impl GeneratorSettings {
 
     pub fn set_backend(&mut self, b: BackendPreference) {
         self.backend = b;
+    }
+
+    pub fn max_output_pixels(&self) -> u64 {
+        self.max_output_pixels
+    }
+
+    /// The most pixels (width × height) an image may have; a request whose
+    /// image would be larger fails with [`Error::LimitExceeded`] before it
+    /// is rendered. Defaults to [`Limits::default`]'s.
+    pub fn set_max_output_pixels(&mut self, pixels: u64) {
+        self.max_output_pixels = pixels;
     }
 
     pub(crate) fn render(&self) -> RenderSettings {

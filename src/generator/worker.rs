@@ -448,6 +448,15 @@ impl Worker {
             &work.track.geometry(),
             &batch.settings.render(),
         )?;
+        let pixels = u64::from(spec.width) * u64::from(spec.height);
+        if pixels > batch.settings.max_output_pixels {
+            return Err(Error::LimitExceeded {
+                limit: crate::limits::Limit::MaxOutputPixels,
+                what: format!("a {}×{} image", spec.width, spec.height),
+                value: pixels,
+                allowed: batch.settings.max_output_pixels,
+            });
+        }
         let (rendered, gpu_timings) = self.pool.render(&frame.picture, &spec)?;
         let (format, color_space) = match rendered.encoding {
             OutputEncoding::Srgb8 => (PixelFormat::Rgba8, ColorSpace::SRGB),

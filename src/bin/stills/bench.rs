@@ -54,6 +54,8 @@ pub struct BenchArgs {
     /// One JSON line per backend.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    limits: common::LimitArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -85,7 +87,7 @@ enum BenchBackend {
 pub fn run(args: BenchArgs) -> ExitCode {
     let started = Instant::now();
     let t = Instant::now();
-    let asset = match common::open(&args.file) {
+    let asset = match common::open(&args.file, &args.limits) {
         Ok(a) => Arc::new(a),
         Err(e) => {
             eprintln!("stills: {e}");
@@ -217,7 +219,9 @@ fn asset_for(args: &BenchArgs, first_run: bool, first: Arc<Asset>) -> Arc<Asset>
     if first_run {
         return first;
     }
-    common::open(&args.file).map(Arc::new).unwrap_or(first)
+    common::open(&args.file, &args.limits)
+        .map(Arc::new)
+        .unwrap_or(first)
 }
 
 /// Start-up stages measured once, before the first backend runs.
@@ -254,6 +258,7 @@ fn bench_backend(
         }
         s.set_maximum_size(args.max_size);
         s.set_backend(preference);
+        s.set_max_output_pixels(args.limits.max_output_pixels);
     });
     // The first image: decoder start, pipeline buffers, first-use shader
     // variants, decode, render, encode.

@@ -5,13 +5,14 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
 use stills::asset::TrackTimeline;
 use stills::{
     ApertureMode, Asset, BackendChoice, BackendKind, BackendPreference, DynamicRangePolicy,
-    GeneratorSettings, ImageFormat, Ratio, RoundingMethod, Size, Time,
+    GeneratorSettings, ImageFormat, Limits, OpenOptions, Ratio, RoundingMethod, Size, Time,
 };
 
 /// Which frame each time asks for, and how the pictures are rendered: the
@@ -117,8 +118,10 @@ impl RenderArgs {
         default_tolerances: (Time, Time),
         max_size: Option<Size>,
         backend: Backend,
+        limits: &LimitArgs,
     ) -> GeneratorSettings {
         let mut s = GeneratorSettings::default();
+        s.set_max_output_pixels(limits.max_output_pixels);
         let (before, after) = self.tolerances(default_tolerances);
         s.set_tolerance_before(before)
             .and_then(|()| s.set_tolerance_after(after))
@@ -178,17 +181,58 @@ pub fn parse_size(s: &str) -> Result<Size, String> {
     })
 }
 
+/// What opening a source and rendering its images may cost: the flags
+/// every subcommand shares.
+#[derive(clap::Args, Clone)]
+pub struct LimitArgs {
+    /// Seconds a network connect or read may wait before failing.
+    #[arg(long, value_name = "S", default_value = "30", value_parser = parse_timeout)]
+    pub timeout: Duration,
+    /// The most pixels a decoded picture may have: larger declared sizes
+    /// are refused before decoding (default: 8192×8192).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_decoded_pixels)]
+    pub max_decoded_pixels: u64,
+    /// The most pixels an output image may have (default: 8192×8192).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_output_pixels)]
+    pub max_output_pixels: u64,
+}
+
+impl LimitArgs {
+    pub fn open_options(&self) -> OpenOptions {
+        OpenOptions {
+            timeout: self.timeout,
+            limits: Limits {
+                max_decoded_pixels: self.max_decoded_pixels,
+                max_output_pixels: self.max_output_pixels,
+            },
+        }
+    }
+}
+
+/// A timeout: a positive number of seconds.
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let seconds: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !(seconds > 0.0 && seconds <= 1e9) {
+        return Err("a timeout is more than 0 seconds".into());
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
 /// Whether `source` names a URL for FFmpeg's protocols rather than a path.
 pub fn is_url(source: &str) -> bool {
     source.contains("://") || source.starts_with("file:")
 }
 
-/// Opens a path or a URL.
-pub fn open(source: &str) -> stills::Result<Asset> {
+/// Opens a path or a URL within the limits the flags set.
+pub fn open(source: &str, limits: &LimitArgs) -> stills::Result<Asset> {
+    let options = limits.open_options();
     if is_url(source) {
-        Asset::open_url(source)
+        Asset::open_url_with_options(source, &options)
     } else {
-        Asset::open(PathBuf::from(source))
+        Asset::open_with_options(PathBuf::from(source), &options)
     }
 }
 

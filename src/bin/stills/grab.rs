@@ -35,6 +35,8 @@ pub struct GrabArgs {
     count: Option<u32>,
     #[command(flatten)]
     render: RenderArgs,
+    #[command(flatten)]
+    limits: common::LimitArgs,
     /// Fit inside W×H, never upscaling; 0 leaves a side free (320x0).
     #[arg(long, value_name = "WxH", value_parser = common::parse_size)]
     max_size: Option<Size>,
@@ -87,6 +89,7 @@ struct Job {
     times: Times,
     out: PathBuf,
     format: ImageFormat,
+    limits: common::LimitArgs,
 }
 
 #[derive(Clone)]
@@ -114,7 +117,9 @@ pub fn run(args: GrabArgs) -> ExitCode {
         }
     };
     let exact = (Time::ZERO, Time::ZERO);
-    let settings = args.render.settings(exact, args.max_size, args.backend);
+    let settings = args
+        .render
+        .settings(exact, args.max_size, args.backend, &args.limits);
     if let Err(e) = std::fs::create_dir_all(&args.out) {
         eprintln!("stills: {}: {e}", args.out.display());
         return ExitCode::FAILURE;
@@ -138,6 +143,7 @@ pub fn run(args: GrabArgs) -> ExitCode {
         times,
         out: args.out.clone(),
         format: args.format.image_format(),
+        limits: args.limits.clone(),
     });
     let stems = unique_stems(&sources);
     let files: Arc<Vec<(Arc<str>, String)>> = Arc::new(
@@ -375,7 +381,7 @@ fn grab_file(job: &Job, file: &Arc<str>, stem: &str, tx: &mpsc::Sender<Report>) 
         Times::At(t) => Some(t.as_slice()),
         Times::Count(_) => None,
     };
-    let asset = match common::open(file) {
+    let asset = match common::open(file, &job.limits) {
         Ok(a) => a,
         Err(e) => return fail_all(known, e.to_string()),
     };

@@ -28,6 +28,8 @@ pub struct ProbeArgs {
     /// opens of the file read it instead of scanning or reading on demand.
     #[arg(long)]
     index: bool,
+    #[command(flatten)]
+    limits: crate::common::LimitArgs,
 }
 
 /// Exit 0 when every file was described, 1 when any could not be (each
@@ -50,7 +52,7 @@ pub fn run(args: ProbeArgs) -> ExitCode {
     // The CUDA driver, libnvcuvid and CUDA devices, likewise.
     let nvdec = nvdec_report();
     for file in &args.files {
-        let asset = crate::common::open(file);
+        let asset = crate::common::open(file, &args.limits);
         if let Some(probe) = probing.take() {
             gpu =
                 Some(probe.join().unwrap_or_else(|_| {

@@ -43,6 +43,8 @@ pub struct SheetArgs {
     labels: bool,
     #[command(flatten)]
     render: RenderArgs,
+    #[command(flatten)]
+    limits: common::LimitArgs,
     #[arg(long, value_enum, default_value = "auto")]
     backend: Backend,
     /// The sheet image (.jpg, .png or .webp). Several sheets are FILE's name with -1, -2… before the extension.
@@ -115,8 +117,10 @@ pub fn run(args: SheetArgs) -> ExitCode {
     }
     let pool = GeneratorPool::new();
     let exact = (Time::ZERO, Time::ZERO);
-    let settings = args.render.settings(exact, Some(args.tile), args.backend);
-    let asset = match common::open(&args.file) {
+    let settings = args
+        .render
+        .settings(exact, Some(args.tile), args.backend, &args.limits);
+    let asset = match common::open(&args.file, &args.limits) {
         Ok(a) => a,
         Err(e) => return whole_file_failure(&args, &e.to_string()),
     };
