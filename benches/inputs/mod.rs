@@ -110,7 +110,7 @@ pub fn ensure(recipe: &Recipe) -> Result<PathBuf, String> {
     if !path.exists() {
         make(recipe, &path)?;
     }
-    let keyframes: Vec<usize> = (0..recipe.frames).step_by(recipe.gop).collect();
+    let keyframes = fixed_keyframes(recipe, 1);
     check(recipe, recipe.frames, &keyframes, &path)?;
     Ok(path)
 }
@@ -156,15 +156,25 @@ pub fn ensure_concatenation(recipe: &Recipe, copies: usize) -> Result<PathBuf, S
         }
         std::fs::rename(&partial, &path).map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    let keyframes: Vec<usize> = (0..copies)
+    let keyframes = fixed_keyframes(recipe, copies);
+    check(recipe, recipe.frames * copies, &keyframes, &path)?;
+    Ok(path)
+}
+
+/// The display positions of the keyframes in `copies` of a recipe with
+/// fixed GOPs; none for one that leaves them to the encoder (`gop` 0,
+/// `keyframes` given), which `check` counts instead.
+fn fixed_keyframes(recipe: &Recipe, copies: usize) -> Vec<usize> {
+    if recipe.keyframes.is_some() || recipe.gop == 0 {
+        return Vec::new();
+    }
+    (0..copies)
         .flat_map(|c| {
             (0..recipe.frames)
                 .step_by(recipe.gop)
                 .map(move |k| c * recipe.frames + k)
         })
-        .collect();
-    check(recipe, recipe.frames * copies, &keyframes, &path)?;
-    Ok(path)
+        .collect()
 }
 
 fn make(recipe: &Recipe, path: &Path) -> Result<(), String> {
