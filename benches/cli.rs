@@ -34,26 +34,6 @@ const DEFAULT_ROUNDS: usize = 5;
 const THUMBNAILS: i64 = 10;
 const SMALL_FILES: usize = 100;
 
-/// 1080p30 H.264, 60 s, x264's defaults (preset medium, scene-cut
-/// keyframes, 3 B-frames). testsrc2 has no cuts of its own: its picture is
-/// inverted every 3.1 s (`negate` with a timeline), which x264's scene-cut
-/// detection takes as a cut, as it would a film's.
-#[rustfmt::skip]
-const H264_1080P_X264_DEFAULTS: inputs::Recipe = inputs::Recipe {
-    name: "h264_1080p30_60s_x264_defaults_scenecuts",
-    codec: "h264",
-    width: 1920,
-    height: 1080,
-    frames: 1800,
-    gop: 0,
-    keyframes: Some(15..=25),
-    args: &[
-        "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-t", "60",
-        "-vf", "negate=enable='lt(mod(t,6.2),3.1)'",
-        "-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart",
-    ],
-};
-
 /// The fixtures the small-file case repeats: ones every build decodes.
 const SMALL: &[&str] = &[
     "h264_bframes.mp4",
@@ -86,7 +66,7 @@ fn run() -> Result<(), String> {
             })?,
             Err(_) => DEFAULT_ROUNDS,
         };
-    let file = inputs::ensure(&H264_1080P_X264_DEFAULTS)?;
+    let file = inputs::ensure(&inputs::H264_1080P_X264_DEFAULTS)?;
     let stills = PathBuf::from(env!("CARGO_BIN_EXE_stills"));
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("stills-bench-cli-{}", std::process::id()));

@@ -86,7 +86,7 @@ pub use image::{ColorSpace, FrameTimings, Image, ImageFormat, PixelFormat};
 pub use limits::{Limit, Limits, OpenOptions, DEFAULT_TIMEOUT};
 pub use ratio::Ratio;
 pub use render::{ApertureMode, DynamicRangePolicy, Size};
-pub use time::{ParseTimeError, ParseTimeErrorKind, RoundingMethod, Time};
+pub use time::{ParseTimeError, ParseTimeErrorKind, RoundingMethod, Time, TimeGrid};
 
 /// The README's Rust example, compiled and run as a doctest so that what a
 /// newcomer copies works.

@@ -378,6 +378,69 @@ impl Time {
     }
 }
 
+/// Times on a regular grid, `start + k·step` for `k = 0, 1, …` while before
+/// `end`: the dense request forms (one a second, every 1/30 s) without a
+/// list of times. Each time is `start + step × k` by `Time`'s own
+/// arithmetic, taken at once rather than by repeated addition, so no
+/// rounding accumulates along a long grid (it is exact whenever the two
+/// timescales' least common multiple fits a timescale). Made by
+/// [`Time::grid`].
+#[derive(Debug, Clone)]
+pub struct TimeGrid {
+    start: Time,
+    step: Time,
+    next: i32,
+    len: i32,
+}
+
+impl Time {
+    /// The grid of times from `start` every `step` before `end` (`start`
+    /// itself included when it is before `end`); `None` unless all three
+    /// are numeric and `step` is positive, or when the grid would hold more
+    /// than `i32::MAX` times.
+    pub fn grid(start: Time, end: Time, step: Time) -> Option<TimeGrid> {
+        if !(start.is_numeric() && end.is_numeric() && step.is_numeric()) || step <= Time::ZERO {
+            return None;
+        }
+        let (a, sa) = (i128::from(start.value), i128::from(start.timescale));
+        let (b, sb) = (i128::from(end.value), i128::from(end.timescale));
+        let (c, sc) = (i128::from(step.value), i128::from(step.timescale));
+        // k·c/sc < b/sb − a/sa ⇔ k < (b·sa − a·sb)·sc / (sa·sb·c): every
+        // product below 2^126.
+        let span = (b * sa - a * sb) * sc;
+        let unit = sa * sb * c;
+        let len = if span <= 0 {
+            0
+        } else {
+            i32::try_from((span + unit - 1) / unit).ok()?
+        };
+        Some(TimeGrid {
+            start,
+            step,
+            next: 0,
+            len,
+        })
+    }
+}
+
+impl Iterator for TimeGrid {
+    type Item = Time;
+
+    fn next(&mut self) -> Option<Time> {
+        (self.next < self.len).then(|| {
+            self.next += 1;
+            self.start + self.step * (self.next - 1)
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = (self.len - self.next) as usize;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for TimeGrid {}
+
 /// `num / den` seconds (`den > 0`, `|num| < 2^95`) in `timescale` units,
 /// rounded half away from zero; while the value overflows `i64` the
 /// timescale is halved, and past timescale 1 the result is an infinity.
@@ -886,6 +949,45 @@ mod tests {
         RoundingMethod::RoundTowardPositiveInfinity,
         RoundingMethod::RoundTowardNegativeInfinity,
     ];
+
+    #[test]
+    fn grids_run_from_start_by_step_before_end() {
+        let grid: Vec<Time> = Time::grid(t(1, 2), t(3, 1), t(1, 1)).unwrap().collect();
+        assert_eq!(grid, [t(1, 2), t(3, 2), t(5, 2)]);
+        // `end` itself is not on the grid: it is where the frames stop.
+        let one_a_second: Vec<Time> = Time::grid(Time::ZERO, t(3, 1), t(1, 1)).unwrap().collect();
+        assert_eq!(one_a_second, [t(0, 1), t(1, 1), t(2, 1)]);
+        assert_eq!(Time::grid(t(2, 1), t(2, 1), t(1, 1)).unwrap().len(), 0);
+        assert_eq!(Time::grid(t(5, 1), t(2, 1), t(1, 1)).unwrap().len(), 0);
+        assert_eq!(Time::grid(t(-1, 1), t(1, 1), t(1, 2)).unwrap().len(), 4);
+    }
+
+    #[test]
+    fn long_grids_do_not_drift() {
+        // 1001/30000 s a frame for an hour, from an offset in another
+        // timescale: the last time is exactly start + step × (n − 1).
+        let (start, step) = (t(7, 90_000), t(1001, 30_000));
+        let grid = Time::grid(start, t(3600, 1), step).unwrap();
+        let n = grid.len();
+        assert_eq!(n, 107_893);
+        let last = grid.last().unwrap();
+        assert_eq!(last, start + step * (n as i32 - 1));
+        assert!(!last.has_been_rounded());
+        assert!(last < t(3600, 1) && last + step >= t(3600, 1));
+    }
+
+    #[test]
+    fn grids_need_numeric_bounds_and_a_positive_step() {
+        for step in [Time::ZERO, t(-1, 1), Time::INVALID, Time::POSITIVE_INFINITY] {
+            assert!(Time::grid(Time::ZERO, t(1, 1), step).is_none(), "{step:?}");
+        }
+        for bound in [Time::INVALID, Time::INDEFINITE, Time::NEGATIVE_INFINITY] {
+            assert!(Time::grid(bound, t(1, 1), t(1, 1)).is_none());
+            assert!(Time::grid(Time::ZERO, bound, t(1, 1)).is_none());
+        }
+        // More than i32::MAX times is refused rather than truncated.
+        assert!(Time::grid(Time::ZERO, t(i64::MAX, 1), t(1, 1)).is_none());
+    }
 
     #[test]
     fn order_is_cmtimecompare() {

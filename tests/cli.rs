@@ -663,3 +663,44 @@ fn r12_sigterm_mid_run_leaves_a_line_for_every_file_and_time() {
         "every file has its line and every line its file"
     );
 }
+
+/// `--fps R` and `--every S`: times on a grid from the first frame, each
+/// answered by the frame displayed then (25 fps, 2 s: frame `k·25/R`).
+#[test]
+fn grids_of_times_give_the_frames_on_the_grid() {
+    let f = fixture("h264_bframes.mp4");
+    for (flags, frames) in [
+        (
+            &["--fps", "5"][..],
+            (0..50).step_by(5).collect::<Vec<u32>>(),
+        ),
+        (&["--every", "0.4"][..], (0..50).step_by(10).collect()),
+        (&["--fps", "25/2"][..], (0..50).step_by(2).collect()),
+    ] {
+        let dir = Scratch::new("grid");
+        let out = dir.path("");
+        let mut args = vec!["grab", &f, "-o", out.to_str().unwrap(), "--json"];
+        args.extend(flags);
+        let run = stills(&args, "");
+        assert!(run.status.success(), "{flags:?}: {}", run.stderr);
+        let mut lines = run.json_lines();
+        lines.sort_by_key(|l| l["request"].as_u64());
+        let codes: Vec<u32> = lines
+            .iter()
+            .map(|l| png_code(Path::new(l["path"].as_str().unwrap())))
+            .collect();
+        assert_eq!(codes, frames, "{flags:?}");
+    }
+    for (flags, complaint) in [
+        (&["--every", "0"][..], "more than zero"),
+        (&["--fps", "-2"][..], "more than zero"),
+        (&["--fps", "abc"][..], "is not a rate"),
+        (&["--fps", "1", "--count", "3"][..], "cannot be used with"),
+    ] {
+        let mut args = vec!["grab", &f];
+        args.extend(flags);
+        let run = stills(&args, "");
+        assert_eq!(run.status.code(), Some(2), "{flags:?}");
+        assert!(run.stderr.contains(complaint), "{flags:?}: {}", run.stderr);
+    }
+}

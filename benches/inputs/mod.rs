@@ -55,6 +55,49 @@ pub const H264_1080P_60S: Recipe = Recipe {
     ],
 };
 
+/// 1080p30 H.264, 60 s, x264's defaults (preset medium, scene-cut
+/// keyframes, 3 B-frames). testsrc2 has no cuts of its own: its picture is
+/// inverted every 3.1 s (`negate` with a timeline), which x264's scene-cut
+/// detection takes as a cut, as it would a film's.
+#[rustfmt::skip]
+pub const H264_1080P_X264_DEFAULTS: Recipe = Recipe {
+    name: "h264_1080p30_60s_x264_defaults_scenecuts",
+    codec: "h264",
+    width: 1920,
+    height: 1080,
+    frames: 1800,
+    gop: 0,
+    keyframes: Some(15..=25),
+    args: &[
+        "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-t", "60",
+        "-vf", "negate=enable='lt(mod(t,6.2),3.1)'",
+        "-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart",
+    ],
+};
+
+/// 2160p30 HEVC Main10 HDR10 (BT.2020, PQ, mastering display and light
+/// level metadata), 2 s in one GOP with 3 B-frames: the
+/// dense bench's HDR input, tone mapped by both sides. Short because x265
+/// at 4K is slow to make.
+#[rustfmt::skip]
+pub const HEVC_MAIN10_HDR10_2160P: Recipe = Recipe {
+    name: "hevc_main10_hdr10_2160p30_2s",
+    codec: "hevc",
+    width: 3840,
+    height: 2160,
+    frames: 60,
+    gop: 250,
+    keyframes: None,
+    args: &[
+        "-f", "lavfi", "-i", "testsrc2=size=3840x2160:rate=30", "-t", "2",
+        "-c:v", "libx265", "-preset", "ultrafast",
+        "-g", "250", "-keyint_min", "250", "-bf", "3",
+        "-x265-params", "scenecut=0:log-level=error:hdr10=1:repeat-headers=1:master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1):max-cll=1000,400",
+        "-pix_fmt", "yuv420p10le", "-color_primaries", "bt2020", "-color_trc", "smpte2084", "-colorspace", "bt2020nc",
+        "-tag:v", "hvc1", "-movflags", "+faststart",
+    ],
+};
+
 fn input_dir() -> Result<PathBuf, String> {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("stills-bench-inputs");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -67,7 +110,7 @@ pub fn ensure(recipe: &Recipe) -> Result<PathBuf, String> {
     if !path.exists() {
         make(recipe, &path)?;
     }
-    let keyframes: Vec<usize> = (0..recipe.frames).step_by(recipe.gop).collect();
+    let keyframes = fixed_keyframes(recipe, 1);
     check(recipe, recipe.frames, &keyframes, &path)?;
     Ok(path)
 }
@@ -113,15 +156,25 @@ pub fn ensure_concatenation(recipe: &Recipe, copies: usize) -> Result<PathBuf, S
         }
         std::fs::rename(&partial, &path).map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    let keyframes: Vec<usize> = (0..copies)
+    let keyframes = fixed_keyframes(recipe, copies);
+    check(recipe, recipe.frames * copies, &keyframes, &path)?;
+    Ok(path)
+}
+
+/// The display positions of the keyframes in `copies` of a recipe with
+/// fixed GOPs; none for one that leaves them to the encoder (`gop` 0,
+/// `keyframes` given), which `check` counts instead.
+fn fixed_keyframes(recipe: &Recipe, copies: usize) -> Vec<usize> {
+    if recipe.keyframes.is_some() || recipe.gop == 0 {
+        return Vec::new();
+    }
+    (0..copies)
         .flat_map(|c| {
             (0..recipe.frames)
                 .step_by(recipe.gop)
                 .map(move |k| c * recipe.frames + k)
         })
-        .collect();
-    check(recipe, recipe.frames * copies, &keyframes, &path)?;
-    Ok(path)
+        .collect()
 }
 
 fn make(recipe: &Recipe, path: &Path) -> Result<(), String> {

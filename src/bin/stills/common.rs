@@ -149,6 +149,38 @@ pub fn parse_time(s: &str) -> Result<Time, String> {
     s.trim().parse::<Time>().map_err(|e| e.to_string())
 }
 
+/// A grid step: a positive time (`1`, `0.5`, `250ms`).
+pub fn parse_step(s: &str) -> Result<Time, String> {
+    let t = parse_time(s)?;
+    if t <= Time::ZERO {
+        return Err("the step must be more than zero seconds".into());
+    }
+    Ok(t)
+}
+
+/// A rate in times a second (`1`, `0.5`, `29.97`, `30000/1001`), as the
+/// step of its grid: exactly 1/R seconds.
+pub fn parse_rate(s: &str) -> Result<Time, String> {
+    let text = s.trim();
+    let bad = || format!("'{text}' is not a rate such as 1, 0.5 or 30000/1001 a second");
+    // R = num/den a second, so a step of den/num seconds.
+    let (num, den): (i64, i64) = match text.split_once('/') {
+        Some((n, d)) => (
+            n.trim().parse().map_err(|_| bad())?,
+            d.trim().parse().map_err(|_| bad())?,
+        ),
+        None => {
+            let t: Time = text.parse().map_err(|_| bad())?;
+            (t.value(), i64::from(t.timescale()))
+        }
+    };
+    if num <= 0 || den <= 0 {
+        return Err(format!("{} (it must be more than zero)", bad()));
+    }
+    let num = i32::try_from(num).map_err(|_| format!("{} (too fine a rate)", bad()))?;
+    Ok(Time::new(den, num))
+}
+
 /// A tolerance: a time of zero or more seconds, or `inf`.
 pub fn parse_tolerance(s: &str) -> Result<Time, String> {
     let text = s.trim();

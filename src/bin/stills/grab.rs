@@ -18,7 +18,7 @@ use stills::{
 use crate::common::{self, Backend, Format, RenderArgs, Ticks};
 
 #[derive(clap::Args)]
-#[command(group(clap::ArgGroup::new("times").required(true).args(["at", "count"])))]
+#[command(group(clap::ArgGroup::new("times").required(true).args(["at", "count", "every", "fps"])))]
 #[command(group(clap::ArgGroup::new("inputs").required(true).multiple(true).args(["files", "files_from"])))]
 pub struct GrabArgs {
     /// Video files or URLs (http(s)://…, file:…).
@@ -33,6 +33,12 @@ pub struct GrabArgs {
     /// N evenly spaced times per file: frame span × (i + 0.5) / N, from the first frame.
     #[arg(long, value_name = "N", conflicts_with = "at", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     count: Option<u32>,
+    /// A time every S seconds from the first frame, before the track's end (`--every 0.5`).
+    #[arg(long, value_name = "S", conflicts_with_all = ["at", "count"], allow_hyphen_values = true, value_parser = common::parse_step)]
+    every: Option<Time>,
+    /// R times a second from the first frame (`--fps 1`, `--fps 30000/1001`): steps of exactly 1/R s.
+    #[arg(long, value_name = "R", conflicts_with_all = ["at", "count", "every"], allow_hyphen_values = true, value_parser = common::parse_rate)]
+    fps: Option<Time>,
     #[command(flatten)]
     render: RenderArgs,
     #[command(flatten)]
@@ -90,19 +96,28 @@ struct Job {
     out: PathBuf,
     format: ImageFormat,
     limits: common::LimitArgs,
+    bar: indicatif::ProgressBar,
 }
 
 #[derive(Clone)]
 enum Times {
     At(Vec<Time>),
     Count(u32),
+    /// A grid from the first frame with this step: how many times it holds
+    /// is known once the file's timeline is.
+    Every(Time),
 }
 
+/// The most times a grid may put on one file, as for `--count`.
+const MOST_GRID_TIMES: usize = 1_000_000;
+
 impl Times {
-    fn len(&self) -> usize {
+    /// How many times each file gets, when that is known before opening it.
+    fn len(&self) -> Option<usize> {
         match self {
-            Times::At(t) => t.len(),
-            Times::Count(n) => *n as usize,
+            Times::At(t) => Some(t.len()),
+            Times::Count(n) => Some(*n as usize),
+            Times::Every(_) => None,
         }
     }
 }
@@ -124,11 +139,11 @@ pub fn run(args: GrabArgs) -> ExitCode {
         eprintln!("stills: {}: {e}", args.out.display());
         return ExitCode::FAILURE;
     }
-    let times = match args.count {
-        Some(n) => Times::Count(n),
-        None => Times::At(args.at.clone()),
+    let times = match (args.count, args.every.or(args.fps)) {
+        (Some(n), _) => Times::Count(n),
+        (None, Some(step)) => Times::Every(step),
+        (None, None) => Times::At(args.at.clone()),
     };
-    let per_file = times.len();
     let stop = match stop_on_signals() {
         Ok(stop) => stop,
         Err(e) => {
@@ -136,7 +151,11 @@ pub fn run(args: GrabArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // A grid's length is added as each file's timeline is known.
+    let per_file = times.len().unwrap_or(0);
+    let bar = common::progress((sources.len() * per_file) as u64, "grab", args.json);
     let job = Arc::new(Job {
+        bar: bar.clone(),
         stop: stop.clone(),
         pool: GeneratorPool::new(),
         settings,
@@ -172,7 +191,6 @@ pub fn run(args: GrabArgs) -> ExitCode {
         }));
     }
     drop(tx);
-    let bar = common::progress((files.len() * per_file) as u64, "grab", args.json);
     let mut failed = false;
     let mut noted_backend = false;
     let mut said_whole_file: HashMap<Arc<str>, ()> = HashMap::new();
@@ -351,7 +369,8 @@ fn stop_on_signals() -> std::io::Result<Arc<AtomicBool>> {
     Ok(stop)
 }
 
-/// Reports every requested time of `file` as failed with `message`.
+/// Reports every requested time of `file` as failed with `message` (one
+/// report for a grid whose times the file never gave).
 fn fail_all(
     job: &Job,
     file: &Arc<str>,
@@ -359,7 +378,11 @@ fn fail_all(
     message: String,
     tx: &mpsc::Sender<Report>,
 ) {
-    for request in 0..job.times.len() {
+    let reports = times.map_or(job.times.len().unwrap_or(1), <[Time]>::len);
+    if job.times.len().is_none() {
+        job.bar.inc_length(reports as u64);
+    }
+    for request in 0..reports {
         let _ = tx.send(Report {
             file: file.clone(),
             request,
@@ -379,7 +402,7 @@ fn grab_file(job: &Job, file: &Arc<str>, stem: &str, tx: &mpsc::Sender<Report>) 
         |times: Option<&[Time]>, message: String| fail_all(job, file, times, message, tx);
     let known = match &job.times {
         Times::At(t) => Some(t.as_slice()),
-        Times::Count(_) => None,
+        Times::Count(_) | Times::Every(_) => None,
     };
     let asset = match common::open(file, &job.limits) {
         Ok(a) => a,
@@ -397,7 +420,23 @@ fn grab_file(job: &Job, file: &Arc<str>, stem: &str, tx: &mpsc::Sender<Report>) 
             Some(ticks) => ticks.spread(*n),
             None => return fail_all(None, format!("{file}: the timeline overflows")),
         },
-        (Times::Count(_), Ok((None, _))) => {
+        (Times::Every(step), Ok((Some(tl), _))) => match Time::grid(tl.first_frame, tl.end, *step)
+        {
+            Some(grid) if grid.len() <= MOST_GRID_TIMES => {
+                job.bar.inc_length(grid.len() as u64);
+                grid.collect()
+            }
+            _ => {
+                return fail_all(
+                    None,
+                    format!(
+                        "{file}: a time every {step}s from {}s to {}s is more than {MOST_GRID_TIMES} times",
+                        tl.first_frame, tl.end
+                    ),
+                )
+            }
+        },
+        (Times::Count(_) | Times::Every(_), Ok((None, _))) => {
             return fail_all(None, format!("{file}: the video track has no frames"))
         }
     };
@@ -499,6 +538,20 @@ mod tests {
                 "clip_1000.png"
             ]
         );
+    }
+
+    #[test]
+    fn rates_are_the_exact_steps_of_their_grids() {
+        use crate::common::{parse_rate, parse_step};
+        assert_eq!(parse_rate("30000/1001"), Ok(Time::new(1001, 30_000)));
+        assert_eq!(parse_rate("29.97"), Ok(Time::new(100, 2997)));
+        assert_eq!(parse_rate("0.5"), Ok(t("2")));
+        assert_eq!(parse_rate(" 1 "), Ok(t("1")));
+        for bad in ["0", "-1", "1/0", "x", "3000000000/1", ""] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_step("250ms"), Ok(t("0.25")));
+        assert!(parse_step("0").is_err() && parse_step("-1").is_err());
     }
 
     #[test]
