@@ -22,6 +22,19 @@ fn components(cols: vec4<u32>, e: u32) -> array<mat3x4<f32>, 2> {
     );
 }
 
+// Whether the picture carries alpha: pass 1 premultiplied its colour, and
+// pass 2 filters alpha too, divides the colour by it and stores it.
+override ALPHA_OUT: bool = false;
+
+// Straight colour of four pixels whose components were filtered
+// premultiplied about the neutral, given their filtered alpha. Where alpha
+// vanishes the colour is the neutral's (it is invisible).
+fn unpremultiply(c: mat3x4<f32>, alpha: vec4<f32>) -> mat3x4<f32> {
+    let inv = select(vec4<f32>(0.0), vec4<f32>(1.0) / alpha, alpha > vec4<f32>(1e-5));
+    let neutral = vec4<f32>(params.sample.w * params.sample.x);
+    return mat3x4<f32>(c[0] * inv + neutral, c[1] * inv + neutral, c[2] * inv + neutral);
+}
+
 fn yuv_to_rgb(c: vec3<f32>) -> vec3<f32> {
     return vec3<f32>(
         dot(params.yuv[0].xyz, c) + params.yuv[0].w,
@@ -46,20 +59,27 @@ fn resample_secondary(@builtin(global_invocation_id) gid: vec3<u32>) {
     // odd height's last pair) has zero weights; both are filtered but not
     // stored.
     let cols = min(vec4<u32>(i0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(out_w - 1u));
-    let c = components(cols, e);
+    var c = components(cols, e);
+    var alpha = array<vec4<f32>, 2>(vec4<f32>(1.0), vec4<f32>(1.0));
+    if (ALPHA_OUT) {
+        let a = filter_secondary_alpha(cols, e);
+        alpha = array<vec4<f32>, 2>(a[0] * params.sample.z, a[1] * params.sample.z);
+        c = array<mat3x4<f32>, 2>(unpremultiply(c[0], alpha[0]), unpremultiply(c[1], alpha[1]));
+    }
     for (var r = 0u; r < PAIR; r = r + 1u) {
         let j = j0 + r;
         let row = transpose(c[r]);
+        let a = clamp(alpha[r], vec4<f32>(0.0), vec4<f32>(1.0));
         for (var k = 0u; k < COLUMNS; k = k + 1u) {
             let i = i0 + k;
             if (i < out_w && j < out_h) {
                 let rgb = to_output(yuv_to_rgb(row[k]));
                 let pixel = j * out_w + i;
                 if (params.out_size.w == 1u) {
-                    out_pixels[pixel] = pack4x8unorm(vec4<f32>(rgb, 1.0));
+                    out_pixels[pixel] = pack4x8unorm(vec4<f32>(rgb, a[k]));
                 } else {
                     out_pixels[2u * pixel] = pack2x16unorm(rgb.rg);
-                    out_pixels[2u * pixel + 1u] = pack2x16unorm(vec2<f32>(rgb.b, 1.0));
+                    out_pixels[2u * pixel + 1u] = pack2x16unorm(vec2<f32>(rgb.b, a[k]));
                 }
             }
         }

@@ -86,6 +86,16 @@ override WORD_QUADS: bool = false;
 // accumulators would double to 32 vec4s.
 override TWO_BLOCKS: bool = false;
 
+// Whether this component-0 variant filters the alpha plane (on the same
+// grid, with the same taps) into the alpha part of `mid0` instead of
+// component 0.
+override ALPHA: bool = false;
+// Whether colour samples are premultiplied by their alpha before filtering,
+// so transparent texels, whatever colour they hold, add nothing to their
+// opaque neighbours (no dark or coloured fringes); pass 2 divides by the
+// filtered alpha. The whole-word quads are off in this variant.
+override PREMULTIPLY: bool = false;
+
 // Quads of the stage per line and component.
 override CAPACITY: u32 = STAGE_QUADS / (LINES * (GROUP + 1u));
 
@@ -112,17 +122,58 @@ fn texel_at(l: Lines, k: i32, line: i32) -> vec2<i32> {
     return vec2<i32>(kc, line);
 }
 
-// Texels k..k+3 of a line, component 0.
+// Texels k..k+3 of a line, component 0 (alpha in the ALPHA variant),
+// times their alpha with PREMULTIPLY.
 fn quad0(l: Lines, k: i32, line: i32) -> vec4<f32> {
+    if (ALPHA) {
+        return quad_alpha(l, k, line);
+    }
     if (WORD_QUADS) {
         return word_quad(0u, clamp(k, l.lo, l.hi), line);
     }
-    return vec4<f32>(
+    let q = vec4<f32>(
         fetch0(texel_at(l, k, line)),
         fetch0(texel_at(l, k + 1, line)),
         fetch0(texel_at(l, k + 2, line)),
         fetch0(texel_at(l, k + 3, line)),
     );
+    if (PREMULTIPLY) {
+        return (q - params.sample.w) * quad_alpha(l, k, line) * params.sample.z;
+    }
+    return q;
+}
+
+// The alpha of texels k..k+3 of a line of the luma grid.
+fn quad_alpha(l: Lines, k: i32, line: i32) -> vec4<f32> {
+    return vec4<f32>(
+        fetch_alpha(texel_at(l, k, line)),
+        fetch_alpha(texel_at(l, k + 1, line)),
+        fetch_alpha(texel_at(l, k + 2, line)),
+        fetch_alpha(texel_at(l, k + 3, line)),
+    );
+}
+
+// The alpha of a texel of the colour planes' grid, in [0, 1]: the mean of
+// the luma-grid alpha samples it covers (one for 4:4:4, four for 4:2:0).
+fn texel_alpha12(coord: vec2<i32>) -> f32 {
+    let sub = vec2<i32>(params.grid[1].sub_off.xy);
+    let last = params.grid[0].size_lo.xy - vec2<i32>(1);
+    var sum = 0.0;
+    for (var dy = 0; dy < sub.y; dy++) {
+        for (var dx = 0; dx < sub.x; dx++) {
+            sum += fetch_alpha(min(coord * sub + vec2<i32>(dx, dy), last));
+        }
+    }
+    return sum * params.sample.z / f32(sub.x * sub.y);
+}
+
+// Components 1 and 2 of a texel, premultiplied about the neutral with
+// PREMULTIPLY.
+fn texel12(coord: vec2<i32>) -> vec2<f32> {
+    if (PREMULTIPLY) {
+        return (fetch12(coord) - params.sample.w) * texel_alpha12(coord);
+    }
+    return fetch12(coord);
 }
 
 // Texels k..k+3 of a line, components 1 and 2 (one per row).
@@ -132,10 +183,10 @@ fn quad12(l: Lines, k: i32, line: i32) -> mat2x4<f32> {
         return mat2x4<f32>(word_quad(1u, kc, line), word_quad(2u, kc, line));
     }
     return transpose(mat4x2<f32>(
-        fetch12(texel_at(l, k, line)),
-        fetch12(texel_at(l, k + 1, line)),
-        fetch12(texel_at(l, k + 2, line)),
-        fetch12(texel_at(l, k + 3, line)),
+        texel12(texel_at(l, k, line)),
+        texel12(texel_at(l, k + 1, line)),
+        texel12(texel_at(l, k + 2, line)),
+        texel12(texel_at(l, k + 3, line)),
     ));
 }
 
@@ -240,6 +291,14 @@ fn resample_primary(
 // Component 0 of a pair of columns of one block into `mid0` from
 // `index` on; the second column only if the pair has one.
 fn store0(index: u32, both: bool, acc: array<mat4x4<f32>, 2>) {
+    if (ALPHA) {
+        let at = params.plane_base.w + index;
+        mid0[at] = sums(acc[0]);
+        if (both) {
+            mid0[at + 1u] = sums(acc[1]);
+        }
+        return;
+    }
     mid0[index] = sums(acc[0]);
     if (both) {
         mid0[index + 1u] = sums(acc[1]);
@@ -377,6 +436,25 @@ fn filter_secondary0(cols: vec4<u32>, e: u32) -> array<vec4<f32>, 2> {
     var acc = array<mat4x4<f32>, 2>();
     for (var t = 0u; t < s.quads; t = t + 1u) {
         let row = (block + t) * out_w;
+        let x = mat4x4<f32>(
+            mid0[row + cols.x],
+            mid0[row + cols.y],
+            mid0[row + cols.z],
+            mid0[row + cols.w],
+        );
+        acc = accumulate(acc, pair_weights(s, t), x);
+    }
+    return array<vec4<f32>, 2>(sums(acc[0]), sums(acc[1]));
+}
+
+// Alpha, like `filter_secondary0`, from where pass 1 put it in `mid0`.
+fn filter_secondary_alpha(cols: vec4<u32>, e: u32) -> array<vec4<f32>, 2> {
+    let out_w = params.out_size.x;
+    let s = span_of(2u, e);
+    let block = u32(s.first) / LINES;
+    var acc = array<mat4x4<f32>, 2>();
+    for (var t = 0u; t < s.quads; t = t + 1u) {
+        let row = params.plane_base.w + (block + t) * out_w;
         let x = mat4x4<f32>(
             mid0[row + cols.x],
             mid0[row + cols.y],

@@ -439,6 +439,7 @@ impl Worker {
             &batch.settings.render(),
         )?;
         let (rendered, gpu_timings) = self.pool.render(&frame.picture, &spec)?;
+        let alpha = rendered.alpha;
         let (format, color_space) = match rendered.encoding {
             OutputEncoding::Srgb8 => (PixelFormat::Rgba8, ColorSpace::SRGB),
             OutputEncoding::Pq16 => (
@@ -467,6 +468,7 @@ impl Worker {
         .ok_or(GpuError::Internal(
             "the pipeline returned a short image".into(),
         ))?
+        .with_alpha(alpha)
         .with_backend(served_by(&work.backend, frame.fallback.as_deref()))
         .with_timings(FrameTimings {
             demux: frame.demux,
