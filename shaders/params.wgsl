@@ -27,7 +27,8 @@ struct Params {
     // bytes from row to row of the plane of components 0, 1, 2; w = bytes
     // per sample (1 or 2)
     row_bytes: vec4<u32>,
-    // bytes per texel of the plane of components 0, 1, 2
+    // bytes per texel of the plane of components 0, 1, 2; w: where the
+    // colour grid's alpha starts in `mid0`, in vec4s
     texel_bytes: vec4<u32>,
     // byte offset of the first row of the plane of components 0, 1, 2 in
     // its binding; w: where alpha starts in `mid0`, in vec4s
@@ -82,7 +83,8 @@ override FLAGS: u32 = FLAG_PASSTHROUGH;
 // either pass touch neighbouring vec4s)...
 @group(0) @binding(4) var<storage, read_write> mid0: array<vec4<f32>>;
 // With alpha, pass 1's alpha follows component 0 in `mid0`, laid out the
-// same from vec4 `plane_base.w` on (alpha is on component 0's grid).
+// same from vec4 `plane_base.w` on (alpha is on component 0's grid), and
+// for subsampled colour the colour grid's alpha from `texel_bytes.w` on.
 // ...and components 1, 2 on their own grid: two vec4s per (block, column),
 // component 1's lines, then component 2's.
 @group(0) @binding(5) var<storage, read_write> mid12: array<vec4<f32>>;

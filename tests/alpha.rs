@@ -358,12 +358,16 @@ fn check_thumbnail(
 fn vp9_alpha_thumbnails_have_no_fringes() {
     let _turn = gpu_turn();
     let scratch = Scratch::new("vp9-alpha-thumbs");
-    // 4:2:0 chroma is premultiplied by the mean alpha of the four luma
-    // samples it covers but divided by the alpha filtered on the luma
-    // grid; where the two grids' filtered alpha differ (hard edges) the
-    // chroma is off by their ratio: 32.6 dB here, short of the 35 the
-    // 4:4:4 case meets (a chroma-grid alpha divisor would close it).
-    check_thumbnail(&vp9_alpha(&scratch), 7, (320, 240), (160, 120), 30.0);
+    // 4:2:0 falls short of the 35 dB the 4:4:4 case meets: 33.3 dB. Its
+    // chroma is premultiplied at chroma resolution (by the mean alpha of
+    // the four luma samples each chroma sample covers, and divided by that
+    // alpha filtered on the chroma grid), while the reference upsamples the
+    // chroma to luma resolution first and premultiplies there; and the
+    // encoder's own 4:2:0 subsampling already mixed the hidden green into
+    // the chroma at the disc's edge. FFmpeg's straight resampling scores
+    // the same 33.3 dB against it here, so the gap is 4:2:0's, not a
+    // fringe; the bound keeps it from getting worse.
+    check_thumbnail(&vp9_alpha(&scratch), 7, (320, 240), (160, 120), 32.0);
 }
 
 #[test]
@@ -408,4 +412,48 @@ fn opaque_sources_stay_opaque_without_alpha() {
     let image = image_at(&path, 3, Some(Size::new(160, 0)));
     assert!(!image.has_alpha());
     assert!(channel(image.data(), 3).iter().all(|&a| a == 255));
+}
+
+#[test]
+fn the_cli_probes_alpha_and_composites_jpeg_on_the_background_asked() {
+    let _turn = gpu_turn();
+    let scratch = Scratch::new("alpha-cli");
+    let movie = vp9_alpha(&scratch);
+    let movie = movie.to_str().expect("UTF-8 path");
+    let probe = common::cli::stills(&["probe", movie], "");
+    assert!(probe.status.success(), "{}", probe.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&probe.stdout).unwrap();
+    assert_eq!(doc["video_tracks"][0]["alpha"], true);
+    let out = scratch.path("out");
+    let out = out.to_str().expect("UTF-8 path");
+    let grab = |background: &str| {
+        let run = common::cli::stills(
+            &[
+                "grab",
+                movie,
+                "--at",
+                "0.3",
+                "--max-size",
+                "160x0",
+                "--format",
+                "jpeg",
+                "--background",
+                background,
+                "-o",
+                out,
+            ],
+            "",
+        );
+        assert!(run.status.success(), "{}", run.stderr);
+        image::open(scratch.path("out/vp9_alpha_300.jpg"))
+            .unwrap()
+            .to_rgb8()
+    };
+    // Below the band, at the left edge: clear.
+    let (x, y) = (2, 108);
+    assert!(grab("ffffff").get_pixel(x, y).0.iter().all(|&v| v > 230));
+    assert!(grab("000000").get_pixel(x, y).0.iter().all(|&v| v < 25));
+    let bad = common::cli::stills(&["grab", movie, "--at", "0", "--background", "white"], "");
+    assert!(!bad.status.success());
+    assert!(bad.stderr.contains("RRGGBB"), "{}", bad.stderr);
 }

@@ -45,7 +45,8 @@ struct WorkKey {
     blocks: [u32; 2],
     words_per_pixel: u32,
     tap_words: u32,
-    alpha: bool,
+    /// Blocks of the component-0 buffer: component 0's, then alpha's.
+    mid0_blocks: u32,
 }
 
 /// Intermediate, output and readback buffers for one output shape.
@@ -285,7 +286,7 @@ impl FramePipeline {
         let buffers = [
             (
                 "the first-pass luma buffer",
-                width * u64::from(blocks[0]) * 16 * if plan.primary[2].is_some() { 2 } else { 1 },
+                width * u64::from(plan.mid0_blocks()) * 16,
             ),
             (
                 "the first-pass chroma buffer",
@@ -406,9 +407,7 @@ impl FramePipeline {
                     timestamp_writes: None,
                 });
                 pass.set_bind_group(0, bind_group, &[]);
-                let blocks = plan.line_blocks();
-                // Alpha is filtered on component 0's line blocks.
-                let blocks = [blocks[0], blocks[1], blocks[0]];
+                let blocks = plan.variant_blocks();
                 for ((pipeline, variant), blocks) in primary.iter().zip(plan.primary).zip(blocks) {
                     if let (Some(pipeline), Some(variant)) = (pipeline, variant) {
                         pass.set_pipeline(pipeline);
@@ -515,7 +514,7 @@ impl FramePipeline {
             blocks: plan.line_blocks(),
             words_per_pixel: plan.words_per_pixel,
             tap_words: plan.taps.words(),
-            alpha: plan.primary[2].is_some(),
+            mid0_blocks: plan.mid0_blocks(),
         };
         let (device, next_id, bind_groups) =
             (self.ctx.device(), &mut self.next_id, &mut self.bind_groups);
@@ -702,7 +701,7 @@ fn create_work_set(device: &wgpu::Device, key: WorkKey, id: u64) -> WorkSet {
         // buffers per stage).
         mid0: storage(
             "stills pass-1 component 0",
-            width * u64::from(key.blocks[0]) * 16 * if key.alpha { 2 } else { 1 },
+            width * u64::from(key.mid0_blocks) * 16,
             wgpu::BufferUsages::empty(),
         ),
         mid12: storage(

@@ -219,6 +219,7 @@ pub(crate) fn compile(device: &wgpu::Device) -> Pipelines {
                 two_blocks: group == 0,
                 alpha: false,
                 premultiply: false,
+                alpha_grid: 0,
             },
         );
     }

@@ -69,6 +69,9 @@ pub struct PrimaryVariant {
     /// Colour samples are premultiplied by their alpha before filtering,
     /// so transparent texels add nothing to their neighbours.
     pub premultiply: bool,
+    /// The grid an `alpha` variant filters on: 0 alpha's own (luma's), 1
+    /// the subsampled colour planes' (each colour texel's mean alpha).
+    pub alpha_grid: u8,
 }
 
 /// Quads in the widest pass-1 table entry from which the direct
@@ -87,7 +90,7 @@ impl PrimaryVariant {
     }
 
     /// The shader's override constants, by name.
-    pub fn constants(&self) -> [(&'static str, f64); 7] {
+    pub fn constants(&self) -> [(&'static str, f64); 8] {
         [
             ("GROUP", f64::from(self.group)),
             ("AXIS", f64::from(self.axis)),
@@ -96,6 +99,7 @@ impl PrimaryVariant {
             ("TWO_BLOCKS", f64::from(u8::from(self.two_blocks))),
             ("ALPHA", f64::from(u8::from(self.alpha))),
             ("PREMULTIPLY", f64::from(u8::from(self.premultiply))),
+            ("ALPHA_GRID", f64::from(self.alpha_grid)),
         ]
     }
 }
@@ -111,6 +115,9 @@ pub struct SecondaryVariant {
     /// The picture carries alpha: unpremultiply the colour and store the
     /// filtered alpha.
     pub alpha: bool,
+    /// Components 1 and 2 are subsampled: divide them by the alpha pass 1
+    /// filtered on their grid.
+    pub chroma_alpha: bool,
 }
 
 impl SecondaryVariant {
@@ -119,14 +126,16 @@ impl SecondaryVariant {
         transfer: TRANSFER_SDR,
         flags: FLAG_PASSTHROUGH,
         alpha: false,
+        chroma_alpha: false,
     };
 
     /// The shader's override constants, by name.
-    pub fn constants(&self) -> [(&'static str, f64); 3] {
+    pub fn constants(&self) -> [(&'static str, f64); 4] {
         [
             ("TRANSFER", f64::from(self.transfer)),
             ("FLAGS", f64::from(self.flags)),
             ("ALPHA_OUT", f64::from(u8::from(self.alpha))),
+            ("CHROMA_ALPHA", f64::from(u8::from(self.chroma_alpha))),
         ]
     }
 }
