@@ -2,7 +2,10 @@
 //! whatever adapter `GpuContext` picks: a GPU where there is one, Mesa's
 //! lavapipe (software Vulkan on the CPU) elsewhere. Two cases from the
 //! issue: a 1080p 8-bit frame to a 320-wide thumbnail, and a 4K 10-bit PQ
-//! frame tone mapped to a 4K SDR image.
+//! frame tone mapped to a 4K SDR image; and the cost of carrying alpha:
+//! the same 1080p frame with an alpha plane (`yuva420p`, premultiplied
+//! resampling and a third pass-1 dispatch) to 320 and at native size,
+//! beside the opaque frame at native size.
 //!
 //! `cargo bench --bench pipeline`
 
@@ -90,6 +93,23 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     group.bench_function("1080p 8-bit -> 320 thumbnail", |b| {
         b.iter(|| pipeline.render(&hd, &thumb).expect("render"))
+    });
+    let hd_alpha = picture(1920, 1080, DecodedFormat::Yuva420p, sdr, HdrInfo::SDR);
+    assert!(hd_alpha.desc.has_alpha());
+    group.bench_function("1080p 8-bit alpha -> 320 thumbnail", |b| {
+        b.iter(|| pipeline.render(&hd_alpha, &thumb).expect("render"))
+    });
+    let native = OutputSpec::new(
+        &hd.desc,
+        &SourceGeometry::default(),
+        &RenderSettings::default(),
+    )
+    .expect("spec");
+    group.bench_function("1080p 8-bit native", |b| {
+        b.iter(|| pipeline.render(&hd, &native).expect("render"))
+    });
+    group.bench_function("1080p 8-bit alpha native", |b| {
+        b.iter(|| pipeline.render(&hd_alpha, &native).expect("render"))
     });
 
     let pq = ColorInfo {

@@ -14,6 +14,9 @@
 @group(0) @binding(1) var<storage, read> plane0: array<u32>;
 @group(0) @binding(2) var<storage, read> plane1: array<u32>;
 @group(0) @binding(3) var<storage, read> plane2: array<u32>;
+// The plane holding alpha (plane 0 again for packed RGBA; unread without
+// alpha).
+@group(0) @binding(8) var<storage, read> plane3: array<u32>;
 
 // Byte offset of component k's sample of texel `coord` in its binding.
 fn byte_of(k: u32, coord: vec2<i32>) -> u32 {
@@ -53,4 +56,11 @@ fn word_quad(c: u32, k: i32, line: i32) -> vec4<f32> {
         return vec4<f32>(unpack4xU8(plane1[b >> 2u]));
     }
     return vec4<f32>(unpack4xU8(plane2[b >> 2u]));
+}
+
+// The alpha sample of texel `coord` (on the luma grid).
+fn fetch_alpha(coord: vec2<i32>) -> f32 {
+    let b = params.alpha.w + u32(coord.y) * params.alpha.y + u32(coord.x) * params.alpha.z
+        + params.alpha.x * params.row_bytes.w;
+    return sample_in(plane3[b >> 2u], b);
 }

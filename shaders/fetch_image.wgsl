@@ -9,6 +9,8 @@
 @group(0) @binding(1) var plane0: texture_2d<u32>;
 @group(0) @binding(2) var plane1: texture_2d<u32>;
 @group(0) @binding(3) var plane2: texture_2d<u32>;
+// The texture holding alpha (plane 0 again when the format has none).
+@group(0) @binding(8) var plane3: texture_2d<u32>;
 
 fn fetch0(coord: vec2<i32>) -> f32 {
     return f32(textureLoad(plane0, coord, 0)[params.channel[0]]);
@@ -19,6 +21,10 @@ fn fetch12(coord: vec2<i32>) -> vec2<f32> {
         f32(textureLoad(plane1, coord, 0)[params.channel[1]]),
         f32(textureLoad(plane2, coord, 0)[params.channel[2]]),
     );
+}
+
+fn fetch_alpha(coord: vec2<i32>) -> f32 {
+    return f32(textureLoad(plane3, coord, 0)[params.alpha.x]);
 }
 
 // The buffer fetch's whole-word quads have no counterpart here: the host

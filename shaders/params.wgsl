@@ -27,10 +27,11 @@ struct Params {
     // bytes from row to row of the plane of components 0, 1, 2; w = bytes
     // per sample (1 or 2)
     row_bytes: vec4<u32>,
-    // bytes per texel of the plane of components 0, 1, 2
+    // bytes per texel of the plane of components 0, 1, 2; w: where the
+    // colour grid's alpha starts in `mid0`, in vec4s
     texel_bytes: vec4<u32>,
     // byte offset of the first row of the plane of components 0, 1, 2 in
-    // its binding
+    // its binding; w: where alpha starts in `mid0`, in vec4s
     plane_base: vec4<u32>,
     // rows of the YUV -> R'G'B' matrix, offset in w
     yuv: array<vec4<f32>, 3>,
@@ -44,11 +45,16 @@ struct Params {
     tone2: vec4<f32>,
     // HLG system gamma, HLG nominal peak cd/m2
     hlg: vec4<f32>,
-    // integer sample -> normalised code factor, neutral chroma code
+    // integer sample -> normalised code factor, neutral chroma code,
+    // integer alpha -> [0, 1] factor, the integer neutral that premultiplied
+    // colour is taken about (neutral chroma for YUV, 0 for RGB)
     sample: vec4<f32>,
     // offset in `taps` (in vec4s) of the tables of pass 1 group 0, 1, pass 2
     // group 0, 1
     taps: vec4<u32>,
+    // alpha: channel (sample within the texel), bytes from row to row,
+    // bytes per texel, byte offset of the first row in its binding
+    alpha: vec4<u32>,
 }
 
 const FLAG_PASSTHROUGH: u32 = 1u;
@@ -68,7 +74,7 @@ override TRANSFER: u32 = TRANSFER_SDR;
 override FLAGS: u32 = FLAG_PASSTHROUGH;
 
 @group(0) @binding(0) var<uniform> params: Params;
-// Bindings 1 to 3, the planes, are declared by the fetch stage the module
+// Bindings 1 to 3, the planes, and 8, the alpha plane, are declared by the fetch stage the module
 // is built with: storage buffers (fetch_buffer.wgsl) or textures
 // (fetch_image.wgsl).
 // Pass 1 output: component 0 per (block of LINES lines, output column), the
@@ -76,6 +82,9 @@ override FLAGS: u32 = FLAG_PASSTHROUGH;
 // each would otherwise move four scalars (and neighbouring invocations of
 // either pass touch neighbouring vec4s)...
 @group(0) @binding(4) var<storage, read_write> mid0: array<vec4<f32>>;
+// With alpha, pass 1's alpha follows component 0 in `mid0`, laid out the
+// same from vec4 `plane_base.w` on (alpha is on component 0's grid), and
+// for subsampled colour the colour grid's alpha from `texel_bytes.w` on.
 // ...and components 1, 2 on their own grid: two vec4s per (block, column),
 // component 1's lines, then component 2's.
 @group(0) @binding(5) var<storage, read_write> mid12: array<vec4<f32>>;

@@ -86,6 +86,26 @@ override WORD_QUADS: bool = false;
 // accumulators would double to 32 vec4s.
 override TWO_BLOCKS: bool = false;
 
+// Whether this component-0 variant filters the alpha plane (on the same
+// grid, with the same taps) into the alpha part of `mid0` instead of
+// component 0.
+override ALPHA: bool = false;
+// The grid an ALPHA variant filters alpha on: 0 alpha's own (luma's), 1
+// the subsampled colour planes' (the mean alpha of each colour texel),
+// which pass 2 divides the premultiplied colour components by.
+override ALPHA_GRID: u32 = 0u;
+
+// The grid (and pass-1 tap table) this variant reads.
+fn grid_of() -> u32 {
+    return select(GROUP, ALPHA_GRID, ALPHA);
+}
+
+// Whether colour samples are premultiplied by their alpha before filtering,
+// so transparent texels, whatever colour they hold, add nothing to their
+// opaque neighbours (no dark or coloured fringes); pass 2 divides by the
+// filtered alpha. The whole-word quads are off in this variant.
+override PREMULTIPLY: bool = false;
+
 // Quads of the stage per line and component.
 override CAPACITY: u32 = STAGE_QUADS / (LINES * (GROUP + 1u));
 
@@ -100,7 +120,7 @@ struct Lines {
 // Line r of the block. A last block that runs past the group's lines
 // repeats its last line: pass 2 gives those zero weight, but reads them.
 fn line_of(l: Lines, r: u32) -> i32 {
-    let g = params.grid[GROUP];
+    let g = params.grid[grid_of()];
     return g.hi_lines.z + i32(min(l.block * LINES + r, u32(g.hi_lines.w) - 1u));
 }
 
@@ -112,17 +132,66 @@ fn texel_at(l: Lines, k: i32, line: i32) -> vec2<i32> {
     return vec2<i32>(kc, line);
 }
 
-// Texels k..k+3 of a line, component 0.
+// Texels k..k+3 of a line, component 0 (alpha in the ALPHA variant),
+// times their alpha with PREMULTIPLY.
 fn quad0(l: Lines, k: i32, line: i32) -> vec4<f32> {
+    if (ALPHA) {
+        return quad_alpha(l, k, line);
+    }
     if (WORD_QUADS) {
         return word_quad(0u, clamp(k, l.lo, l.hi), line);
     }
-    return vec4<f32>(
+    let q = vec4<f32>(
         fetch0(texel_at(l, k, line)),
         fetch0(texel_at(l, k + 1, line)),
         fetch0(texel_at(l, k + 2, line)),
         fetch0(texel_at(l, k + 3, line)),
     );
+    if (PREMULTIPLY) {
+        return (q - params.sample.w) * quad_alpha(l, k, line) * params.sample.z;
+    }
+    return q;
+}
+
+// The alpha of texels k..k+3 of a line of the grid this variant reads.
+fn quad_alpha(l: Lines, k: i32, line: i32) -> vec4<f32> {
+    return vec4<f32>(
+        alpha_at(texel_at(l, k, line)),
+        alpha_at(texel_at(l, k + 1, line)),
+        alpha_at(texel_at(l, k + 2, line)),
+        alpha_at(texel_at(l, k + 3, line)),
+    );
+}
+
+// The alpha of a texel of the grid this variant reads, as an integer.
+fn alpha_at(coord: vec2<i32>) -> f32 {
+    if (ALPHA && ALPHA_GRID == 1u) {
+        return texel_alpha12(coord);
+    }
+    return fetch_alpha(coord);
+}
+
+// The alpha of a texel of the colour planes' grid, as an integer: the mean
+// of the luma-grid alpha samples it covers (one for 4:4:4, four for 4:2:0).
+fn texel_alpha12(coord: vec2<i32>) -> f32 {
+    let sub = vec2<i32>(params.grid[1].sub_off.xy);
+    let last = params.grid[0].size_lo.xy - vec2<i32>(1);
+    var sum = 0.0;
+    for (var dy = 0; dy < sub.y; dy++) {
+        for (var dx = 0; dx < sub.x; dx++) {
+            sum += fetch_alpha(min(coord * sub + vec2<i32>(dx, dy), last));
+        }
+    }
+    return sum / f32(sub.x * sub.y);
+}
+
+// Components 1 and 2 of a texel, premultiplied about the neutral with
+// PREMULTIPLY.
+fn texel12(coord: vec2<i32>) -> vec2<f32> {
+    if (PREMULTIPLY) {
+        return (fetch12(coord) - params.sample.w) * texel_alpha12(coord) * params.sample.z;
+    }
+    return fetch12(coord);
 }
 
 // Texels k..k+3 of a line, components 1 and 2 (one per row).
@@ -132,10 +201,10 @@ fn quad12(l: Lines, k: i32, line: i32) -> mat2x4<f32> {
         return mat2x4<f32>(word_quad(1u, kc, line), word_quad(2u, kc, line));
     }
     return transpose(mat4x2<f32>(
-        fetch12(texel_at(l, k, line)),
-        fetch12(texel_at(l, k + 1, line)),
-        fetch12(texel_at(l, k + 2, line)),
-        fetch12(texel_at(l, k + 3, line)),
+        texel12(texel_at(l, k, line)),
+        texel12(texel_at(l, k + 1, line)),
+        texel12(texel_at(l, k + 2, line)),
+        texel12(texel_at(l, k + 3, line)),
     ));
 }
 
@@ -164,7 +233,7 @@ fn resample_primary(
     let out_w = params.out_size.x;
     let pairs = (out_w + PAIR - 1u) / PAIR;
     let block = select(wg.y, 2u * wg.y, TWO_BLOCKS);
-    let g = params.grid[GROUP];
+    let g = params.grid[grid_of()];
     var l = Lines(g.size_lo.z, g.hi_lines.x, block);
     if (AXIS == 1u) {
         l = Lines(g.size_lo.w, g.hi_lines.y, block);
@@ -174,8 +243,8 @@ fn resample_primary(
     // texels of the whole workgroup. The host picked this variant because
     // they fit the stage; the clamp only keeps a wrong pick inside it.
     let p_first = wg.x * PRIMARY_GROUP;
-    let a = span_of(GROUP, p_first);
-    let b = span_of(GROUP, min(p_first + PRIMARY_GROUP - 1u, pairs - 1u));
+    let a = span_of(grid_of(), p_first);
+    let b = span_of(grid_of(), min(p_first + PRIMARY_GROUP - 1u, pairs - 1u));
     let lo = min(a.first, b.first);
     if (STAGED) {
         let quads = min(
@@ -203,7 +272,7 @@ fn resample_primary(
     if (p >= pairs) {
         return;
     }
-    let s = span_of(GROUP, p);
+    let s = span_of(grid_of(), p);
     let i = PAIR * p;
     let index = block * out_w + i;
     // An odd width's last pair has one column; its second is all zero
@@ -240,6 +309,14 @@ fn resample_primary(
 // Component 0 of a pair of columns of one block into `mid0` from
 // `index` on; the second column only if the pair has one.
 fn store0(index: u32, both: bool, acc: array<mat4x4<f32>, 2>) {
+    if (ALPHA) {
+        let at = select(params.plane_base.w, params.texel_bytes.w, ALPHA_GRID == 1u) + index;
+        mid0[at] = sums(acc[0]);
+        if (both) {
+            mid0[at + 1u] = sums(acc[1]);
+        }
+        return;
+    }
     mid0[index] = sums(acc[0]);
     if (both) {
         mid0[index + 1u] = sums(acc[1]);
@@ -377,6 +454,27 @@ fn filter_secondary0(cols: vec4<u32>, e: u32) -> array<vec4<f32>, 2> {
     var acc = array<mat4x4<f32>, 2>();
     for (var t = 0u; t < s.quads; t = t + 1u) {
         let row = (block + t) * out_w;
+        let x = mat4x4<f32>(
+            mid0[row + cols.x],
+            mid0[row + cols.y],
+            mid0[row + cols.z],
+            mid0[row + cols.w],
+        );
+        acc = accumulate(acc, pair_weights(s, t), x);
+    }
+    return array<vec4<f32>, 2>(sums(acc[0]), sums(acc[1]));
+}
+
+// Alpha, like `filter_secondary0`, with pass-2 tap table `table` (2: the
+// luma grid's, 3: the colour planes'), from where pass 1 put it in `mid0`,
+// `base` vec4s in.
+fn filter_secondary_alpha(cols: vec4<u32>, e: u32, table: u32, base: u32) -> array<vec4<f32>, 2> {
+    let out_w = params.out_size.x;
+    let s = span_of(table, e);
+    let block = u32(s.first) / LINES;
+    var acc = array<mat4x4<f32>, 2>();
+    for (var t = 0u; t < s.quads; t = t + 1u) {
+        let row = base + (block + t) * out_w;
         let x = mat4x4<f32>(
             mid0[row + cols.x],
             mid0[row + cols.y],

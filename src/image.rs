@@ -90,6 +90,11 @@ pub struct FrameTimings {
     pub readback: Duration,
 }
 
+/// What an image with alpha is composited on for JPEG unless the caller
+/// says otherwise: black, as FFmpeg's JPEG encoders and most players show
+/// a transparent video.
+pub const JPEG_BACKGROUND: [u8; 3] = [0, 0, 0];
+
 /// JPEG quality used by `save`: high enough that thumbnails show no
 /// blocking, as ffmpegthumbnailer's default of 8/10 does.
 const JPEG_QUALITY: u8 = 90;
@@ -104,6 +109,9 @@ pub struct Image {
     format: PixelFormat,
     color_space: ColorSpace,
     data: Vec<u8>,
+    /// Whether the alpha samples mean transparency (straight alpha); when
+    /// not, they are opaque.
+    alpha: bool,
     backend: Option<BackendChoice>,
     timings: Option<FrameTimings>,
 }
@@ -117,6 +125,7 @@ impl PartialEq for Image {
             self.format,
             self.color_space,
             &self.data,
+            self.alpha,
             &self.backend,
         ) == (
             other.width,
@@ -125,6 +134,7 @@ impl PartialEq for Image {
             other.format,
             other.color_space,
             &other.data,
+            other.alpha,
             &other.backend,
         )
     }
@@ -152,9 +162,23 @@ impl Image {
             format,
             color_space,
             data,
+            alpha: false,
             backend: None,
             timings: None,
         })
+    }
+
+    /// Whether the image has transparency: its alpha samples are straight
+    /// alpha from the source (a VP9-alpha WebM, ProRes 4444, RGBA PNG in
+    /// MOV). Without, every alpha sample is opaque.
+    pub fn has_alpha(&self) -> bool {
+        self.alpha
+    }
+
+    /// Marks the alpha samples as meaning transparency (or not).
+    pub fn with_alpha(mut self, alpha: bool) -> Image {
+        self.alpha = alpha;
+        self
     }
 
     /// Which decode backend made this image, and why better ones were
@@ -259,7 +283,17 @@ impl Image {
     /// Encodes the image. HDR images are written only as 16-bit PNG with a
     /// `cICP` chunk naming their primaries and transfer, so HDR-aware
     /// viewers show them as HDR; JPEG and WebP would silently clip them.
+    /// PNG and WebP keep alpha (straight); JPEG has none, so an image with
+    /// alpha is composited on black ([`encode_on`](Self::encode_on) picks
+    /// the colour).
     pub fn encode(&self, format: ImageFormat) -> Result<Vec<u8>> {
+        self.encode_on(format, JPEG_BACKGROUND)
+    }
+
+    /// Like [`encode`](Self::encode), compositing an image with alpha on
+    /// `background` (8-bit R, G, B in the image's colour space) where the
+    /// format has no alpha (JPEG).
+    pub fn encode_on(&self, format: ImageFormat, background: [u8; 3]) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         let encode_err = |e: image::ImageError| Error::Io {
             path: format!("<{} encoder>", format.extension()).into(),
@@ -290,8 +324,7 @@ impl Image {
                     .map_err(encode_err)?;
             }
             (PixelFormat::Rgba8, ImageFormat::Jpeg) => {
-                let rgb =
-                    image::DynamicImage::ImageRgba8(self.to_rgba8().expect("8-bit")).to_rgb8();
+                let rgb = self.composited(background);
                 let encoder =
                     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY);
                 rgb.write_with_encoder(encoder).map_err(encode_err)?;
@@ -310,10 +343,38 @@ impl Image {
         Ok(out)
     }
 
+    /// The 8-bit colour over `background` where the image has alpha (the
+    /// straight colour blended in the encoded values, as browsers
+    /// composite), or the colour as it is.
+    fn composited(&self, background: [u8; 3]) -> image::RgbImage {
+        let mut rgb = image::RgbImage::new(self.width, self.height);
+        for (y, row) in rgb.rows_mut().enumerate() {
+            for (pixel, rgba) in row.zip(self.row(y as u32).chunks_exact(4)) {
+                let a = if self.alpha { u32::from(rgba[3]) } else { 255 };
+                for c in 0..3 {
+                    let over = u32::from(rgba[c]) * a + u32::from(background[c]) * (255 - a);
+                    pixel.0[c] = ((over + 127) / 255) as u8;
+                }
+            }
+        }
+        rgb
+    }
+
     /// Writes the encoded image to `path`.
     pub fn save(&self, path: impl AsRef<Path>, format: ImageFormat) -> Result<()> {
+        self.save_on(path, format, JPEG_BACKGROUND)
+    }
+
+    /// Like [`save`](Self::save), compositing on `background` where the
+    /// format has no alpha (see [`encode_on`](Self::encode_on)).
+    pub fn save_on(
+        &self,
+        path: impl AsRef<Path>,
+        format: ImageFormat,
+        background: [u8; 3],
+    ) -> Result<()> {
         let path = path.as_ref();
-        let bytes = self.encode(format)?;
+        let bytes = self.encode_on(format, background)?;
         let io_err = |source| Error::Io {
             path: path.to_path_buf(),
             source: Arc::new(source),
@@ -429,6 +490,43 @@ mod tests {
             img.encode(ImageFormat::Jpeg),
             Err(Error::Unsupported(_))
         ));
+    }
+
+    #[test]
+    fn alpha_survives_png_and_webp_and_jpeg_composites_on_the_background() {
+        // One opaque red pixel, one half-transparent green, one clear blue.
+        let data = vec![255, 0, 0, 255, 0, 255, 0, 128, 0, 0, 255, 0];
+        let img = Image::new(3, 1, 12, PixelFormat::Rgba8, ColorSpace::SRGB, data.clone())
+            .unwrap()
+            .with_alpha(true);
+        assert!(img.has_alpha());
+        for f in [ImageFormat::Png, ImageFormat::WebP] {
+            let back = image::load_from_memory(&img.encode(f).unwrap())
+                .unwrap()
+                .to_rgba8();
+            assert_eq!(back.into_raw(), data, "{f:?} keeps straight alpha");
+        }
+        assert_eq!(
+            img.composited([0, 0, 0]).into_raw(),
+            [255, 0, 0, 0, 128, 0, 0, 0, 0]
+        );
+        assert_eq!(
+            img.composited([255, 255, 255]).into_raw(),
+            [255, 0, 0, 127, 255, 127, 255, 255, 255]
+        );
+        // Without alpha the samples are opaque filler and JPEG ignores them.
+        let opaque = img.clone().with_alpha(false);
+        assert_eq!(
+            opaque.composited([255, 255, 255]).into_raw(),
+            [255, 0, 0, 0, 255, 0, 0, 0, 255]
+        );
+        let jpeg = image::load_from_memory(&img.encode_on(ImageFormat::Jpeg, [255; 3]).unwrap())
+            .unwrap()
+            .to_rgb8();
+        assert!(
+            jpeg.get_pixel(2, 0).0.iter().all(|&v| v > 200),
+            "clear is the background"
+        );
     }
 
     #[test]

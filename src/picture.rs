@@ -13,23 +13,32 @@
 //! | `yuvj420p`, `yuvj422p`, `yuvj444p` (full-range aliases) | `yuv420p`, `yuv422p`, `yuv444p` with the range tag set to full |
 //! | `yuv411p`, `yuv410p`, `yuv440p`, `yuvj411p`, `yuvj440p`, `uyyvyy411` | `yuv444p` |
 //! | `nv21`, `nv16`, `nv24`, `nv42`, `yuyv422`, `uyvy422`, `yvyu422` | `nv12`, `yuv422p`, `yuv444p`, `yuv444p`, `yuv422p`, `yuv422p`, `yuv422p` |
-//! | `yuva420p`, `yuva422p`, `yuva444p` (alpha dropped) | `yuv420p`, `yuv422p`, `yuv444p` |
-//! | 9-bit planar YUV (`yuv4xxp9`), big-endian 10-bit, `yuva4xxp10` | `yuv4xxp10le` of the same subsampling |
-//! | big-endian 12-bit, `yuva4xxp12` | `yuv4xxp12le` of the same subsampling |
-//! | 14-bit planar YUV, big-endian 16-bit, `yuva4xxp16` | `yuv4xxp16le` of the same subsampling |
+//! | 9-bit planar YUV (`yuv4xxp9`), big-endian 10-bit | `yuv4xxp10le` of the same subsampling |
+//! | big-endian 12-bit | `yuv4xxp12le` of the same subsampling |
+//! | 14-bit planar YUV, big-endian 16-bit | `yuv4xxp16le` of the same subsampling |
+//! | `yuva4xxp9`, `yuva4xxp10be`, `yuva420p10le`, `yuva422p10le` | `yuva444p16le` (alpha kept) |
+//! | `yuva4xxp12be`, `yuva422p12le`, `yuva4xxp16` | `yuva444p16le` (alpha kept) |
 //! | `p210`, `p216`, `y210`, `nv20` (4:2:2 high depth) | `yuv422p10le` (10-bit) or `yuv422p16le` (16-bit) |
 //! | `p410`, `p416`, `y410`, `xv30`, `xv36`, `ayuv64` (4:4:4 high depth) | `yuv444p10le`, `yuv444p12le` or `yuv444p16le` by depth |
 //! | `p012` | `p016` |
 //! | `gray9`, `gray12be`, `gray14`, `ya8`, `ya16`, `monow`, `monob` | `gray10`, `gray12`, `gray16`, `gray8`, `gray16`, `gray8`, `gray8` |
-//! | `rgb24`, `bgr24`, `argb`, `abgr`, `rgb0`, `bgr0`, `0rgb`, `0bgr`, `pal8`, `rgb565`, `rgb555`, `bgr8`, … (8-bit RGB) | `rgba` |
-//! | `gbrap` | `gbrp` |
-//! | `gbrp9`, `gbrap10` | `gbrp10` |
-//! | `gbrap12` | `gbrp12` |
-//! | `gbrp14`, `gbrp16`, `gbrap16`, `rgb48`, `bgr48`, `rgba64`, `bgra64`, `x2rgb10`, `x2bgr10`, `xyz12` | `gbrp16` |
-//! | float formats (`grayf32`, `gbrpf32`, `gbrapf32`) | `gbrp16` |
+//! | `rgb24`, `bgr24`, `argb`, `abgr`, `rgb0`, `bgr0`, `0rgb`, `0bgr`, `pal8`, `rgb565`, `rgb555`, `bgr8`, `gbrap`, `ya8`, … (8-bit RGB, alpha kept where the source has it) | `rgba` |
+//! | `gbrp9`, `gbrap10` (alpha kept) | `gbrp10` (`gbrap16` for `gbrap10`) |
+//! | `gbrap12` | `gbrap16` (alpha kept) |
+//! | `gbrp14`, `gbrp16`, `rgb48`, `bgr48`, `x2rgb10`, `x2bgr10`, `xyz12` | `gbrp16` |
+//! | `gbrap16`, `rgba64`, `bgra64`, `ya16` (alpha kept) | `gbrap16` |
+//! | float formats (`grayf32`, `gbrpf32`; `gbrapf32` to `gbrap16`) | `gbrp16` |
 //!
 //! Hardware decoders produce NV12, P010 or planar 4:4:4 surfaces, which are
 //! in the set.
+//!
+//! ## Alpha
+//!
+//! A format with an alpha source ([`FormatDesc::alpha`]) can carry
+//! transparency; a picture carries it when [`PictureDesc::alpha`] says so
+//! (the decoder sets it from its pixel format, so `rgba` converted from
+//! `rgb24` stays opaque). Alpha is always on the luma grid, at the colour's
+//! depth, and straight (not premultiplied), as FFmpeg's decoders give it.
 
 use serde::Serialize;
 
@@ -110,9 +119,9 @@ pub enum DecodedFormat {
     Gray12,
     /// `gray16le`.
     Gray16,
-    /// `rgba`: packed 8-bit R, G, B, A (alpha ignored).
+    /// `rgba`: packed 8-bit R, G, B, A.
     Rgba8,
-    /// `bgra`: packed 8-bit B, G, R, A (alpha ignored).
+    /// `bgra`: packed 8-bit B, G, R, A.
     Bgra8,
     /// `gbrp`: 8-bit planes in the order G, B, R.
     Gbrp,
@@ -122,6 +131,20 @@ pub enum DecodedFormat {
     Gbrp12,
     /// `gbrp16le`.
     Gbrp16,
+    /// `yuva420p`: `yuv420p` and a full-resolution 8-bit alpha plane.
+    Yuva420p,
+    /// `yuva422p`.
+    Yuva422p,
+    /// `yuva444p`.
+    Yuva444p,
+    /// `yuva444p10le`: ProRes 4444 (10-bit).
+    Yuva444p10,
+    /// `yuva444p12le`: ProRes 4444 as FFmpeg 5.1 decodes it.
+    Yuva444p12,
+    /// `yuva444p16le`: every other high-depth YUV with alpha.
+    Yuva444p16,
+    /// `gbrap16le`: high-depth RGB with alpha, planes G, B, R, A.
+    Gbrap16,
 }
 
 /// A format's full description: the one table the decoders, the render
@@ -136,6 +159,9 @@ pub struct FormatDesc {
     pub planes: &'static [PlaneFormat],
     /// Sources of the components in model order (Y, Cb, Cr or R, G, B).
     pub components: [ComponentSource; 3],
+    /// Where the alpha samples lie, for formats that can carry them: on
+    /// the luma grid, at `bit_depth`, straight.
+    pub alpha: Option<ComponentSource>,
 }
 
 const fn plane(x_shift: u8, y_shift: u8, bytes_per_sample: u8, samples: u8) -> PlaneFormat {
@@ -172,10 +198,38 @@ const P01X: &[PlaneFormat] = &[plane(0, 0, 2, 1), plane(1, 1, 2, 2)];
 const GRAY_8: &[PlaneFormat] = &[plane(0, 0, 1, 1)];
 const GRAY_16: &[PlaneFormat] = &[plane(0, 0, 2, 1)];
 const PACKED_8: &[PlaneFormat] = &[plane(0, 0, 1, 4)];
+const A420_8: &[PlaneFormat] = &[
+    plane(0, 0, 1, 1),
+    plane(1, 1, 1, 1),
+    plane(1, 1, 1, 1),
+    plane(0, 0, 1, 1),
+];
+const A422_8: &[PlaneFormat] = &[
+    plane(0, 0, 1, 1),
+    plane(1, 0, 1, 1),
+    plane(1, 0, 1, 1),
+    plane(0, 0, 1, 1),
+];
+const A444_8: &[PlaneFormat] = &[
+    plane(0, 0, 1, 1),
+    plane(0, 0, 1, 1),
+    plane(0, 0, 1, 1),
+    plane(0, 0, 1, 1),
+];
+const A444_16: &[PlaneFormat] = &[
+    plane(0, 0, 2, 1),
+    plane(0, 0, 2, 1),
+    plane(0, 0, 2, 1),
+    plane(0, 0, 2, 1),
+];
+/// The alpha of the four-plane formats: plane 3.
+const ALPHA_PLANE: ComponentSource = from(3, 0);
+/// The alpha of packed RGBA and BGRA: the fourth sample.
+const ALPHA_PACKED: ComponentSource = from(0, 3);
 
 impl DecodedFormat {
     /// Every format, for tables and exhaustive tests.
-    pub const ALL: [DecodedFormat; 25] = [
+    pub const ALL: [DecodedFormat; 32] = [
         DecodedFormat::Yuv420p,
         DecodedFormat::Yuv422p,
         DecodedFormat::Yuv444p,
@@ -201,37 +255,45 @@ impl DecodedFormat {
         DecodedFormat::Gbrp10,
         DecodedFormat::Gbrp12,
         DecodedFormat::Gbrp16,
+        DecodedFormat::Yuva420p,
+        DecodedFormat::Yuva422p,
+        DecodedFormat::Yuva444p,
+        DecodedFormat::Yuva444p10,
+        DecodedFormat::Yuva444p12,
+        DecodedFormat::Yuva444p16,
+        DecodedFormat::Gbrap16,
     ];
 
     pub fn desc(self) -> FormatDesc {
         use ColorModel::{Gray, Rgb, Yuv};
         use DecodedFormat::*;
-        let (model, bit_depth, msb, planes, components) = match self {
-            Yuv420p => (Yuv, 8, false, P420_8, YUV_PLANAR),
-            Yuv422p => (Yuv, 8, false, P422_8, YUV_PLANAR),
-            Yuv444p => (Yuv, 8, false, P444_8, YUV_PLANAR),
-            Nv12 => (Yuv, 8, false, NV12, SEMI_PLANAR),
-            Yuv420p10 => (Yuv, 10, false, P420_16, YUV_PLANAR),
-            Yuv422p10 => (Yuv, 10, false, P422_16, YUV_PLANAR),
-            Yuv444p10 => (Yuv, 10, false, P444_16, YUV_PLANAR),
-            Yuv420p12 => (Yuv, 12, false, P420_16, YUV_PLANAR),
-            Yuv422p12 => (Yuv, 12, false, P422_16, YUV_PLANAR),
-            Yuv444p12 => (Yuv, 12, false, P444_16, YUV_PLANAR),
-            Yuv420p16 => (Yuv, 16, false, P420_16, YUV_PLANAR),
-            Yuv422p16 => (Yuv, 16, false, P422_16, YUV_PLANAR),
-            Yuv444p16 => (Yuv, 16, false, P444_16, YUV_PLANAR),
-            P010 => (Yuv, 10, true, P01X, SEMI_PLANAR),
-            P016 => (Yuv, 16, true, P01X, SEMI_PLANAR),
-            Gray8 => (Gray, 8, false, GRAY_8, GRAY),
-            Gray10 => (Gray, 10, false, GRAY_16, GRAY),
-            Gray12 => (Gray, 12, false, GRAY_16, GRAY),
-            Gray16 => (Gray, 16, false, GRAY_16, GRAY),
+        let (model, bit_depth, msb, planes, components, alpha) = match self {
+            Yuv420p => (Yuv, 8, false, P420_8, YUV_PLANAR, None),
+            Yuv422p => (Yuv, 8, false, P422_8, YUV_PLANAR, None),
+            Yuv444p => (Yuv, 8, false, P444_8, YUV_PLANAR, None),
+            Nv12 => (Yuv, 8, false, NV12, SEMI_PLANAR, None),
+            Yuv420p10 => (Yuv, 10, false, P420_16, YUV_PLANAR, None),
+            Yuv422p10 => (Yuv, 10, false, P422_16, YUV_PLANAR, None),
+            Yuv444p10 => (Yuv, 10, false, P444_16, YUV_PLANAR, None),
+            Yuv420p12 => (Yuv, 12, false, P420_16, YUV_PLANAR, None),
+            Yuv422p12 => (Yuv, 12, false, P422_16, YUV_PLANAR, None),
+            Yuv444p12 => (Yuv, 12, false, P444_16, YUV_PLANAR, None),
+            Yuv420p16 => (Yuv, 16, false, P420_16, YUV_PLANAR, None),
+            Yuv422p16 => (Yuv, 16, false, P422_16, YUV_PLANAR, None),
+            Yuv444p16 => (Yuv, 16, false, P444_16, YUV_PLANAR, None),
+            P010 => (Yuv, 10, true, P01X, SEMI_PLANAR, None),
+            P016 => (Yuv, 16, true, P01X, SEMI_PLANAR, None),
+            Gray8 => (Gray, 8, false, GRAY_8, GRAY, None),
+            Gray10 => (Gray, 10, false, GRAY_16, GRAY, None),
+            Gray12 => (Gray, 12, false, GRAY_16, GRAY, None),
+            Gray16 => (Gray, 16, false, GRAY_16, GRAY, None),
             Rgba8 => (
                 Rgb,
                 8,
                 false,
                 PACKED_8,
                 [from(0, 0), from(0, 1), from(0, 2)],
+                Some(ALPHA_PACKED),
             ),
             Bgra8 => (
                 Rgb,
@@ -239,11 +301,19 @@ impl DecodedFormat {
                 false,
                 PACKED_8,
                 [from(0, 2), from(0, 1), from(0, 0)],
+                Some(ALPHA_PACKED),
             ),
-            Gbrp => (Rgb, 8, false, P444_8, GBR_PLANAR),
-            Gbrp10 => (Rgb, 10, false, P444_16, GBR_PLANAR),
-            Gbrp12 => (Rgb, 12, false, P444_16, GBR_PLANAR),
-            Gbrp16 => (Rgb, 16, false, P444_16, GBR_PLANAR),
+            Gbrp => (Rgb, 8, false, P444_8, GBR_PLANAR, None),
+            Gbrp10 => (Rgb, 10, false, P444_16, GBR_PLANAR, None),
+            Gbrp12 => (Rgb, 12, false, P444_16, GBR_PLANAR, None),
+            Gbrp16 => (Rgb, 16, false, P444_16, GBR_PLANAR, None),
+            Yuva420p => (Yuv, 8, false, A420_8, YUV_PLANAR, Some(ALPHA_PLANE)),
+            Yuva422p => (Yuv, 8, false, A422_8, YUV_PLANAR, Some(ALPHA_PLANE)),
+            Yuva444p => (Yuv, 8, false, A444_8, YUV_PLANAR, Some(ALPHA_PLANE)),
+            Yuva444p10 => (Yuv, 10, false, A444_16, YUV_PLANAR, Some(ALPHA_PLANE)),
+            Yuva444p12 => (Yuv, 12, false, A444_16, YUV_PLANAR, Some(ALPHA_PLANE)),
+            Yuva444p16 => (Yuv, 16, false, A444_16, YUV_PLANAR, Some(ALPHA_PLANE)),
+            Gbrap16 => (Rgb, 16, false, A444_16, GBR_PLANAR, Some(ALPHA_PLANE)),
         };
         FormatDesc {
             model,
@@ -255,6 +325,7 @@ impl DecodedFormat {
             },
             planes,
             components,
+            alpha,
         }
     }
 
@@ -288,6 +359,13 @@ impl DecodedFormat {
             Gbrp10 => "gbrp10le",
             Gbrp12 => "gbrp12le",
             Gbrp16 => "gbrp16le",
+            Yuva420p => "yuva420p",
+            Yuva422p => "yuva422p",
+            Yuva444p => "yuva444p",
+            Yuva444p10 => "yuva444p10le",
+            Yuva444p12 => "yuva444p12le",
+            Yuva444p16 => "yuva444p16le",
+            Gbrap16 => "gbrap16le",
         }
     }
 
@@ -359,6 +437,15 @@ impl Serialize for ChromaSubsampling {
 }
 
 impl FormatDesc {
+    /// Where component `index` comes from: 0 to 2 the colour components,
+    /// 3 alpha (neutral when the format has none).
+    pub fn component_or_alpha(&self, index: usize) -> ComponentSource {
+        match index {
+            0..=2 => self.components[index],
+            _ => self.alpha.unwrap_or(ComponentSource::Neutral),
+        }
+    }
+
     /// The subsampling of the colour-difference planes (4:4:4 for RGB and
     /// gray, whose components share one grid).
     pub fn subsampling(&self) -> ChromaSubsampling {
@@ -375,8 +462,8 @@ impl FormatDesc {
     }
 }
 
-/// The most planes any [`DecodedFormat`] has.
-pub const MAX_PLANES: usize = 3;
+/// The most planes any [`DecodedFormat`] has (three of colour and alpha).
+pub const MAX_PLANES: usize = 4;
 
 /// Where one plane lies in the memory that holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -407,11 +494,16 @@ pub struct PictureDesc {
     /// The track's HDR metadata, with what the bitstream carries for this
     /// picture filling its gaps.
     pub hdr: HdrInfo,
+    /// Whether the format's alpha samples mean transparency: only for a
+    /// format with an alpha source, and only when the decoded picture had
+    /// alpha (packed RGBA converted from RGB holds opaque filler).
+    pub alpha: bool,
 }
 
 impl PictureDesc {
     /// A picture with its planes packed back to back from offset 0, each
-    /// row exactly as long as its samples (`ffmpeg -f rawvideo`'s layout).
+    /// row exactly as long as its samples (`ffmpeg -f rawvideo`'s layout),
+    /// with alpha when the format can carry it.
     pub fn packed(
         width: u32,
         height: u32,
@@ -437,7 +529,13 @@ impl PictureDesc {
             planes,
             color,
             hdr,
+            alpha: format.desc().alpha.is_some(),
         })
+    }
+
+    /// Whether the picture carries alpha the pipeline keeps.
+    pub fn has_alpha(&self) -> bool {
+        self.alpha && self.format.desc().alpha.is_some()
     }
 
     /// The planes of the format, with where each lies.
@@ -509,6 +607,15 @@ mod tests {
                 ComponentSource::Neutral => None,
             };
             assert_eq!(grid(desc.components[1]), grid(desc.components[2]));
+            // Alpha is read on the luma grid at the colour's depth.
+            if let Some(alpha) = desc.alpha {
+                assert_eq!(grid(alpha), Some((0, 0)), "{format:?}");
+                if let ComponentSource::Plane { plane, channel } = alpha {
+                    let p = desc.planes[usize::from(plane)];
+                    assert!(channel < p.samples_per_texel, "{format:?}");
+                    assert_eq!(p.bytes_per_sample, desc.planes[0].bytes_per_sample);
+                }
+            }
         }
     }
 

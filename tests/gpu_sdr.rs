@@ -145,6 +145,7 @@ fn odd_sized_yuv420p_matches_zscale_on_the_even_frame_around_it() {
             offset: 0,
             pitch: 33,
         },
+        PlaneDesc::default(),
     ];
     let frame = Picture::host(desc, planes).unwrap();
     let spec = scale_spec(

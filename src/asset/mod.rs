@@ -983,6 +983,10 @@ fn describe_video(
         orientation,
         clean_aperture,
         interlaced: params.interlaced,
+        alpha: params
+            .pixel_format
+            .is_some_and(|p| ffmpeg::pixel_format_flags(p).alpha)
+            || ffmpeg::stream_has_side_alpha(stream),
         color,
         hdr,
         declared_frames: (stream.frames() > 0).then_some(stream.frames() as u64),

@@ -50,6 +50,11 @@ pub struct VideoTrack {
     pub orientation: Option<Orientation>,
     pub clean_aperture: Option<CleanAperture>,
     pub interlaced: Option<bool>,
+    /// The pictures carry alpha: the decoded pixel format has it (ProRes
+    /// 4444, QuickTime Animation and PNG with alpha, `rgba`), or the
+    /// container carries it beside the codec's (WebM `alpha_mode`, VP8/VP9
+    /// decoded with libvpx). Generated images then keep it.
+    pub alpha: bool,
     pub color: ColorInfo,
     pub hdr: HdrInfo,
     /// The number of frames the container declares (0 or absent for many

@@ -433,11 +433,12 @@ fn open_decoder(
 ) -> Result<(Demuxer, av::decoder::Video)> {
     let mut demuxer = Demuxer::open(source).map_err(|f| DecodeError::Reopen(f.code.into()))?;
     demuxer.discard_all_but(stream);
-    let params = demuxer
+    let av_stream = demuxer
         .input
         .stream(stream)
-        .ok_or(DecodeError::StreamVanished(stream))?
-        .parameters();
+        .ok_or(DecodeError::StreamVanished(stream))?;
+    let alpha_decoder = ffmpeg::alpha_decoder(&av_stream);
+    let params = av_stream.parameters();
     let codec = params.id();
     let mut context = av::codec::Context::from_parameters(params)
         .map_err(|e| DecodeError::OpenDecoder(e.into()))?;
@@ -454,7 +455,11 @@ fn open_decoder(
     context.set_flags(av::codec::Flags::OUTPUT_CORRUPT);
     ffmpeg::limit_decoded_pixels(&mut context, source.bounds.max_decoded_pixels);
     mapper.configure(&mut context)?;
-    let decoder = context.decoder().video().map_err(|e| match e {
+    let opened = match alpha_decoder {
+        Some(alpha) => context.decoder().open_as(alpha).and_then(|d| d.video()),
+        None => context.decoder().video(),
+    };
+    let decoder = opened.map_err(|e| match e {
         av::Error::DecoderNotFound => Error::from(Unsupported::NoDecoder {
             stream,
             codec: format!("{codec:?}").to_lowercase(),

@@ -164,6 +164,12 @@ impl Backend for Nvdec {
     }
 
     fn status(&self, track: Option<&VideoTrack>, gpu: Option<&Interop>) -> (bool, String) {
+        if track.is_some_and(|t| t.alpha) {
+            return (
+                false,
+                "the track carries alpha, which NVDEC surfaces do not hold".into(),
+            );
+        }
         match choose(track, gpu) {
             Ok((_, reason)) => (true, reason),
             Err(reason) => (false, reason),
@@ -273,6 +279,9 @@ impl FrameMapper for NvdecMapper {
                 planes,
                 color,
                 hdr,
+                // NVDEC hands over no alpha plane; tracks with alpha are
+                // left to the software backend (see `status`).
+                alpha: false,
             },
             surface: Surface::Cuda(CudaSurface {
                 context: context as usize,

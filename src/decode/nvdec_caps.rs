@@ -255,6 +255,7 @@ mod tests {
             declared_frames: None,
             disposition_default: true,
             attached_picture: false,
+            alpha: false,
         }
     }
 

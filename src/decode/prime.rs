@@ -239,6 +239,7 @@ impl PrimeSurface {
             planes: [PlaneDesc::default(); MAX_PLANES],
             color,
             hdr,
+            alpha: false,
         };
         let shape = format.desc();
         let mut plane_objects = [0usize; MAX_PLANES];

@@ -35,6 +35,7 @@ impl FrameMapper for HostMapper {
         let format = frame.format();
         let name = format.descriptor().map(|d| d.name()).unwrap_or("none");
         let (width, height) = (frame.width(), frame.height());
+        let alpha = crate::ffmpeg::pixel_format_flags(format).alpha;
         if let Some((direct, full_range)) = direct_format(name) {
             let held = FrameRef::new(frame).map_err(|e| DecodeError::Picture {
                 what: "holding a decoded picture of",
@@ -45,7 +46,8 @@ impl FrameMapper for HostMapper {
             if full_range {
                 color.range = ColorRange::Full;
             }
-            return share_planes(held, width, height, direct, color, hdr);
+            let alpha = alpha && direct.desc().alpha.is_some();
+            return share_planes(held, width, height, direct, color, hdr, alpha);
         }
         let target =
             conversion_target(format).ok_or_else(|| Unsupported::PixelFormat(name.into()))?;
@@ -73,6 +75,7 @@ impl FrameMapper for HostMapper {
             target,
             color,
             hdr,
+            alpha && target.desc().alpha.is_some(),
         )
     }
 }
@@ -93,18 +96,29 @@ fn direct_format(name: &str) -> Option<(DecodedFormat, bool)> {
     }
 }
 
-/// The readable format closest to one the pipeline cannot read.
+/// The readable format closest to one the pipeline cannot read, keeping
+/// alpha where the source has it.
 fn conversion_target(format: av::format::Pixel) -> Option<DecodedFormat> {
     use DecodedFormat::*;
     let desc = format.descriptor()?;
     let depth = crate::ffmpeg::pixel_format_shape(format)?.0;
     let flags = crate::ffmpeg::pixel_format_flags(format);
     let components = desc.nb_components();
-    Some(if flags.rgb {
-        if depth <= 8 {
-            Rgba8
-        } else {
-            Gbrp16
+    Some(if flags.rgb || (flags.alpha && components == 2) {
+        // RGB, and gray with alpha (`ya8`, `ya16`), which swscale widens
+        // to RGB exactly.
+        match (depth, flags.alpha) {
+            (0..=8, _) => Rgba8,
+            (_, true) => Gbrap16,
+            (_, false) => Gbrp16,
+        }
+    } else if flags.alpha {
+        let sub = (desc.log2_chroma_w(), desc.log2_chroma_h());
+        match (depth, sub) {
+            (0..=8, (1, 1)) => Yuva420p,
+            (0..=8, (1, 0)) => Yuva422p,
+            (0..=8, _) => Yuva444p,
+            _ => Yuva444p16,
         }
     } else if components <= 2 {
         match depth {
@@ -155,6 +169,7 @@ fn share_planes(
     format: DecodedFormat,
     color: ColorInfo,
     hdr: HdrInfo,
+    alpha: bool,
 ) -> Result<Picture> {
     let count = format.desc().planes.len();
     let available = frame.frame().planes();
@@ -177,6 +192,7 @@ fn share_planes(
         planes,
         color,
         hdr,
+        alpha,
     };
     let frame = Arc::new(frame);
     let bytes = (0..count)

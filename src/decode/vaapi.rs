@@ -80,6 +80,11 @@ impl Backend for Vaapi {
         }
         match track {
             None => (true, format!("VA-API on {found}")),
+            // Hardware decoders hand over no alpha plane.
+            Some(track) if track.alpha => (
+                false,
+                "the track carries alpha, which VA-API surfaces do not hold".into(),
+            ),
             Some(track) => match choose_device(devices, track) {
                 Ok((_, reason)) => (true, reason),
                 Err(reason) => (false, reason),

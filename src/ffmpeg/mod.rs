@@ -586,6 +586,29 @@ impl Demuxer {
     }
 }
 
+/// Whether a stream's container says its pictures carry alpha beside the
+/// codec's own bitstream: Matroska/WebM `AlphaMode` 1 (VP8/VP9 alpha in
+/// `BlockAdditional`), which FFmpeg exposes as the `alpha_mode` tag.
+pub fn stream_has_side_alpha(stream: &av::format::stream::Stream) -> bool {
+    stream.metadata().get("alpha_mode") == Some("1")
+}
+
+/// The decoder that keeps a stream's side-carried alpha, where the default
+/// one drops it: FFmpeg's native VP8 and VP9 decoders ignore the alpha
+/// Matroska carries beside each block; libvpx's decode it into `yuva420p`.
+/// `None` when the stream has no such alpha or this FFmpeg lacks libvpx.
+pub fn alpha_decoder(stream: &av::format::stream::Stream) -> Option<av::Codec> {
+    if !stream_has_side_alpha(stream) {
+        return None;
+    }
+    let name = match stream.parameters().id() {
+        av::codec::Id::VP9 => "libvpx-vp9",
+        av::codec::Id::VP8 => "libvpx",
+        _ => return None,
+    };
+    av::decoder::find_by_name(name)
+}
+
 /// The name of FFmpeg's default decoder for a codec name, if it has one.
 pub fn decoder_name(codec: &str) -> Option<String> {
     init();
@@ -634,15 +657,19 @@ impl Demuxer {
 /// The properties of a pixel format that decide how it is converted.
 pub struct PixelFormatFlags {
     pub rgb: bool,
+    /// The format stores alpha (`AV_PIX_FMT_FLAG_ALPHA`; palettes count).
+    pub alpha: bool,
 }
 
 pub fn pixel_format_flags(format: av::format::Pixel) -> PixelFormatFlags {
-    let rgb = format.descriptor().is_some_and(|d| {
-        // SAFETY: descriptors from `av_pix_fmt_desc_get` are static.
-        let flags = unsafe { (*d.as_ptr()).flags };
-        flags & ffi::AV_PIX_FMT_FLAG_RGB as u64 != 0
-    });
-    PixelFormatFlags { rgb }
+    // SAFETY: descriptors from `av_pix_fmt_desc_get` are static.
+    let flags = format
+        .descriptor()
+        .map_or(0, |d| unsafe { (*d.as_ptr()).flags });
+    PixelFormatFlags {
+        rgb: flags & ffi::AV_PIX_FMT_FLAG_RGB as u64 != 0,
+        alpha: flags & ffi::AV_PIX_FMT_FLAG_ALPHA as u64 != 0,
+    }
 }
 
 /// FFmpeg's pixel format of a name (`yuv420p10le`); `AV_PIX_FMT_NONE` when

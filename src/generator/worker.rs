@@ -458,6 +458,7 @@ impl Worker {
             });
         }
         let (rendered, gpu_timings) = self.pool.render(&frame.picture, &spec)?;
+        let alpha = rendered.alpha;
         let (format, color_space) = match rendered.encoding {
             OutputEncoding::Srgb8 => (PixelFormat::Rgba8, ColorSpace::SRGB),
             OutputEncoding::Pq16 => (
@@ -486,6 +487,7 @@ impl Worker {
         .ok_or(GpuError::Internal(
             "the pipeline returned a short image".into(),
         ))?
+        .with_alpha(alpha)
         .with_backend(served_by(&work.backend, frame.fallback.as_deref()))
         .with_timings(FrameTimings {
             demux: frame.demux,

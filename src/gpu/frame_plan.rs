@@ -7,7 +7,7 @@
 
 use bytemuck::Zeroable;
 
-use crate::picture::{ComponentSource, PictureDesc};
+use crate::picture::{ColorModel, ComponentSource, PictureDesc};
 use crate::render::spec::{Affine2, OutputEncoding, OutputSpec, Rect, TransferFunction};
 use crate::render::tone::Eetf;
 
@@ -43,9 +43,11 @@ pub struct FramePlan {
     /// The filter taps both passes read, built on the host once per
     /// geometry instead of once per line and tap on the device.
     pub taps: TapTables,
-    /// The pass-1 variant of group 0 and 1; `None` for a group without a
-    /// plane (gray's chroma).
-    pub primary: [Option<PrimaryVariant>; 2],
+    /// The pass-1 variant of group 0 and 1, and of alpha on each group's
+    /// grid (and line blocks); `None` for a group without a plane (gray's
+    /// chroma), for a picture without alpha, and for alpha on group 1's
+    /// grid where it is group 0's.
+    pub primary: [Option<PrimaryVariant>; 4],
     pub secondary: SecondaryVariant,
 }
 
@@ -53,6 +55,19 @@ impl FramePlan {
     /// Blocks of [`LINE_BLOCK`] lines pass 1 produces for group 0 and 1.
     pub fn line_blocks(&self) -> [u32; 2] {
         self.lines.map(|n| n.div_ceil(LINE_BLOCK))
+    }
+
+    /// Blocks of lines pass 1 produces for each variant of `primary`.
+    pub fn variant_blocks(&self) -> [u32; 4] {
+        let [b0, b1] = self.line_blocks();
+        [b0, b1, b0, b1]
+    }
+
+    /// Blocks of output columns the component-0 buffer holds: component
+    /// 0's, then alpha's on each grid that has it.
+    pub fn mid0_blocks(&self) -> u32 {
+        let [b0, b1] = self.line_blocks();
+        b0 + self.primary[2].map_or(0, |_| b0) + self.primary[3].map_or(0, |_| b1)
     }
 
     /// Resolves `spec` against `picture` as the input stage bound it. For
@@ -99,8 +114,36 @@ impl FramePlan {
         let mut grids = [Grid::zeroed(); 2];
         let mut lines = [0u32; 2];
         let mut axes_taps = [None; 4];
-        let mut variants = [None; 2];
+        let mut variants = [None; 4];
         let sources = [desc.components[0], desc.components[1]];
+        let alpha_source = if picture.alpha { desc.alpha } else { None };
+        let mut alpha = [0u32; 4];
+        if let Some(ComponentSource::Plane { plane, channel: ch }) = alpha_source {
+            let format = desc.planes[usize::from(plane)];
+            alpha[0] = u32::from(ch);
+            alpha[2] = u32::from(format.bytes_per_sample) * u32::from(format.samples_per_texel);
+            if input == InputKind::Buffer {
+                let bound = picture.planes[usize::from(plane)];
+                if bound.pitch % 4 != 0 || bound.offset % 4 != 0 {
+                    return Err(GpuError::UnalignedPlane {
+                        plane: plane.into(),
+                        offset: bound.offset,
+                        pitch: bound.pitch,
+                    });
+                }
+                let word_offset = |value: u64, what| {
+                    u32::try_from(value).map_err(|_| GpuError::TooLarge {
+                        what,
+                        limit: "u32 byte offsets",
+                        requested: value,
+                        allowed: u64::from(u32::MAX),
+                    })
+                };
+                alpha[1] = word_offset(bound.pitch, "an input row")?;
+                alpha[3] = word_offset(bound.offset, "an input plane's offset")?;
+            }
+        }
+        let premultiply = alpha_source.is_some();
         let mut channel = [0u32; 4];
         let bytes_per_sample = desc.planes[0].bytes_per_sample;
         let mut row_bytes = [0, 0, 0, u32::from(bytes_per_sample)];
@@ -182,16 +225,36 @@ impl FramePlan {
             )?
             .in_entries_of(PAIR);
             let one_byte_texels = (group..=2 * group).all(|c| texel_bytes[c] == 1);
-            let word_quads = input == InputKind::Buffer && primary == 0 && one_byte_texels;
+            // Premultiplying reads alpha beside each texel, which the
+            // whole-word quads do not.
+            let word_quads =
+                input == InputKind::Buffer && primary == 0 && one_byte_texels && !premultiply;
             let staged = !word_quads
                 && primary_taps.stage_quads() <= STAGE_QUADS / (LINE_BLOCK * (group as u32 + 1));
-            variants[group] = Some(PrimaryVariant {
+            let variant = PrimaryVariant {
                 group: group as u8,
                 axis: primary as u8,
                 staged,
                 word_quads,
                 two_blocks: group == 0 && !staged && primary_taps.widest() >= TWO_BLOCK_QUADS,
-            });
+                alpha: false,
+                premultiply,
+                alpha_grid: 0,
+            };
+            variants[group] = Some(variant);
+            // Alpha on each grid the colour lies on, with the grid's taps:
+            // luma's, and a subsampled colour grid's.
+            let subsampled = format.x_shift > 0 || format.y_shift > 0;
+            if premultiply && (group == 0 || subsampled) {
+                variants[2 + group] = Some(PrimaryVariant {
+                    group: 0,
+                    two_blocks: group == 0 && variant.two_blocks,
+                    alpha: true,
+                    premultiply: false,
+                    alpha_grid: group as u8,
+                    ..variant
+                });
+            }
             axes_taps[group] = Some(primary_taps);
             axes_taps[2 + group] = Some(
                 AxisTaps::new(
@@ -289,6 +352,14 @@ impl FramePlan {
         let container_max = 2f64.powi(8 * i32::from(bytes_per_sample)) - 1.0;
         let depth = i32::from(desc.bit_depth);
         let neutral = f64::from(1u32 << (depth - 1)) / (2f64.powi(depth) - 1.0);
+        // Colour is premultiplied about the neutral chroma as an integer in
+        // its container (0 for RGB): the centre cancels out wherever the
+        // colour and alpha share a grid, and where subsampled chroma does
+        // not, grey is the least wrong guess.
+        let premultiply_centre = match desc.model {
+            ColorModel::Yuv if premultiply => neutral * container_max / color.sample_scale,
+            _ => 0.0,
+        };
         let all_finite = color
             .yuv_to_rgb
             .iter()
@@ -303,6 +374,21 @@ impl FramePlan {
             ));
         }
 
+        if premultiply {
+            // Pass 1's alpha follows component 0's blocks in their buffer,
+            // luma's grid first.
+            let blocks = u64::from(lines[0].div_ceil(LINE_BLOCK));
+            let base = |blocks: u64| {
+                u32::try_from(u64::from(spec.width) * blocks).map_err(|_| GpuError::TooLarge {
+                    what: "the first-pass luma buffer",
+                    limit: "u32 offsets",
+                    requested: u64::from(spec.width) * blocks,
+                    allowed: u64::from(u32::MAX),
+                })
+            };
+            plane_base[3] = base(blocks)?;
+            texel_bytes[3] = base(2 * blocks)?;
+        }
         let taps = TapTables::new(axes_taps)?;
         let params = Params {
             out_size: [
@@ -338,10 +424,11 @@ impl FramePlan {
             sample: [
                 (color.sample_scale / container_max) as f32,
                 neutral as f32,
-                0.0,
-                0.0,
+                (1.0 / (2f64.powi(depth) - 1.0)) as f32,
+                premultiply_centre as f32,
             ],
             taps: taps.bases,
+            alpha,
         };
         Ok(FramePlan {
             params,
@@ -351,7 +438,12 @@ impl FramePlan {
             words_per_pixel,
             taps,
             primary: variants,
-            secondary: SecondaryVariant { transfer, flags },
+            secondary: SecondaryVariant {
+                transfer,
+                flags,
+                alpha: premultiply,
+                chroma_alpha: variants[3].is_some(),
+            },
         })
     }
 }
@@ -604,42 +696,100 @@ mod tests {
                 staged,
                 word_quads,
                 two_blocks: group == 0 && !staged,
+                alpha: false,
+                premultiply: false,
+                alpha_grid: 0,
             })
         };
         let thumb = downscale(1920, 1080, 320, 180, 8);
         let planar = bound_plan(1920, 1080, DecodedFormat::Yuv420p, &thumb).unwrap();
         assert_eq!(
             planar.primary,
-            [variant(0, 0, false, true), variant(1, 0, false, true)]
+            [
+                variant(0, 0, false, true),
+                variant(1, 0, false, true),
+                None,
+                None
+            ]
         );
         // NV12's chroma texels are two bytes: only luma takes whole words,
         // read straight from the plane.
         let nv12 = bound_plan(1920, 1080, DecodedFormat::Nv12, &thumb).unwrap();
         assert_eq!(
             nv12.primary,
-            [variant(0, 0, false, true), variant(1, 0, true, false)]
+            [
+                variant(0, 0, false, true),
+                variant(1, 0, true, false),
+                None,
+                None
+            ]
         );
         let deep = downscale(1920, 1080, 320, 180, 10);
         let p010 = bound_plan(1920, 1080, DecodedFormat::Yuv420p10, &deep).unwrap();
         assert_eq!(
             p010.primary,
-            [variant(0, 0, true, false), variant(1, 0, true, false)]
+            [
+                variant(0, 0, true, false),
+                variant(1, 0, true, false),
+                None,
+                None
+            ]
         );
         // At 1:1 an entry holds two or three quads: one block at a time.
         let native = downscale(1920, 1080, 1920, 1080, 8);
         let native = bound_plan(1920, 1080, DecodedFormat::Yuv420p, &native).unwrap();
         assert_eq!(
-            native.primary.map(|v| v.unwrap().two_blocks),
-            [false, false]
+            native.primary.map(|v| v.is_some_and(|v| v.two_blocks)),
+            [false, false, false, false]
         );
         let gray = bound_plan(1920, 1080, DecodedFormat::Gray8, &thumb).unwrap();
-        assert_eq!(gray.primary, [variant(0, 0, false, true), None]);
+        assert_eq!(gray.primary, [variant(0, 0, false, true), None, None, None]);
+        // With alpha, colour is premultiplied (no whole words, which do
+        // not read alpha) and a third variant filters alpha on luma's taps.
+        let alpha = bound_plan(1920, 1080, DecodedFormat::Yuva420p, &thumb).unwrap();
+        let premultiplied = |v: Option<PrimaryVariant>| {
+            v.map(|v| PrimaryVariant {
+                premultiply: true,
+                ..v
+            })
+        };
+        assert_eq!(
+            alpha.primary,
+            [
+                premultiplied(variant(0, 0, true, false)),
+                premultiplied(variant(1, 0, true, false)),
+                variant(0, 0, true, false).map(|v| PrimaryVariant { alpha: true, ..v }),
+                variant(0, 0, true, false).map(|v| PrimaryVariant {
+                    alpha: true,
+                    alpha_grid: 1,
+                    ..v
+                }),
+            ]
+        );
+        assert!(alpha.secondary.chroma_alpha);
+        assert_eq!(alpha.mid0_blocks(), 270 + 270 + 135);
+        // 4:4:4's colour shares alpha's grid: one alpha variant.
+        let whole = bound_plan(1920, 1080, DecodedFormat::Yuva444p, &thumb).unwrap();
+        assert!(whole.primary[2].is_some() && whole.primary[3].is_none());
+        assert!(!whole.secondary.chroma_alpha);
+        assert!(alpha.secondary.alpha && !planar.secondary.alpha);
+        assert_eq!(alpha.params.sample[2], 1.0 / 255.0);
+        assert_eq!(alpha.params.sample[3], 128.0);
+        // Its pass-1 output follows component 0's 270 blocks of 320.
+        assert_eq!(alpha.params.plane_base[3], 320 * 270);
+        assert_eq!(alpha.params.texel_bytes[3], 320 * 540);
+        assert_eq!(planar.params.plane_base[3], 0);
         // A 40x downscale spans more than the stage holds.
         let steep = downscale(3840, 2160, 96, 54, 10);
         let steep = bound_plan(3840, 2160, DecodedFormat::Yuv420p10, &steep).unwrap();
         assert_eq!(
             steep.primary,
-            [variant(0, 0, false, false), variant(1, 0, false, false)]
+            [
+                variant(0, 0, false, false),
+                variant(1, 0, false, false),
+                None,
+                None
+            ]
         );
         // Rotated, pass 1 runs along y: a word holds neighbouring lines,
         // not neighbouring taps.
@@ -656,7 +806,12 @@ mod tests {
         let rotated = bound_plan(32, 16, DecodedFormat::Yuv420p, &rotated).unwrap();
         assert_eq!(
             rotated.primary,
-            [variant(0, 1, true, false), variant(1, 1, true, false)]
+            [
+                variant(0, 1, true, false),
+                variant(1, 1, true, false),
+                None,
+                None
+            ]
         );
     }
 

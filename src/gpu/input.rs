@@ -47,10 +47,11 @@ pub(super) struct BoundInput {
 
 /// What each component's binding holds.
 pub(super) enum PlaneBindings {
-    /// A range of a buffer per component.
-    Buffers([PlaneBinding; 3]),
-    /// A texture per component.
-    Images([wgpu::TextureView; 3]),
+    /// A range of a buffer per component, then alpha's (component 0's
+    /// when the format has none).
+    Buffers([PlaneBinding; 4]),
+    /// A texture per component, then alpha's.
+    Images([wgpu::TextureView; 4]),
 }
 
 impl PlaneBindings {
@@ -108,13 +109,13 @@ pub(super) fn bind_in_place<'a>(
             size,
         });
     }
-    let binding = |component: usize| match format.components[component] {
+    let binding = |component: usize| match format.component_or_alpha(component) {
         ComponentSource::Plane { plane, .. } => planes[usize::from(plane)].clone(),
         // Read by no shader, but the binding must hold some buffer.
         ComponentSource::Neutral => planes[0].clone(),
     };
     Ok(BoundInput {
-        bindings: PlaneBindings::Buffers([binding(0), binding(1), binding(2)]),
+        bindings: PlaneBindings::Buffers([binding(0), binding(1), binding(2), binding(3)]),
         picture: bound,
         upload: None,
         waits: Vec::new(),
@@ -161,7 +162,7 @@ pub(super) fn bind_images(
         }
     }
     let view = |component: usize| {
-        let plane = match desc.components[component] {
+        let plane = match desc.component_or_alpha(component) {
             ComponentSource::Plane { plane, .. } => usize::from(plane),
             // Read by no shader, but the binding must hold some texture.
             ComponentSource::Neutral => 0,
@@ -169,7 +170,7 @@ pub(super) fn bind_images(
         textures[plane].create_view(&wgpu::TextureViewDescriptor::default())
     };
     Ok(BoundInput {
-        bindings: PlaneBindings::Images([view(0), view(1), view(2)]),
+        bindings: PlaneBindings::Images([view(0), view(1), view(2), view(3)]),
         picture: *picture,
         upload: None,
         waits: Vec::new(),

@@ -45,7 +45,8 @@ pub struct Params {
     pub texel_bytes: [u32; 4],
     /// Byte offset, in the binding of component 0, 1, 2, of the first row
     /// of its plane (0 for uploaded planes, each bound from its start; an
-    /// imported plane's offset inside its buffer otherwise).
+    /// imported plane's offset inside its buffer otherwise); `w`: where
+    /// pass 1's alpha starts in the component-0 buffer, in vec4s.
     pub plane_base: [u32; 4],
     /// Rows of the YUV → R'G'B' matrix, offset in `w`.
     pub yuv: [[f32; 4]; 3],
@@ -64,12 +65,18 @@ pub struct Params {
     /// HLG system gamma; HLG nominal peak in cd/m².
     pub hlg: [f32; 4],
     /// Factor from the integer samples in their containers to normalised
-    /// codes; neutral chroma as a normalised code.
+    /// codes; neutral chroma as a normalised code; factor from integer
+    /// alpha to [0, 1]; the integer colour is premultiplied about (neutral
+    /// chroma for YUV, 0 for RGB).
     pub sample: [f32; 4],
     /// Offsets in the tap buffer, in vec4s, of the tables of pass 1 group
     /// 0, pass 1 group 1, pass 2 group 0, pass 2 group 1 (see
     /// [`TapTables`]); 0 for a group without a plane, which no pass reads.
     pub taps: [u32; 4],
+    /// The alpha plane: channel (sample within the texel), bytes from row
+    /// to row, bytes per texel, byte offset of the first row in its
+    /// binding; zero without alpha.
+    pub alpha: [u32; 4],
 }
 
 /// R'G'B' goes straight to the output (SDR → SDR in the same primaries, or
@@ -92,6 +99,6 @@ mod tests {
     fn params_layout_is_vec4_aligned() {
         assert_eq!(std::mem::size_of::<Grid>(), 48);
         assert_eq!(std::mem::size_of::<Params>() % 16, 0);
-        assert_eq!(std::mem::size_of::<Params>(), 416);
+        assert_eq!(std::mem::size_of::<Params>(), 432);
     }
 }

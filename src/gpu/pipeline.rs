@@ -30,8 +30,11 @@ pub struct RenderedImage {
     /// `width × 8` for 16-bit).
     pub stride: usize,
     /// `Srgb8`: RGBA8, sRGB, BT.709. `Pq16`/`Hlg16`: RGBA16 little-endian in
-    /// the source primaries and transfer. Alpha is opaque.
+    /// the source primaries and transfer. Alpha is straight, and opaque
+    /// unless `alpha`.
     pub encoding: OutputEncoding,
+    /// The picture carried alpha, and the pixels hold it.
+    pub alpha: bool,
     pub data: Vec<u8>,
 }
 
@@ -42,6 +45,8 @@ struct WorkKey {
     blocks: [u32; 2],
     words_per_pixel: u32,
     tap_words: u32,
+    /// Blocks of the component-0 buffer: component 0's, then alpha's.
+    mid0_blocks: u32,
 }
 
 /// Intermediate, output and readback buffers for one output shape.
@@ -173,6 +178,7 @@ impl FramePipeline {
             height,
             stride,
             encoding: spec.color.output,
+            alpha: picture.desc.has_alpha(),
             data,
         })
     }
@@ -236,7 +242,12 @@ impl FramePipeline {
                     size: set.bindings[component].1,
                 };
                 Ok(BoundInput {
-                    bindings: PlaneBindings::Buffers([binding(0), binding(1), binding(2)]),
+                    bindings: PlaneBindings::Buffers([
+                        binding(0),
+                        binding(1),
+                        binding(2),
+                        binding(3),
+                    ]),
                     picture: set.bound(&picture.desc),
                     upload: Some(index),
                     waits: Vec::new(),
@@ -289,7 +300,7 @@ impl FramePipeline {
         let buffers = [
             (
                 "the first-pass luma buffer",
-                width * u64::from(blocks[0]) * 16,
+                width * u64::from(plan.mid0_blocks()) * 16,
             ),
             (
                 "the first-pass chroma buffer",
@@ -410,7 +421,7 @@ impl FramePipeline {
                     timestamp_writes: None,
                 });
                 pass.set_bind_group(0, bind_group, &[]);
-                let blocks = plan.line_blocks();
+                let blocks = plan.variant_blocks();
                 for ((pipeline, variant), blocks) in primary.iter().zip(plan.primary).zip(blocks) {
                     if let (Some(pipeline), Some(variant)) = (pipeline, variant) {
                         pass.set_pipeline(pipeline);
@@ -518,6 +529,7 @@ impl FramePipeline {
             blocks: plan.line_blocks(),
             words_per_pixel: plan.words_per_pixel,
             tap_words: plan.taps.words(),
+            mid0_blocks: plan.mid0_blocks(),
         };
         let (device, next_id, bind_groups) =
             (self.ctx.device(), &mut self.next_id, &mut self.bind_groups);
@@ -546,7 +558,7 @@ impl FramePipeline {
             offset: input.bindings[component].0,
             size: input.bindings[component].1,
         };
-        let bindings = PlaneBindings::Buffers([binding(0), binding(1), binding(2)]);
+        let bindings = PlaneBindings::Buffers([binding(0), binding(1), binding(2), binding(3)]);
         let group = self.create_bind_group(&bindings, work);
         self.bind_groups.push((id, work_id, group));
         self.bind_groups.len() - 1
@@ -601,6 +613,10 @@ impl FramePipeline {
                 wgpu::BindGroupEntry {
                     binding: 7,
                     resource: work.taps.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 8,
+                    resource: plane(3),
                 },
             ],
         })
@@ -695,9 +711,12 @@ fn create_work_set(device: &wgpu::Device, key: WorkKey, id: u64) -> WorkSet {
     WorkSet {
         id,
         key,
+        // With alpha, pass 1's alpha follows component 0's blocks (a
+        // buffer of its own would pass WebGPU's default of eight storage
+        // buffers per stage).
         mid0: storage(
             "stills pass-1 component 0",
-            width * u64::from(key.blocks[0]) * 16,
+            width * u64::from(key.mid0_blocks) * 16,
             wgpu::BufferUsages::empty(),
         ),
         mid12: storage(

@@ -158,6 +158,7 @@ impl Stages {
                 storage(5, false),
                 storage(6, false),
                 storage(7, true),
+                plane(8),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -216,6 +217,9 @@ pub(crate) fn compile(device: &wgpu::Device) -> Pipelines {
                 staged: false,
                 word_quads: true,
                 two_blocks: group == 0,
+                alpha: false,
+                premultiply: false,
+                alpha_grid: 0,
             },
         );
     }
@@ -327,6 +331,7 @@ mod tests {
             ("hlg", offset_of!(Params, hlg)),
             ("sample", offset_of!(Params, sample)),
             ("taps", offset_of!(Params, taps)),
+            ("alpha", offset_of!(Params, alpha)),
         ];
         let rust: Vec<_> = rust
             .iter()

@@ -91,8 +91,8 @@ pub(super) struct InputSet {
     /// The planes at the same offsets as in `upload`.
     pub planes: wgpu::Buffer,
     /// Byte offset and length in `planes` of the plane each component reads
-    /// (component k is bound as plane k).
-    pub bindings: [(u64, u64); 3],
+    /// (component k is bound as plane k; alpha as plane 3).
+    pub bindings: [(u64, u64); 4],
     pub upload: wgpu::Buffer,
     pub upload_ready: Arc<Mutex<MapState>>,
     slots: Vec<PlaneSlot>,
@@ -103,7 +103,7 @@ impl InputSet {
     pub(super) fn new(device: &wgpu::Device, picture: &PictureDesc, id: u64) -> InputSet {
         let format = picture.format;
         let (slots, size) = plane_slots(format, picture.width, picture.height, PARAMS_SLOT);
-        let binding = |component: usize| match format.desc().components[component] {
+        let binding = |component: usize| match format.desc().component_or_alpha(component) {
             ComponentSource::Plane { plane, .. } => {
                 let slot = slots[usize::from(plane)];
                 (slot.offset, slot.pitch * u64::from(slot.rows))
@@ -114,7 +114,7 @@ impl InputSet {
                 (slots[0].offset, slots[0].pitch * u64::from(slots[0].rows))
             }
         };
-        let bindings = [binding(0), binding(1), binding(2)];
+        let bindings = [binding(0), binding(1), binding(2), binding(3)];
         let planes = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("stills input planes"),
             size,

@@ -63,6 +63,15 @@ pub struct PrimaryVariant {
     /// variants keep one block (see `TWO_BLOCKS` in
     /// `shaders/resample.wgsl`).
     pub two_blocks: bool,
+    /// This component-0 variant filters the alpha plane (on the luma grid,
+    /// with component 0's taps) instead of component 0.
+    pub alpha: bool,
+    /// Colour samples are premultiplied by their alpha before filtering,
+    /// so transparent texels add nothing to their neighbours.
+    pub premultiply: bool,
+    /// The grid an `alpha` variant filters on: 0 alpha's own (luma's), 1
+    /// the subsampled colour planes' (each colour texel's mean alpha).
+    pub alpha_grid: u8,
 }
 
 /// Quads in the widest pass-1 table entry from which the direct
@@ -81,13 +90,16 @@ impl PrimaryVariant {
     }
 
     /// The shader's override constants, by name.
-    pub fn constants(&self) -> [(&'static str, f64); 5] {
+    pub fn constants(&self) -> [(&'static str, f64); 8] {
         [
             ("GROUP", f64::from(self.group)),
             ("AXIS", f64::from(self.axis)),
             ("STAGED", f64::from(u8::from(self.staged))),
             ("WORD_QUADS", f64::from(u8::from(self.word_quads))),
             ("TWO_BLOCKS", f64::from(u8::from(self.two_blocks))),
+            ("ALPHA", f64::from(u8::from(self.alpha))),
+            ("PREMULTIPLY", f64::from(u8::from(self.premultiply))),
+            ("ALPHA_GRID", f64::from(self.alpha_grid)),
         ]
     }
 }
@@ -100,6 +112,12 @@ pub struct SecondaryVariant {
     pub transfer: u32,
     /// `FLAG_*` bits.
     pub flags: u32,
+    /// The picture carries alpha: unpremultiply the colour and store the
+    /// filtered alpha.
+    pub alpha: bool,
+    /// Components 1 and 2 are subsampled: divide them by the alpha pass 1
+    /// filtered on their grid.
+    pub chroma_alpha: bool,
 }
 
 impl SecondaryVariant {
@@ -107,13 +125,17 @@ impl SecondaryVariant {
     pub const PASSTHROUGH: SecondaryVariant = SecondaryVariant {
         transfer: TRANSFER_SDR,
         flags: FLAG_PASSTHROUGH,
+        alpha: false,
+        chroma_alpha: false,
     };
 
     /// The shader's override constants, by name.
-    pub fn constants(&self) -> [(&'static str, f64); 2] {
+    pub fn constants(&self) -> [(&'static str, f64); 4] {
         [
             ("TRANSFER", f64::from(self.transfer)),
             ("FLAGS", f64::from(self.flags)),
+            ("ALPHA_OUT", f64::from(u8::from(self.alpha))),
+            ("CHROMA_ALPHA", f64::from(u8::from(self.chroma_alpha))),
         ]
     }
 }

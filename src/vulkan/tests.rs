@@ -904,7 +904,7 @@ fn dma_buf_pictures_render_like_the_upload() {
                     objects: objects.iter().map(|o| dma_buf(o)).collect(),
                     fourcc: crate::gpu::input_drm_fourcc(format).unwrap(),
                     modifier: DRM_FORMAT_MOD_LINEAR,
-                    plane_objects: if separate { [0, 1, 2] } else { [0, 0, 0] },
+                    plane_objects: if separate { [0, 1, 2, 0] } else { [0; 4] },
                     ready: None,
                     keep_alive: KeepAlive::NOTHING,
                 }),

@@ -253,6 +253,17 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
+/// `RRGGBB` (a leading `#` allowed): an 8-bit sRGB colour.
+pub fn parse_rgb(s: &str) -> Result<[u8; 3], String> {
+    let hex = s.trim().trim_start_matches('#');
+    let bad = || format!("'{s}' is not a colour written RRGGBB (000000 is black)");
+    if hex.len() != 6 || !hex.is_ascii() {
+        return Err(bad());
+    }
+    let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad());
+    Ok([channel(0)?, channel(2)?, channel(4)?])
+}
+
 /// Whether `source` names a URL for FFmpeg's protocols rather than a path.
 pub fn is_url(source: &str) -> bool {
     source.contains("://") || source.starts_with("file:")

@@ -53,6 +53,10 @@ pub struct GrabArgs {
     out: PathBuf,
     #[arg(long, value_enum, default_value = "png")]
     format: Format,
+    /// JPEG only (no alpha): the colour transparent video is composited on.
+    /// PNG and WebP keep the alpha.
+    #[arg(long, value_name = "RRGGBB", default_value = "000000", value_parser = common::parse_rgb)]
+    background: [u8; 3],
     /// How many files are worked on at once.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
     jobs: u32,
@@ -97,6 +101,8 @@ struct Job {
     format: ImageFormat,
     limits: common::LimitArgs,
     bar: indicatif::ProgressBar,
+    /// What JPEG composites an image with alpha on.
+    background: [u8; 3],
 }
 
 #[derive(Clone)]
@@ -163,6 +169,7 @@ pub fn run(args: GrabArgs) -> ExitCode {
         out: args.out.clone(),
         format: args.format.image_format(),
         limits: args.limits.clone(),
+        background: args.background,
     });
     let stems = unique_stems(&sources);
     let files: Arc<Vec<(Arc<str>, String)>> = Arc::new(
@@ -452,7 +459,7 @@ fn grab_file(job: &Job, file: &Arc<str>, stem: &str, tx: &mpsc::Sender<Report>) 
     // outcomes in turn), each time's first delivery encodes and writes its
     // file, and a duplicate reuses what that write came to.
     let mut written: HashMap<String, Result<(), String>> = HashMap::new();
-    let (out, format) = (job.out.clone(), job.format);
+    let (out, format, background) = (job.out.clone(), job.format, job.background);
     let file_name = file.clone();
     let mut next_of: HashMap<Time, usize> = HashMap::new();
     generator.generate_images(times.clone(), move |requested, outcome| {
@@ -467,7 +474,7 @@ fn grab_file(job: &Job, file: &Arc<str>, stem: &str, tx: &mpsc::Sender<Report>) 
                     .entry(name.clone())
                     .or_insert_with(|| {
                         image
-                            .encode(format)
+                            .encode_on(format, background)
                             .map_err(|e| e.to_string())
                             .and_then(|bytes| {
                                 common::write_atomic(&path, &bytes)
