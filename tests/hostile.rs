@@ -263,3 +263,40 @@ fn r12_a_declared_16384x16000_picture_is_refused_with_default_limits() {
         other => panic!("{other:?}"),
     }
 }
+
+/// An MP4 box of `kind` around `body`.
+fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut b = (8 + body.len() as u32).to_be_bytes().to_vec();
+    b.extend_from_slice(kind);
+    b.extend_from_slice(body);
+    b
+}
+
+/// A full box (version and flags 0) of big-endian 32-bit fields.
+fn mp4_full_box(kind: &[u8; 4], fields: &[u32]) -> Vec<u8> {
+    let mut body = vec![0u8; 4];
+    body.extend(fields.iter().flat_map(|v| v.to_be_bytes()));
+    mp4_box(kind, &body)
+}
+
+/// A 292-byte MP4 whose sample tables claim four billion one-byte samples,
+/// two billion of them in one chunk, made `stills probe` reserve 64 GB
+/// and abort (or be killed for memory).
+#[test]
+fn r12_a_sample_table_claiming_billions_of_samples_costs_nothing() {
+    let mut tkhd = vec![0u8; 84];
+    tkhd[12..16].copy_from_slice(&1u32.to_be_bytes());
+    let mut stbl = mp4_full_box(b"stsz", &[1, u32::MAX]);
+    stbl.extend(mp4_full_box(b"stco", &[1, 0]));
+    stbl.extend(mp4_full_box(b"stsc", &[1, 1, i32::MAX as u32, 1]));
+    let stbl = mp4_box(b"stbl", &stbl);
+    let mut trak = mp4_box(b"tkhd", &tkhd);
+    trak.extend(mp4_box(b"mdia", &mp4_box(b"minf", &stbl)));
+    let mut file = mp4_box(b"ftyp", b"isom\0\0\0\0isom");
+    file.extend(mp4_box(b"moov", &mp4_box(b"trak", &trak)));
+    file.extend(mp4_box(b"mdat", &[0u8; 64]));
+    let scratch = Scratch::new("stsz_bomb");
+    let path = scratch.write("bomb.mp4", &file);
+    let run = stills(&["probe", "--no-gpu", path.to_str().expect("UTF-8")], "");
+    assert!(run.status.code().is_some(), "probe died: {:?}", run.status);
+}
