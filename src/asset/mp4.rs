@@ -664,6 +664,38 @@ mod tests {
         assert_eq!(table.offsets, [(0, 0), (1, 1), (2, 2)]);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever counts the tables claim, the samples laid out (and the
+        /// composition offsets expanded) are no more than the file's bytes
+        /// or the tables' own entries could hold.
+        #[test]
+        fn r12_claimed_counts_do_not_size_the_layout(
+            constant in 0u32..4,
+            // Up to 4 times the largest file: a layout sized by the claim
+            // fails the bound here without exhausting the test's memory.
+            count in 0u32..1 << 22,
+            chunks in 0u32..64,
+            per_chunk in 1u32..1 << 22,
+            ctts_count in 1u32..=i32::MAX as u32,
+            file_len in 0u64..1 << 20,
+        ) {
+            let mut stbl = full(b"stsz", &[constant, count]);
+            let mut stco = vec![chunks];
+            stco.extend((0..chunks).map(|c| c * 100));
+            stbl.extend(full(b"stco", &stco));
+            stbl.extend(full(b"stsc", &[1, 1, per_chunk, 1]));
+            stbl.extend(full(b"ctts", &[1, ctts_count, 0]));
+            let bound = file_len.max(stbl.len() as u64);
+            if let Some(table) = sample_table(&stbl, file_len) {
+                proptest::prop_assert!(table.offsets.len() as u64 <= bound);
+                let expanded = table.composition.map_or(0, |c| c.len());
+                proptest::prop_assert!(expanded as u64 <= bound);
+            }
+        }
+    }
+
     #[test]
     fn garbage_is_not_a_panic() {
         let junk: Vec<u8> = (0..4096u32)
