@@ -300,3 +300,34 @@ fn r12_a_sample_table_claiming_billions_of_samples_costs_nothing() {
     let run = stills(&["probe", "--no-gpu", path.to_str().expect("UTF-8")], "");
     assert!(run.status.code().is_some(), "probe died: {:?}", run.status);
 }
+
+/// An MPEG-TS whose first H.264 parameter set declares 16384×16000 (the
+/// fixture's SPS overwritten with one x264 wrote at that size) is refused
+/// from its first bytes: FFmpeg's probing would otherwise size the
+/// decoder's tables for it before any picture-size check.
+#[test]
+fn r12_a_ts_whose_parameter_set_declares_16384x16000_is_refused_before_probing() {
+    const BOMB_SPS: [u8; 20] = [
+        0x67, 0x42, 0xc0, 0x3e, 0xda, 0x00, 0x10, 0x00, 0x01, 0xf4, 0x6c, 0x04, 0x40, 0x00, 0x00,
+        0x03, 0x00, 0x40, 0x00, 0x00,
+    ];
+    let mut ts = fixture_bytes("mpegts_start.ts");
+    let sps = ts
+        .windows(4)
+        .position(|w| w == [0, 0, 1, 0x67])
+        .expect("the fixture's SPS")
+        + 3;
+    ts[sps..sps + BOMB_SPS.len()].copy_from_slice(&BOMB_SPS);
+    let scratch = Scratch::new("ts_bomb");
+    let path = scratch.write("bomb.ts", &ts);
+    for opened in [Asset::open(&path), Asset::from_bytes(ts.clone())] {
+        match opened {
+            Err(Error::LimitExceeded {
+                limit: Limit::MaxDecodedPixels,
+                value,
+                ..
+            }) => assert_eq!(value, 16384 * 16000),
+            other => panic!("{other:?}"),
+        }
+    }
+}
