@@ -255,9 +255,19 @@ impl Asset {
         }
         let file_name = url.rsplit('/').next().unwrap_or("");
         let file_name = file_name.split(['?', '#']).next().unwrap_or("");
-        let mut reader = ffmpeg::UrlReader::open(url, options.timeout)
-            .ok()
-            .and_then(|mut r| r.len().map(|len| (r, len)));
+        let reader = match ffmpeg::UrlReader::open(url, options.timeout) {
+            Ok(reader) => Some(reader),
+            // A server that cannot be reached (or timed out) would only
+            // cost the same wait again when FFmpeg opens it.
+            Err(av::Error::Other { errno }) if is_access_error(errno) => {
+                return Err(Error::Io {
+                    path: url.into(),
+                    source: Arc::new(std::io::Error::from_raw_os_error(errno)),
+                })
+            }
+            Err(_) => None,
+        };
+        let mut reader = reader.and_then(|mut r| r.len().map(|len| (r, len)));
         let format = reader
             .as_mut()
             .and_then(|(r, len)| sniff(r, *len, file_name).ok());
