@@ -263,3 +263,71 @@ fn r12_a_declared_16384x16000_picture_is_refused_with_default_limits() {
         other => panic!("{other:?}"),
     }
 }
+
+/// An MP4 box of `kind` around `body`.
+fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut b = (8 + body.len() as u32).to_be_bytes().to_vec();
+    b.extend_from_slice(kind);
+    b.extend_from_slice(body);
+    b
+}
+
+/// A full box (version and flags 0) of big-endian 32-bit fields.
+fn mp4_full_box(kind: &[u8; 4], fields: &[u32]) -> Vec<u8> {
+    let mut body = vec![0u8; 4];
+    body.extend(fields.iter().flat_map(|v| v.to_be_bytes()));
+    mp4_box(kind, &body)
+}
+
+/// A 292-byte MP4 whose sample tables claim four billion one-byte samples,
+/// two billion of them in one chunk, made `stills probe` reserve 64 GB
+/// and abort (or be killed for memory).
+#[test]
+fn r12_a_sample_table_claiming_billions_of_samples_costs_nothing() {
+    let mut tkhd = vec![0u8; 84];
+    tkhd[12..16].copy_from_slice(&1u32.to_be_bytes());
+    let mut stbl = mp4_full_box(b"stsz", &[1, u32::MAX]);
+    stbl.extend(mp4_full_box(b"stco", &[1, 0]));
+    stbl.extend(mp4_full_box(b"stsc", &[1, 1, i32::MAX as u32, 1]));
+    let stbl = mp4_box(b"stbl", &stbl);
+    let mut trak = mp4_box(b"tkhd", &tkhd);
+    trak.extend(mp4_box(b"mdia", &mp4_box(b"minf", &stbl)));
+    let mut file = mp4_box(b"ftyp", b"isom\0\0\0\0isom");
+    file.extend(mp4_box(b"moov", &mp4_box(b"trak", &trak)));
+    file.extend(mp4_box(b"mdat", &[0u8; 64]));
+    let scratch = Scratch::new("stsz_bomb");
+    let path = scratch.write("bomb.mp4", &file);
+    let run = stills(&["probe", "--no-gpu", path.to_str().expect("UTF-8")], "");
+    assert!(run.status.code().is_some(), "probe died: {:?}", run.status);
+}
+
+/// An MPEG-TS whose first H.264 parameter set declares 16384×16000 (the
+/// fixture's SPS overwritten with one x264 wrote at that size) is refused
+/// from its first bytes: FFmpeg's probing would otherwise size the
+/// decoder's tables for it before any picture-size check.
+#[test]
+fn r12_a_ts_whose_parameter_set_declares_16384x16000_is_refused_before_probing() {
+    const BOMB_SPS: [u8; 20] = [
+        0x67, 0x42, 0xc0, 0x3e, 0xda, 0x00, 0x10, 0x00, 0x01, 0xf4, 0x6c, 0x04, 0x40, 0x00, 0x00,
+        0x03, 0x00, 0x40, 0x00, 0x00,
+    ];
+    let mut ts = fixture_bytes("mpegts_start.ts");
+    let sps = ts
+        .windows(4)
+        .position(|w| w == [0, 0, 1, 0x67])
+        .expect("the fixture's SPS")
+        + 3;
+    ts[sps..sps + BOMB_SPS.len()].copy_from_slice(&BOMB_SPS);
+    let scratch = Scratch::new("ts_bomb");
+    let path = scratch.write("bomb.ts", &ts);
+    for opened in [Asset::open(&path), Asset::from_bytes(ts.clone())] {
+        match opened {
+            Err(Error::LimitExceeded {
+                limit: Limit::MaxDecodedPixels,
+                value,
+                ..
+            }) => assert_eq!(value, 16384 * 16000),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -15,6 +15,7 @@ mod index_cache;
 mod index_lazy;
 mod index_tables;
 mod mp4;
+mod param_sets;
 mod track;
 
 use std::fs::File;
@@ -254,9 +255,19 @@ impl Asset {
         }
         let file_name = url.rsplit('/').next().unwrap_or("");
         let file_name = file_name.split(['?', '#']).next().unwrap_or("");
-        let mut reader = ffmpeg::UrlReader::open(url, options.timeout)
-            .ok()
-            .and_then(|mut r| r.len().map(|len| (r, len)));
+        let reader = match ffmpeg::UrlReader::open(url, options.timeout) {
+            Ok(reader) => Some(reader),
+            // A server that cannot be reached (or timed out) would only
+            // cost the same wait again when FFmpeg opens it.
+            Err(av::Error::Other { errno }) if is_access_error(errno) => {
+                return Err(Error::Io {
+                    path: url.into(),
+                    source: Arc::new(std::io::Error::from_raw_os_error(errno)),
+                })
+            }
+            Err(_) => None,
+        };
+        let mut reader = reader.and_then(|mut r| r.len().map(|len| (r, len)));
         let format = reader
             .as_mut()
             .and_then(|(r, len)| sniff(r, *len, file_name).ok());
@@ -326,6 +337,10 @@ impl Asset {
         // Sniffed sources are walked before FFmpeg opens them, so that a
         // truncation explains FFmpeg's failure; URLs only once FFmpeg has
         // said what they are.
+        if let Some((width, height)) = guess.as_ref().and_then(|g| g.h264_size) {
+            let what = format!("{name}: the first H.264 parameter set's {width}×{height} picture");
+            check_pixels(what, width, height, &options.limits)?;
+        }
         let mut mp4_scan = Some(mp4_scan);
         let mut mp4_facts = None;
         if sniffed_format.as_deref().is_some_and(is_mov) {
@@ -335,7 +350,11 @@ impl Asset {
             Ok(d) => d,
             Err(failure) => {
                 if let Some(size) = failure.oversized {
-                    return Err(over_decoded_limit(&name, size, &options.limits));
+                    let what = format!(
+                        "{name}: track {}'s {}×{} picture",
+                        size.stream, size.width, size.height
+                    );
+                    check_pixels(what, size.width, size.height, &options.limits)?;
                 }
                 if let Some(guess) = guess.filter(|g| !g.sure) {
                     return Err(Error::UnrecognizedFormat {
@@ -719,7 +738,14 @@ struct Sniffed {
     /// extension alone (a text file named `.mp4`) is not, and when FFmpeg
     /// then fails to open the source it is not a container it knows.
     sure: bool,
+    /// The coded size the first H.264 sequence parameter set of an MPEG-TS
+    /// or raw H.264 stream declares, where one is in its first bytes.
+    h264_size: Option<(u32, u32)>,
 }
+
+/// How many first bytes of an MPEG-TS or raw H.264 stream are searched for
+/// its first sequence parameter set (muxers put it in the first packets).
+const PARAMETER_SET_BYTES: usize = 64 << 10;
 
 /// The smallest and largest number of first bytes FFmpeg's probing reads
 /// (`PROBE_BUF_MIN`, and `PROBE_BUF_MAX`, the default `formatprobesize`).
@@ -740,7 +766,21 @@ fn sniff(reader: &mut impl Read, len: u64, file_name: &str) -> std::io::Result<O
         let last = head.len() as u64 >= len || head.len() < want as usize || size >= PROBE_MAX;
         if let Some((format, score)) = ffmpeg::probe_format(&head, file_name, last) {
             let sure = score > ffmpeg::PROBE_SCORE_SURE;
-            return Ok(Some(Sniffed { format, sure }));
+            let h264_size = if matches!(format.as_str(), "mpegts" | "h264") {
+                let want = (PARAMETER_SET_BYTES as u64).min(len);
+                let have = head.len() as u64;
+                reader
+                    .take(want.saturating_sub(have))
+                    .read_to_end(&mut head)?;
+                param_sets::first_h264_sps_size(&head)
+            } else {
+                None
+            };
+            return Ok(Some(Sniffed {
+                format,
+                sure,
+                h264_size,
+            }));
         }
         if last {
             return Ok(None);
@@ -749,18 +789,19 @@ fn sniff(reader: &mut impl Read, len: u64, file_name: &str) -> std::io::Result<O
     }
 }
 
-/// The error for a stream whose declared picture is over the limit.
-fn over_decoded_limit(source_name: &str, size: ffmpeg::DeclaredSize, limits: &Limits) -> Error {
-    let pixels = u64::from(size.width) * u64::from(size.height);
-    Error::LimitExceeded {
-        limit: Limit::MaxDecodedPixels,
-        what: format!(
-            "{source_name}: track {}'s {}×{} picture",
-            size.stream, size.width, size.height
-        ),
-        value: pixels,
-        allowed: limits.max_decoded_pixels,
+/// Refuses a picture of `width` × `height` over the decoded-pixel limit;
+/// `what` names it in the error.
+fn check_pixels(what: String, width: u32, height: u32, limits: &Limits) -> Result<()> {
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > limits.max_decoded_pixels {
+        return Err(Error::LimitExceeded {
+            limit: Limit::MaxDecodedPixels,
+            what,
+            value: pixels,
+            allowed: limits.max_decoded_pixels,
+        });
     }
+    Ok(())
 }
 
 /// Refuses a video track whose declared picture (the container's size, or
@@ -772,15 +813,11 @@ fn check_declared_size(
     params: &CodecParams,
     limits: &Limits,
 ) -> Result<()> {
-    let size = ffmpeg::DeclaredSize {
-        stream,
-        width: params.width,
-        height: params.height,
-    };
-    if u64::from(size.width) * u64::from(size.height) > limits.max_decoded_pixels {
-        return Err(over_decoded_limit(source_name, size, limits));
-    }
-    Ok(())
+    let what = format!(
+        "{source_name}: track {stream}'s {}×{} picture",
+        params.width, params.height
+    );
+    check_pixels(what, params.width, params.height, limits)
 }
 
 /// The HTTP status FFmpeg's error names, when it names one exactly (4xx

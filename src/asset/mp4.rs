@@ -123,7 +123,7 @@ fn walk<R: Read + Seek>(reader: &mut R, len: u64, remote: bool) -> io::Result<Mp
                 let mut body = vec![0u8; body_len as usize];
                 reader.seek(SeekFrom::Start(offset + header_len))?;
                 reader.read_exact(&mut body)?;
-                read_moov(&body, &mut facts);
+                read_moov(&body, len, &mut facts);
             }
         }
         match end {
@@ -173,7 +173,7 @@ fn child<'a>(body: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
     children(body).find(|(k, _)| k == kind).map(|(_, b)| b)
 }
 
-fn read_moov(moov: &[u8], facts: &mut Mp4Facts) {
+fn read_moov(moov: &[u8], file_len: u64, facts: &mut Mp4Facts) {
     facts.fragmented = child(moov, b"mvex").is_some();
     let mut seen = HashMap::new();
     for (_, trak) in children(moov).filter(|(k, _)| k == b"trak") {
@@ -194,7 +194,7 @@ fn read_moov(moov: &[u8], facts: &mut Mp4Facts) {
             .and_then(|b| child(b, b"elst"))
             .and_then(|elst| be32(elst, 4))
             .unwrap_or(0) as usize;
-        if let Some(mut table) = stbl.and_then(sample_table) {
+        if let Some(mut table) = stbl.and_then(|stbl| sample_table(stbl, file_len)) {
             table.edits = edits;
             facts.sample_tables.insert(track_id, table);
         }
@@ -223,13 +223,21 @@ fn only_child<'a>(body: &'a [u8], kind: &[u8; 4]) -> Option<Option<&'a [u8]>> {
 /// `mov_read_stsc`, `mov_read_stco` and `mov_read_ctts` read them, and lays
 /// the samples out as its `mov_build_index` does. `None` for any table
 /// FFmpeg would read differently (duplicated, cut short, an `stsc` it has
-/// to repair) — those tracks take the full scan.
-fn sample_table(stbl: &[u8]) -> Option<SampleTable> {
+/// to repair) — those tracks take the full scan — and for one whose
+/// samples could not all lie in the file's `file_len` bytes: a table of
+/// one size for every sample states its count in four bytes, and laying
+/// out four billion samples a hostile file claims would exhaust memory.
+fn sample_table(stbl: &[u8], file_len: u64) -> Option<SampleTable> {
     let sizes = match (only_child(stbl, b"stsz")?, only_child(stbl, b"stz2")?) {
         (Some(stsz), None) => sample_sizes(stsz, false)?,
         (None, Some(stz2)) => sample_sizes(stz2, true)?,
         _ => return None,
     };
+    if let Sizes::Constant { size, count } = sizes {
+        if u64::from(size) * u64::from(count) > file_len {
+            return None;
+        }
+    }
     let chunk_offsets = match (only_child(stbl, b"stco")?, only_child(stbl, b"co64")?) {
         (Some(stco), None) => chunk_offsets(stco, false)?,
         (None, Some(co64)) => chunk_offsets(co64, true)?,
@@ -561,7 +569,7 @@ mod tests {
         stbl.extend(chunks);
         stbl.extend(stsc);
         stbl.extend(ctts);
-        let table = sample_table(&stbl).expect("readable");
+        let table = sample_table(&stbl, 1 << 20).expect("readable");
         assert_eq!(table.sample_count, 5);
         assert_eq!(
             table.offsets,
@@ -631,6 +639,61 @@ mod tests {
         let remote = scan_remote(&mut Cursor::new(&cut), cut.len() as u64).unwrap();
         assert!(remote.fragmented);
         assert_eq!(remote.truncation, None);
+    }
+
+    /// Issue 12: a 100-byte table claiming four billion one-byte samples
+    /// in one chunk (with as many composition offsets) made the walk
+    /// reserve 64 GB and abort the process.
+    #[test]
+    fn r12_a_sample_count_the_file_cannot_hold_is_not_laid_out() {
+        let sizes = full(b"stsz", &[1, u32::MAX]);
+        let chunks = full(b"stco", &[1, 0]);
+        let stsc = full(b"stsc", &[1, 1, u32::MAX, 1]);
+        let ctts = full(b"ctts", &[1, i32::MAX as u32, 1]);
+        let mut stbl = sizes;
+        stbl.extend(chunks);
+        stbl.extend(stsc);
+        stbl.extend(ctts);
+        assert_eq!(sample_table(&stbl, 1 << 20), None);
+        // The same table for samples that fit in the file is read.
+        let sizes = full(b"stsz", &[1, 3]);
+        let mut stbl = sizes;
+        stbl.extend(full(b"stco", &[1, 0]));
+        stbl.extend(full(b"stsc", &[1, 1, 3, 1]));
+        let table = sample_table(&stbl, 3).expect("readable");
+        assert_eq!(table.offsets, [(0, 0), (1, 1), (2, 2)]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever counts the tables claim, the samples laid out (and the
+        /// composition offsets expanded) are no more than the file's bytes
+        /// or the tables' own entries could hold.
+        #[test]
+        fn r12_claimed_counts_do_not_size_the_layout(
+            constant in 0u32..4,
+            // Up to 4 times the largest file: a layout sized by the claim
+            // fails the bound here without exhausting the test's memory.
+            count in 0u32..1 << 22,
+            chunks in 0u32..64,
+            per_chunk in 1u32..1 << 22,
+            ctts_count in 1u32..=i32::MAX as u32,
+            file_len in 0u64..1 << 20,
+        ) {
+            let mut stbl = full(b"stsz", &[constant, count]);
+            let mut stco = vec![chunks];
+            stco.extend((0..chunks).map(|c| c * 100));
+            stbl.extend(full(b"stco", &stco));
+            stbl.extend(full(b"stsc", &[1, 1, per_chunk, 1]));
+            stbl.extend(full(b"ctts", &[1, ctts_count, 0]));
+            let bound = file_len.max(stbl.len() as u64);
+            if let Some(table) = sample_table(&stbl, file_len) {
+                proptest::prop_assert!(table.offsets.len() as u64 <= bound);
+                let expanded = table.composition.map_or(0, |c| c.len());
+                proptest::prop_assert!(expanded as u64 <= bound);
+            }
+        }
     }
 
     #[test]
