@@ -5,8 +5,8 @@
 #
 #   bash platform/nvidia/check.sh [ARCHIVE]
 #
-# ARCHIVE defaults to target/nvidia/stills-nvidia.tar.zst (an unpacked
-# stills-nvidia/ beside this script is used as it is). It prints what the
+# ARCHIVE defaults to target/nvidia/stills-nvidia.tar.zst; run from an
+# unpacked pack (its own copy of this script), the pack is used as it is. It prints what the
 # machine has (nvidia-smi, the driver's libraries incl. libcuda and
 # libnvcuvid, the Vulkan loader and ICD, /dev/dri), what `stills probe`
 # sees, the GPU tests (NVDEC against the software backend on the fixtures;
@@ -48,7 +48,10 @@ ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/nvidia/share/vulkan/icd.
   || echo "  no Vulkan ICD manifest in the usual places"
 
 section "unpack"
-pack=$here/stills-nvidia
+# Run from inside an unpacked pack (where pack.sh puts this script), or
+# from the repository with the archive.
+pack=$here
+[ -x "$pack/bin/stills" ] || pack=$here/stills-nvidia
 if [ ! -d "$pack" ]; then
   archive=${1:-$here/../../target/nvidia/stills-nvidia.tar.zst}
   if [ ! -f "$archive" ]; then

@@ -4,7 +4,7 @@
 # release `stills` binary, the NVDEC test binaries and the fixtures they
 # read, two benchmark inputs (1080p H.264, 4K HEVC Main 10 HDR10) and every
 # shared library the binaries load that is not glibc or the NVIDIA driver's
-# own (the `ldd` closure, plus the Vulkan loader, which wgpu opens with
+# own (about 51 MiB of the archive: the inputs are encoded small to fit) (the `ldd` closure, plus the Vulkan loader, which wgpu opens with
 # dlopen and so `ldd` does not list). Run here (Debian 12 after
 # platform/debian/setup.sh), from anywhere:
 #
@@ -60,9 +60,9 @@ mkdir -p "$media"
 h264=$media/h264_1080p.mp4
 hevc=$media/hevc10_hdr10_2160p.mp4
 [ -s "$h264" ] || ffmpeg -v error -f lavfi -i testsrc2=size=1920x1080:rate=30:duration=10 \
-  -c:v libx264 -preset veryfast -pix_fmt yuv420p "$h264"
-[ -s "$hevc" ] || ffmpeg -v error -f lavfi -i testsrc2=size=3840x2160:rate=30:duration=4 \
-  -c:v libx265 -preset ultrafast -pix_fmt yuv420p10le \
+  -c:v libx264 -preset veryfast -crf 30 -pix_fmt yuv420p "$h264"
+[ -s "$hevc" ] || ffmpeg -v error -f lavfi -i testsrc2=size=3840x2160:rate=30:duration=3 \
+  -c:v libx265 -preset ultrafast -crf 32 -pix_fmt yuv420p10le \
   -color_primaries bt2020 -color_trc smpte2084 -colorspace bt2020nc \
   -x265-params "log-level=error:hdr10=1:master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1):max-cll=1000,400" \
   "$hevc"
