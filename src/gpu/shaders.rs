@@ -20,16 +20,24 @@ pub(crate) enum InputKind {
     Image,
 }
 
-/// The WGSL of both passes for `input`, assembled from one file per stage.
-fn shader_source(input: InputKind) -> String {
+/// The WGSL of both passes for `input`, assembled from one file per stage;
+/// with `reads_alpha` false, texels are read as opaque (see
+/// `alpha_none.wgsl` for why that is a module of its own).
+fn shader_source(input: InputKind, reads_alpha: bool) -> String {
     let fetch = match input {
         InputKind::Buffer => include_str!("../../shaders/fetch_buffer.wgsl"),
         InputKind::Image => include_str!("../../shaders/fetch_image.wgsl"),
+    };
+    let alpha = if reads_alpha {
+        include_str!("../../shaders/alpha_read.wgsl")
+    } else {
+        include_str!("../../shaders/alpha_none.wgsl")
     };
     [
         include_str!("../../shaders/params.wgsl"),
         fetch,
         include_str!("../../shaders/color.wgsl"),
+        alpha,
         include_str!("../../shaders/resample.wgsl"),
         include_str!("../../shaders/output.wgsl"),
     ]
@@ -68,9 +76,15 @@ impl Pipelines {
         variant: PrimaryVariant,
     ) -> wgpu::ComputePipeline {
         let stages = self.stages(device, input);
+        let module = if variant.alpha || variant.premultiply {
+            stages.alpha_module(device)
+        } else {
+            &stages.module
+        };
         stages.cached(
             &stages.primary,
             device,
+            module,
             "resample_primary",
             variant,
             &variant.constants(),
@@ -89,6 +103,7 @@ impl Pipelines {
         stages.cached(
             &stages.secondary,
             device,
+            &stages.module,
             "resample_secondary",
             variant,
             &variant.constants(),
@@ -96,22 +111,24 @@ impl Pipelines {
     }
 }
 
-/// One module's layout and compiled variants. Pass 1 has a variant per
-/// [`PrimaryVariant`], pass 2 one per [`SecondaryVariant`].
+/// One input kind's layout, modules and compiled variants. Pass 1 has a
+/// variant per [`PrimaryVariant`], pass 2 one per [`SecondaryVariant`].
 struct Stages {
+    input: InputKind,
     layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
+    /// Every variant but pass 1's alpha-reading ones.
     module: wgpu::ShaderModule,
+    /// Pass 1's alpha-reading variants, made the first time a picture with
+    /// alpha is rendered.
+    alpha_module: OnceLock<wgpu::ShaderModule>,
     primary: Mutex<HashMap<PrimaryVariant, wgpu::ComputePipeline>>,
     secondary: Mutex<HashMap<SecondaryVariant, wgpu::ComputePipeline>>,
 }
 
 impl Stages {
     fn compile(device: &wgpu::Device, input: InputKind) -> Stages {
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("stills frame pipeline"),
-            source: wgpu::ShaderSource::Wgsl(shader_source(input).into()),
-        });
+        let module = shader_module(device, input, false);
         let entry = |binding, ty| wgpu::BindGroupLayoutEntry {
             binding,
             visibility: wgpu::ShaderStages::COMPUTE,
@@ -167,18 +184,26 @@ impl Stages {
             immediate_size: 0,
         });
         Stages {
+            input,
             primary: Mutex::new(HashMap::new()),
             secondary: Mutex::new(HashMap::new()),
             pipeline_layout,
             module,
+            alpha_module: OnceLock::new(),
             layout,
         }
+    }
+
+    fn alpha_module(&self, device: &wgpu::Device) -> &wgpu::ShaderModule {
+        self.alpha_module
+            .get_or_init(|| shader_module(device, self.input, true))
     }
 
     fn cached<V: Eq + std::hash::Hash>(
         &self,
         cache: &Mutex<HashMap<V, wgpu::ComputePipeline>>,
         device: &wgpu::Device,
+        module: &wgpu::ShaderModule,
         entry: &str,
         variant: V,
         constants: &[(&str, f64)],
@@ -187,16 +212,17 @@ impl Stages {
         cache
             .entry(variant)
             .or_insert_with(|| {
-                compute_pipeline(
-                    device,
-                    &self.pipeline_layout,
-                    &self.module,
-                    entry,
-                    constants,
-                )
+                compute_pipeline(device, &self.pipeline_layout, module, entry, constants)
             })
             .clone()
     }
+}
+
+fn shader_module(device: &wgpu::Device, input: InputKind, reads_alpha: bool) -> wgpu::ShaderModule {
+    device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some("stills frame pipeline"),
+        source: wgpu::ShaderSource::Wgsl(shader_source(input, reads_alpha).into()),
+    })
 }
 
 /// Compiles the buffer-input pipelines, with the variants an upright 8-bit
@@ -259,24 +285,29 @@ mod tests {
     use crate::gpu::params::{Grid, Params};
     use crate::gpu::variants;
 
-    fn parse_for(input: InputKind) -> naga::Module {
-        naga::front::wgsl::parse_str(&shader_source(input)).expect("the WGSL parses")
+    fn parse_for(input: InputKind, reads_alpha: bool) -> naga::Module {
+        naga::front::wgsl::parse_str(&shader_source(input, reads_alpha)).expect("the WGSL parses")
     }
 
     fn parse() -> naga::Module {
-        parse_for(InputKind::Buffer)
+        parse_for(InputKind::Buffer, false)
     }
 
     #[test]
-    fn both_shaders_validate_without_a_device() {
-        for input in [InputKind::Buffer, InputKind::Image] {
-            let module = parse_for(input);
+    fn every_shader_validates_without_a_device() {
+        let modules = [InputKind::Buffer, InputKind::Image]
+            .into_iter()
+            .flat_map(|input| [(input, false), (input, true)]);
+        for (input, reads_alpha) in modules {
+            let module = parse_for(input, reads_alpha);
             naga::valid::Validator::new(
                 naga::valid::ValidationFlags::all(),
                 naga::valid::Capabilities::empty(),
             )
             .validate(&module)
-            .unwrap_or_else(|e| panic!("the {input:?} WGSL validates: {e:?}"));
+            .unwrap_or_else(|e| {
+                panic!("the {input:?} WGSL (reads alpha: {reads_alpha}) validates: {e:?}")
+            });
             let entries: Vec<_> = module
                 .entry_points
                 .iter()
