@@ -113,7 +113,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
         }
     };
     let index_time = t.elapsed();
-    let Some(ticks) = Ticks::of(&timeline, track.time_base) else {
+    let Some(ticks) = Ticks::of((timeline.first_frame, timeline.end), track.time_base) else {
         eprintln!("stills: {}: the timeline overflows", args.file);
         return ExitCode::FAILURE;
     };

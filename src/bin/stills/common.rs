@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
-use stills::asset::TrackTimeline;
 use stills::{
     ApertureMode, Asset, BackendChoice, BackendKind, BackendPreference, DynamicRangePolicy,
     GeneratorSettings, ImageFormat, Limits, OpenOptions, Ratio, RoundingMethod, Size, Time,
@@ -383,12 +382,15 @@ pub struct Ticks {
 }
 
 impl Ticks {
-    pub fn of(timeline: &TrackTimeline, time_base: Ratio) -> Option<Ticks> {
+    /// From the first shown frame and the track's end (as
+    /// [`Asset::frame_span`] gives them, which on a track read on demand
+    /// reads only its first and last groups of pictures).
+    pub fn of((first, end): (Time, Time), time_base: Ratio) -> Option<Ticks> {
         let ticks = |t: Time| t.to_stream_ticks(time_base, RoundingMethod::RoundHalfAwayFromZero);
         Some(Ticks {
             time_base,
-            first: ticks(timeline.first_frame)?,
-            end: ticks(timeline.end)?,
+            first: ticks(first)?,
+            end: ticks(end)?,
         })
     }
 

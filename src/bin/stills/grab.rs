@@ -415,20 +415,20 @@ fn grab_file(job: &Job, file: &Arc<str>, stem: &str, tx: &mpsc::Sender<Report>) 
         Ok(a) => a,
         Err(e) => return fail_all(known, e.to_string()),
     };
-    // Problems with the file as a whole are found here, once, not per time.
-    let timeline = asset.default_video_track().and_then(|track| {
+    // Problems with the file as a whole are found here, once, not per time;
+    // the span reads no more of a track read on demand than its ends.
+    let span = asset.default_video_track().and_then(|track| {
         let tb = track.time_base;
-        asset.timeline(track).map(|tl| (tl, tb))
+        asset.frame_span(track).map(|span| (span, tb))
     });
-    let times = match (&job.times, timeline) {
+    let times = match (&job.times, span) {
         (_, Err(e)) => return fail_all(known, e.to_string()),
         (Times::At(t), Ok(_)) => t.clone(),
-        (Times::Count(n), Ok((Some(tl), tb))) => match Ticks::of(&tl, tb) {
+        (Times::Count(n), Ok((Some(span), tb))) => match Ticks::of(span, tb) {
             Some(ticks) => ticks.spread(*n),
             None => return fail_all(None, format!("{file}: the timeline overflows")),
         },
-        (Times::Every(step), Ok((Some(tl), _))) => match Time::grid(tl.first_frame, tl.end, *step)
-        {
+        (Times::Every(step), Ok((Some((first, end)), _))) => match Time::grid(first, end, *step) {
             Some(grid) if grid.len() <= MOST_GRID_TIMES => {
                 job.bar.inc_length(grid.len() as u64);
                 grid.collect()
@@ -438,7 +438,7 @@ fn grab_file(job: &Job, file: &Arc<str>, stem: &str, tx: &mpsc::Sender<Report>) 
                     None,
                     format!(
                         "{file}: a time every {step}s from {}s to {}s is more than {MOST_GRID_TIMES} times",
-                        tl.first_frame, tl.end
+                        first, end
                     ),
                 )
             }

@@ -124,12 +124,12 @@ pub fn run(args: SheetArgs) -> ExitCode {
         Ok(a) => a,
         Err(e) => return whole_file_failure(&args, &e.to_string()),
     };
-    let timeline = asset.default_video_track().and_then(|track| {
+    let span = asset.default_video_track().and_then(|track| {
         let tb = track.time_base;
-        asset.timeline(track).map(|tl| (tl, tb))
+        asset.frame_span(track).map(|span| (span, tb))
     });
-    let ticks = match timeline {
-        Ok((Some(tl), tb)) => match Ticks::of(&tl, tb) {
+    let ticks = match span {
+        Ok((Some(span), tb)) => match Ticks::of(span, tb) {
             Some(t) => t,
             None => return whole_file_failure(&args, "the timeline overflows"),
         },
