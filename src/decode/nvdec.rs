@@ -28,7 +28,7 @@ use crate::decode::nvdec_caps::{self, NvdecDevice, NvdecGeneration, NvdecReport}
 use crate::decode::software::HostMapper;
 use crate::decode::{Backend, BackendKind, Decoder};
 use crate::error::{DecodeError, Error, Result, Unsupported};
-use crate::ffmpeg::hwaccel::{self, HwDecoding, HwDevice, HwDeviceType};
+use crate::ffmpeg::hwaccel::{self, HwDevice, HwDeviceType, HwSession};
 use crate::ffmpeg::{av, FrameRef};
 use crate::gpu::Interop;
 use crate::picture::{PictureDesc, PlaneDesc, MAX_PLANES};
@@ -190,9 +190,7 @@ impl Backend for Nvdec {
         let (chosen, _) = choose(Some(track), gpu).map_err(unavailable)?;
         let device = warm_device(chosen.ordinal).map_err(unavailable)?;
         let mapper = NvdecMapper {
-            device,
-            decoding: None,
-            previous: None,
+            session: HwSession::new(device),
             host: HostMapper::default(),
         };
         let engine = Engine::open(asset.source(), track, threads, mapper)?;
@@ -203,27 +201,13 @@ impl Backend for Nvdec {
 /// Maps CUDA frames to CUDA-memory pictures (and software frames, after a
 /// fallback, as the software backend does).
 struct NvdecMapper {
-    device: HwDevice,
-    /// The hardware set-up of the codec context the engine decodes with.
-    decoding: Option<HwDecoding>,
-    /// The set-up of the context before it: the engine configures a new
-    /// context before it drops the decoder opened from the old one, whose
-    /// `get_format` state must outlive it.
-    previous: Option<HwDecoding>,
+    session: HwSession,
     host: HostMapper,
 }
 
 impl FrameMapper for NvdecMapper {
     fn configure(&mut self, context: &mut av::codec::Context) -> Result<()> {
-        // NVDEC decodes; frame threads would only hold more surfaces.
-        context.set_threading(av::codec::threading::Config {
-            kind: av::codec::threading::Type::Frame,
-            count: 1,
-            ..Default::default()
-        });
-        hwaccel::set_extra_hw_frames(context, EXTRA_SURFACES);
-        let decoding = hwaccel::attach(context, &self.device);
-        self.previous = self.decoding.replace(decoding);
+        self.session.configure(context, EXTRA_SURFACES);
         Ok(())
     }
 
@@ -231,12 +215,7 @@ impl FrameMapper for NvdecMapper {
         if hwaccel::device_planes(frame, HwDeviceType::Cuda).is_some() {
             return None;
         }
-        Some(
-            self.decoding
-                .as_ref()
-                .and_then(|d| d.fallback().reason())
-                .unwrap_or_else(|| "FFmpeg's CUDA hwaccel handed over a software picture".into()),
-        )
+        Some(self.session.fallback_reason())
     }
 
     fn map(&mut self, frame: &av::frame::Video, color: ColorInfo, hdr: HdrInfo) -> Result<Picture> {
@@ -251,7 +230,8 @@ impl FrameMapper for NvdecMapper {
         let format = nvdec_caps::surface_format(sw_format)
             .ok_or_else(|| Unsupported::PixelFormat(format!("cuda ({sw_format})")))?;
         let (context, stream) = self
-            .device
+            .session
+            .device()
             .cuda()
             .expect("the NVDEC mapper's device is a CUDA device");
         let (left, top) = hwaccel::crop_top_left(frame);

@@ -28,8 +28,7 @@ use crate::decode::software::HostMapper;
 use crate::decode::vaapi_caps::{choose_device, interop_problem, VaapiDevice};
 use crate::decode::{Backend, BackendKind, Decoder};
 use crate::error::{DecodeError, Error, Result};
-use crate::ffmpeg::hwaccel::{self, HwDecoding, HwDevice, HwDeviceType};
-use crate::ffmpeg::hwaccel::{crop_top_left, set_extra_hw_frames};
+use crate::ffmpeg::hwaccel::{crop_top_left, HwDevice, HwDeviceType, HwSession};
 use crate::ffmpeg::vaapi::{is_vaapi, VaSurface};
 use crate::ffmpeg::{av, FrameRef};
 use crate::gpu::Interop;
@@ -109,9 +108,7 @@ impl Backend for Vaapi {
         let device = HwDevice::create(HwDeviceType::Vaapi, Some(node))
             .map_err(|e| unavailable(format!("FFmpeg could not open VA-API on {node}: {e}")))?;
         let mapper = VaapiMapper {
-            device,
-            decoding: None,
-            previous: None,
+            session: HwSession::new(device),
             host: HostMapper::default(),
         };
         let engine = Engine::open(asset.source(), track, threads, mapper)?;
@@ -122,26 +119,13 @@ impl Backend for Vaapi {
 /// Maps VA-API frames to DMA-BUF pictures (and software frames, after a
 /// fallback, as the software backend does).
 struct VaapiMapper {
-    device: HwDevice,
-    /// The hardware set-up of the codec context the engine decodes with.
-    decoding: Option<HwDecoding>,
-    /// The set-up of the context before it: the engine configures a new
-    /// context before it drops the decoder opened from the old one, whose
-    /// `get_format` state must outlive it.
-    previous: Option<HwDecoding>,
+    session: HwSession,
     host: HostMapper,
 }
 
 impl FrameMapper for VaapiMapper {
     fn configure(&mut self, context: &mut av::codec::Context) -> Result<()> {
-        context.set_threading(av::codec::threading::Config {
-            kind: av::codec::threading::Type::Frame,
-            count: 1,
-            ..Default::default()
-        });
-        set_extra_hw_frames(context, EXTRA_SURFACES);
-        let decoding = hwaccel::attach(context, &self.device);
-        self.previous = self.decoding.replace(decoding);
+        self.session.configure(context, EXTRA_SURFACES);
         Ok(())
     }
 
@@ -149,12 +133,7 @@ impl FrameMapper for VaapiMapper {
         if is_vaapi(frame) {
             return None;
         }
-        Some(
-            self.decoding
-                .as_ref()
-                .and_then(|d| d.fallback().reason())
-                .unwrap_or_else(|| "FFmpeg's VAAPI hwaccel handed over a software picture".into()),
-        )
+        Some(self.session.fallback_reason())
     }
 
     fn map(&mut self, frame: &av::frame::Video, color: ColorInfo, hdr: HdrInfo) -> Result<Picture> {

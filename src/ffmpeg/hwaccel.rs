@@ -27,6 +27,14 @@ pub enum HwDeviceType {
 }
 
 impl HwDeviceType {
+    /// FFmpeg's name for the hwaccel, as messages say it.
+    fn name(self) -> &'static str {
+        match self {
+            HwDeviceType::Cuda => "CUDA",
+            HwDeviceType::Vaapi => "VAAPI",
+        }
+    }
+
     fn ffi(self) -> ffi::AVHWDeviceType {
         match self {
             HwDeviceType::Cuda => ffi::AVHWDeviceType::AV_HWDEVICE_TYPE_CUDA,
@@ -211,6 +219,60 @@ pub fn attach(context: &mut av::codec::Context, device: &HwDevice) -> HwDecoding
     }
 }
 
+/// A hardware backend's device and the set-up of the codec contexts it
+/// decodes with: what every hardware frame mapper keeps.
+pub struct HwSession {
+    device: HwDevice,
+    /// The hardware set-up of the codec context the engine decodes with.
+    decoding: Option<HwDecoding>,
+    /// The set-up of the context before it: the engine configures a new
+    /// context before it drops the decoder opened from the old one, whose
+    /// `get_format` state must outlive it.
+    previous: Option<HwDecoding>,
+}
+
+impl HwSession {
+    pub fn new(device: HwDevice) -> HwSession {
+        HwSession {
+            device,
+            decoding: None,
+            previous: None,
+        }
+    }
+
+    pub fn device(&self) -> &HwDevice {
+        &self.device
+    }
+
+    /// Sets a new codec context up to decode on the device, with
+    /// `extra_surfaces` beyond the decoder's references. One frame thread:
+    /// the device decodes, so frame threads would only hold more surfaces.
+    pub fn configure(&mut self, context: &mut av::codec::Context, extra_surfaces: i32) {
+        context.set_threading(av::codec::threading::Config {
+            kind: av::codec::threading::Type::Frame,
+            count: 1,
+            ..Default::default()
+        });
+        set_extra_hw_frames(context, extra_surfaces);
+        let decoding = attach(context, &self.device);
+        self.previous = self.decoding.replace(decoding);
+    }
+
+    /// Why a frame came back in host memory: the reason `get_format` gave,
+    /// else that the hwaccel handed over a software picture.
+    pub fn fallback_reason(&self) -> String {
+        self.decoding
+            .as_ref()
+            .and_then(|d| d.fallback().reason())
+            .unwrap_or_else(|| {
+                format!(
+                    "FFmpeg's {} hwaccel handed over a software picture",
+                    self.device.kind.name()
+                )
+            })
+    }
+}
+
 /// FFmpeg's `get_format`: the wanted hardware format if `formats` (ended by
 /// `AV_PIX_FMT_NONE`) holds it, else the first software one. FFmpeg calls
 /// it again, without the hardware format, when the hwaccel fails to start.
@@ -245,10 +307,7 @@ unsafe extern "C" fn get_format(
         Some(_) => format!(
             "FFmpeg's {} hwaccel does not decode this stream (its profile, size or format), \
              or failed to start",
-            match wanted.kind {
-                HwDeviceType::Cuda => "CUDA",
-                HwDeviceType::Vaapi => "VAAPI",
-            }
+            wanted.kind.name()
         ),
         None => "FFmpeg offered no software format either".into(),
     });
