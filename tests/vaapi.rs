@@ -13,7 +13,7 @@ mod common;
 
 use std::path::Path;
 
-use common::framecode::{read_frame_code, Picture, PixelLayout};
+use common::harness::read_code;
 use common::metrics::psnr8;
 use stills::asset::geometry::Orientation;
 use stills::gpu::AdapterPreference;
@@ -40,14 +40,7 @@ fn fixture(name: &str) -> Asset {
 
 fn code(image: &stills::Image) -> u32 {
     assert_eq!(image.pixel_format(), PixelFormat::Rgba8);
-    let picture = Picture {
-        pixels: image.data(),
-        width: image.width(),
-        height: image.height(),
-        stride: image.stride(),
-        layout: PixelLayout::Rgba8,
-    };
-    read_frame_code(&picture, Orientation::IDENTITY).expect("a readable frame code")
+    read_code(image, Orientation::IDENTITY).expect("a readable frame code")
 }
 
 #[test]
