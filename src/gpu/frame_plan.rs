@@ -7,7 +7,7 @@
 
 use bytemuck::Zeroable;
 
-use crate::picture::{ColorModel, ComponentSource, PictureDesc};
+use crate::picture::{ColorModel, ComponentSource, PictureDesc, PlaneDesc};
 use crate::render::spec::{Affine2, OutputEncoding, OutputSpec, Rect, TransferFunction};
 use crate::render::tone::Eetf;
 
@@ -123,24 +123,7 @@ impl FramePlan {
             alpha[0] = u32::from(ch);
             alpha[2] = u32::from(format.bytes_per_sample) * u32::from(format.samples_per_texel);
             if input == InputKind::Buffer {
-                let bound = picture.planes[usize::from(plane)];
-                if bound.pitch % 4 != 0 || bound.offset % 4 != 0 {
-                    return Err(GpuError::UnalignedPlane {
-                        plane: plane.into(),
-                        offset: bound.offset,
-                        pitch: bound.pitch,
-                    });
-                }
-                let word_offset = |value: u64, what| {
-                    u32::try_from(value).map_err(|_| GpuError::TooLarge {
-                        what,
-                        limit: "u32 byte offsets",
-                        requested: value,
-                        allowed: u64::from(u32::MAX),
-                    })
-                };
-                alpha[1] = word_offset(bound.pitch, "an input row")?;
-                alpha[3] = word_offset(bound.offset, "an input plane's offset")?;
+                (alpha[1], alpha[3]) = word_addressed(plane, picture.planes[usize::from(plane)])?;
             }
         }
         let premultiply = alpha_source.is_some();
@@ -158,25 +141,8 @@ impl FramePlan {
                 if input == InputKind::Image {
                     continue;
                 }
-                let bound = picture.planes[usize::from(plane)];
-                // The shaders load whole words and address bytes with u32.
-                if bound.pitch % 4 != 0 || bound.offset % 4 != 0 {
-                    return Err(GpuError::UnalignedPlane {
-                        plane: plane.into(),
-                        offset: bound.offset,
-                        pitch: bound.pitch,
-                    });
-                }
-                let word_offset = |value: u64, what| {
-                    u32::try_from(value).map_err(|_| GpuError::TooLarge {
-                        what,
-                        limit: "u32 byte offsets",
-                        requested: value,
-                        allowed: u64::from(u32::MAX),
-                    })
-                };
-                row_bytes[c] = word_offset(bound.pitch, "an input row")?;
-                plane_base[c] = word_offset(bound.offset, "an input plane's offset")?;
+                (row_bytes[c], plane_base[c]) =
+                    word_addressed(plane, picture.planes[usize::from(plane)])?;
             }
         }
         for (group, source) in sources.iter().enumerate() {
@@ -498,6 +464,30 @@ impl AxisMap {
     }
 }
 
+/// A buffer-bound plane's pitch and offset as the shaders address it:
+/// they load whole words and address bytes with u32.
+fn word_addressed(plane: u8, bound: PlaneDesc) -> Result<(u32, u32), GpuError> {
+    if bound.pitch % 4 != 0 || bound.offset % 4 != 0 {
+        return Err(GpuError::UnalignedPlane {
+            plane: plane.into(),
+            offset: bound.offset,
+            pitch: bound.pitch,
+        });
+    }
+    let word_offset = |value: u64, what| {
+        u32::try_from(value).map_err(|_| GpuError::TooLarge {
+            what,
+            limit: "u32 byte offsets",
+            requested: value,
+            allowed: u64::from(u32::MAX),
+        })
+    };
+    Ok((
+        word_offset(bound.pitch, "an input row")?,
+        word_offset(bound.offset, "an input plane's offset")?,
+    ))
+}
+
 fn check_rect(rect: &Rect, width: u32, height: u32) -> Result<(), GpuError> {
     let slack = 1e-6;
     let ok = [rect.x0, rect.y0, rect.x1, rect.y1]
@@ -544,7 +534,7 @@ mod tests {
     use super::*;
     use crate::asset::color::{ColorInfo, HdrInfo};
     use crate::gpu::taps::lanczos3;
-    use crate::picture::{DecodedFormat, PlaneDesc};
+    use crate::picture::DecodedFormat;
 
     /// `spec` planned for a `width`×`height` picture of `format` bound as
     /// the upload path binds it: each plane from the start of its binding,
