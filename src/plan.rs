@@ -44,6 +44,10 @@ use std::ops::Range;
 
 use crate::asset::FrameIndex;
 
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) mod oracle;
+mod times;
+
 /// The part of the timeline a request accepts, in ticks, both ends included;
 /// `None` leaves that side unbounded.
 ///
@@ -165,7 +169,7 @@ pub struct Planner {
 
 impl Planner {
     /// A planner for a whole index (part 0).
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn new(index: &FrameIndex) -> Planner {
         Planner::for_part(index, 0)
     }
@@ -264,7 +268,7 @@ impl Planner {
     /// Chooses a frame for every request and plans the decoding of all of
     /// them together. `Plan::choices[i]` answers `requests[i]`, and `i` is
     /// the id the decode plan delivers to.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn plan(&self, requests: &[Request]) -> Plan {
         let choices: Vec<Choice> = requests.iter().map(|r| self.choose(r)).collect();
         let decode = DecodePlan::new(&choices);
@@ -557,7 +561,7 @@ impl Run {
     /// non-reference frames skipped (FFmpeg `skip_frame = AVDISCARD_NONREF`),
     /// then feed the target with nothing skipped. The index cannot tell
     /// which frames are references; the decoder can.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn spans(&self) -> impl Iterator<Item = Span<'_>> {
         let mut next = self.start;
         self.targets.iter().map(move |target| {
@@ -569,7 +573,7 @@ impl Run {
 }
 
 /// Part of a [`Run`]: packets fed only for what they lead to, then a target.
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Span<'a> {
     pub lead: Range<usize>,
@@ -636,13 +640,13 @@ impl DecodePlan {
     }
 
     /// The runs in decode order.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn runs(&self) -> &[Run] {
         &self.runs
     }
 
     /// Packets fed in all.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn packets(&self) -> usize {
         self.runs.iter().map(Run::packets).sum()
     }
@@ -1358,167 +1362,12 @@ mod tests {
         ]
     }
 
-    /// Where a frame's decoding starts, by walking back.
-    fn naive_start(index: &FrameIndex, packet: usize, pts: i64) -> (usize, bool) {
-        (0..=packet)
-            .rev()
-            .find(|&j| index.packets[j].sync && index.packets[j].pts.is_some_and(|s| s <= pts))
-            .map_or((0, false), |j| (j, true))
-    }
-
-    /// Every displayed frame with its span, straight from the definition.
-    fn naive_spans(index: &FrameIndex) -> Vec<(Frame, i64)> {
-        let shown: Vec<(i64, usize)> = index
-            .presentation
-            .iter()
-            .map(|&i| (index.packets[i as usize].pts.expect("shown"), i as usize))
-            .collect();
-        shown
-            .iter()
-            .enumerate()
-            .map(|(k, &(pts, packet))| {
-                let until = shown.get(k + 1).map_or(index.end, |n| n.0);
-                let (start, guaranteed) = naive_start(index, packet, pts);
-                let frame = Frame {
-                    part: 0,
-                    packet,
-                    pts,
-                    start,
-                    guaranteed,
-                };
-                (frame, until)
-            })
-            .filter(|(f, until)| f.pts < *until)
-            .collect()
-    }
-
-    fn is_candidate(span: &(Frame, i64), window: Window) -> bool {
-        window.hi.is_none_or(|hi| span.0.pts <= hi) && window.lo.is_none_or(|lo| span.1 > lo)
-    }
-
     fn check(
         index: &FrameIndex,
         requests: &[Request],
         workers: usize,
     ) -> Result<(), TestCaseError> {
-        let spans = naive_spans(index);
-        let planner = Planner::new(index);
-        let plan = planner.plan(requests);
-        prop_assert_eq!(plan.choices.len(), requests.len());
-
-        for (request, choice) in requests.iter().zip(&plan.choices) {
-            let candidates: Vec<_> = spans
-                .iter()
-                .filter(|s| is_candidate(s, request.window))
-                .collect();
-            let best = candidates
-                .iter()
-                .min_by_key(|(f, _)| {
-                    (
-                        !f.guaranteed,
-                        f.cost(),
-                        f.pts.abs_diff(request.target),
-                        f.pts,
-                    )
-                })
-                .map(|(f, _)| *f);
-            match (choice, best) {
-                (Choice::NoImageAtTime, None) => {}
-                (Choice::Frame(f), Some(best)) => {
-                    prop_assert_eq!(*f, best);
-                    prop_assert!(index.packets[f.packet].shown);
-                    let span = spans
-                        .iter()
-                        .find(|s| s.0 == *f)
-                        .expect("chosen is displayed");
-                    prop_assert!(is_candidate(span, request.window));
-                    for (c, _) in &candidates {
-                        prop_assert!((!c.guaranteed, c.cost()) >= (!f.guaranteed, f.cost()));
-                    }
-                    if let Window {
-                        lo: Some(lo),
-                        hi: Some(hi),
-                    } = request.window
-                    {
-                        if lo == hi {
-                            prop_assert!(f.pts <= lo && lo < span.1);
-                        }
-                    }
-                }
-                (choice, best) => prop_assert!(false, "{:?} but expected {:?}", choice, best),
-            }
-        }
-
-        // Every answered request is delivered by exactly one target, once.
-        let mut delivered = vec![0usize; requests.len()];
-        let runs = plan.decode.runs();
-        for run in runs {
-            prop_assert!(run.start() <= run.end());
-            prop_assert!(run.start() == 0 || index.packets[run.start()].sync);
-            let packets: Vec<usize> = run.targets().iter().map(|t| t.packet).collect();
-            prop_assert!(packets.windows(2).all(|w| w[0] < w[1]));
-            prop_assert_eq!(packets.last().copied(), Some(run.end()));
-            for target in run.targets() {
-                prop_assert!(!target.requests.is_empty());
-                for &id in &target.requests {
-                    delivered[id] += 1;
-                    let Choice::Frame(f) = plan.choices[id] else {
-                        return Err(TestCaseError::fail("delivered an unanswered request"));
-                    };
-                    prop_assert_eq!((f.packet, f.pts), (target.packet, target.pts));
-                    prop_assert!(run.start() <= f.start);
-                }
-            }
-            let mut fed = Vec::new();
-            for span in run.spans() {
-                fed.extend(span.lead.clone());
-                prop_assert!(!packets.iter().any(|p| span.lead.contains(p)));
-                fed.push(span.target.packet);
-            }
-            prop_assert_eq!(fed, (run.start()..=run.end()).collect::<Vec<_>>());
-        }
-        for (id, choice) in plan.choices.iter().enumerate() {
-            let want = usize::from(matches!(choice, Choice::Frame(_)));
-            prop_assert_eq!(delivered[id], want);
-        }
-        // In decode order, disjoint, with no run that could have fed on.
-        prop_assert!(runs.windows(2).all(|w| w[0].end() + 1 < w[1].start()));
-        // Exactly the packets some chosen frame needs.
-        let mut needed = vec![false; index.packets.len()];
-        for choice in &plan.choices {
-            if let Choice::Frame(f) = choice {
-                needed[f.start..=f.packet]
-                    .iter_mut()
-                    .for_each(|n| *n = true);
-            }
-        }
-        prop_assert_eq!(plan.decode.packets(), needed.iter().filter(|&&n| n).count());
-
-        // Sharing keeps every run whole and balances: no lane is more than
-        // its longest run above the least loaded (the longest-first rule's
-        // bound, which the exchanges only improve).
-        let lanes = NonZeroUsize::new(workers).expect("workers > 0");
-        let mut shares = plan.decode.clone().share(lanes);
-        prop_assert_eq!(shares.lanes(), workers.min(runs.len()));
-        let loads: Vec<usize> = shares
-            .0
-            .iter()
-            .map(|share| share.iter().map(Run::packets).sum())
-            .collect();
-        let longest = runs.iter().map(Run::packets).max().unwrap_or(0);
-        if let (Some(&lo), Some(&hi)) = (loads.iter().min(), loads.iter().max()) {
-            prop_assert!(hi - lo <= longest);
-        }
-        // Lanes taking turns get every run exactly once.
-        let mut all: Vec<Run> = Vec::new();
-        let mut lane = 0;
-        while let Some(run) = shares.next(lane % workers) {
-            all.push(run);
-            lane += 1;
-        }
-        all.sort_by_key(Run::start);
-        prop_assert_eq!(all.as_slice(), runs);
-        Ok(())
+        oracle::check(index, requests, workers).map_err(TestCaseError::fail)
     }
 
     proptest! {

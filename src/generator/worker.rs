@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::generator::batch::Batch;
 use crate::gpu::{FramePipeline, GpuContext, GpuError, RenderTimings, RenderedImage};
 use crate::image::{ColorSpace, FrameTimings, Image, PixelFormat};
-use crate::plan::{Choice, Request, RunShares, Target, Window};
+use crate::plan::{Choice, Request, RunShares, Target};
 use crate::render::spec::OutputEncoding;
 use crate::render::OutputSpec;
 use crate::surface::Picture;
@@ -304,7 +304,7 @@ impl Worker {
         let mut requests = Vec::new();
         let mut request_ids = Vec::new();
         for (i, &t) in batch.times.iter().enumerate() {
-            match planner_request(t, before, after, tb) {
+            match Request::from_times(t, before, after, tb) {
                 Ok(r) => {
                     requests.push(r);
                     request_ids.push(i);
@@ -556,73 +556,6 @@ fn decoders_within_budget(track: &VideoTrack) -> usize {
         .max(1)
 }
 
-/// Turns a requested time and the tolerances into the planner's window in
-/// stream ticks. Bounds are floored: for a frame shown over `[p, next)`,
-/// `p ≤ hi` ⇔ `p ≤ ⌊hi⌋` and `next > lo` ⇔ `next > ⌊lo⌋`, so the test
-/// stays exact for times between ticks.
-///
-/// The sums are taken exactly, as rationals, never through `Time`
-/// arithmetic (which rounds when a value overflows) or `i64` ticks (which
-/// would refuse them): a window reaching past what a stream can count is
-/// open on that side, so a tolerance of 10^15 s behaves as an infinite one
-/// and a time past the end asks for the last frame whatever its timescale.
-fn planner_request(t: Time, before: Time, after: Time, tb: crate::ratio::Ratio) -> Result<Request> {
-    if !t.is_numeric() {
-        return Err(Error::InvalidTime(format!(
-            "requested time {t:?} is not a number of seconds"
-        )));
-    }
-    let bad_base = || Error::InvalidTime(format!("the stream's time base {tb:?} is not usable"));
-    let ticks = |offset: Option<(Time, i128)>| floor_ticks(t, offset, tb).ok_or_else(bad_base);
-    let bound = |tolerance: Time, sign: i128| -> Result<Option<i128>> {
-        if tolerance.is_positive_infinity() {
-            return Ok(None);
-        }
-        ticks(Some((tolerance, sign))).map(Some)
-    };
-    let lo = bound(before, -1)?;
-    let hi = bound(after, 1)?;
-    let clamp = |v: i128| v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
-    Ok(Request {
-        window: Window {
-            // Below everything a stream can count: no lower bound.
-            lo: lo.filter(|&v| v >= i128::from(i64::MIN)).map(clamp),
-            // Above everything: no upper bound.
-            hi: hi.filter(|&v| v <= i128::from(i64::MAX)).map(clamp),
-        },
-        target: clamp(ticks(None)?),
-    })
-}
-
-/// `⌊(t + sign·offset) / tb⌋` exactly, saturated to `±2^100` where the
-/// value is beyond any tick count (the caller only compares it with the
-/// `i64` range); `None` for a time base that is not a positive ratio or
-/// a non-numeric offset.
-fn floor_ticks(t: Time, offset: Option<(Time, i128)>, tb: crate::ratio::Ratio) -> Option<i128> {
-    if tb.num <= 0 || tb.den <= 0 {
-        return None;
-    }
-    let (value, scale) = (i128::from(t.value()), i128::from(t.timescale()));
-    // (t + sign·o) as n / d seconds: |n| < 2^96, d < 2^62.
-    let (n, d) = match offset {
-        None => (value, scale),
-        Some((o, sign)) => {
-            if !o.is_numeric() {
-                return None;
-            }
-            let (ov, os) = (i128::from(o.value()), i128::from(o.timescale()));
-            (value * os + sign * ov * scale, scale * os)
-        }
-    };
-    // Ticks are n·den / (d·num); d·num < 2^125.
-    let divisor = d.checked_mul(i128::from(tb.num))?;
-    const HUGE: i128 = 1 << 100;
-    match n.checked_mul(i128::from(tb.den)) {
-        Some(numerator) => Some(numerator.div_euclid(divisor).clamp(-HUGE, HUGE)),
-        None => Some(if n > 0 { HUGE } else { -HUGE }),
-    }
-}
-
 fn no_image_reason(index: &IndexSnapshot, t: Time, before: Time, after: Time) -> String {
     let tb = index.time_base;
     let (first, end) = index.known_bounds();
@@ -652,50 +585,6 @@ fn no_image_reason(index: &IndexSnapshot, t: Time, before: Time, after: Time) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ratio::Ratio;
-
-    fn tb(num: i64, den: i64) -> Ratio {
-        Ratio::new(num, den).unwrap()
-    }
-
-    #[test]
-    fn exact_requests_floor_to_the_tick_at_or_before() {
-        // 1/25 s ticks: 0.5 s is tick 12.5 → 12; the frame at tick 12 is
-        // the one displayed at 0.5 s.
-        let r = planner_request(Time::new(1, 2), Time::ZERO, Time::ZERO, tb(1, 25)).unwrap();
-        assert_eq!(r.target, 12);
-        assert_eq!((r.window.lo, r.window.hi), (Some(12), Some(12)));
-        let on_tick =
-            planner_request(Time::new(12, 25), Time::ZERO, Time::ZERO, tb(1, 25)).unwrap();
-        assert_eq!(on_tick.target, 12);
-        let negative =
-            planner_request(Time::new(-1, 100), Time::ZERO, Time::ZERO, tb(1, 25)).unwrap();
-        assert_eq!(negative.target, -1);
-    }
-
-    #[test]
-    fn windows_are_floored_and_infinite_sides_unbounded() {
-        let r = planner_request(
-            Time::new(1, 1),
-            Time::new(1, 10),
-            Time::new(3, 100),
-            tb(1, 25),
-        )
-        .unwrap();
-        // [0.9, 1.03] s in 1/25 s ticks is [22.5, 25.75] → [22, 25].
-        assert_eq!(
-            (r.window.lo, r.window.hi, r.target),
-            (Some(22), Some(25), 25)
-        );
-        let open = planner_request(
-            Time::new(1, 1),
-            Time::POSITIVE_INFINITY,
-            Time::POSITIVE_INFINITY,
-            tb(1, 25),
-        )
-        .unwrap();
-        assert_eq!((open.window.lo, open.window.hi), (None, None));
-    }
 
     #[test]
     fn large_streams_get_fewer_decoders() {
@@ -712,22 +601,6 @@ mod tests {
         assert_eq!(decoders_within_budget(&track), 1);
         (track.coded_width, track.coded_height) = (16384, 16384);
         assert_eq!(decoders_within_budget(&track), 1);
-    }
-
-    #[test]
-    fn non_numeric_times_are_invalid() {
-        for t in [
-            Time::INVALID,
-            Time::INDEFINITE,
-            Time::POSITIVE_INFINITY,
-            Time::NEGATIVE_INFINITY,
-            Time::from_seconds(f64::NAN, 600),
-        ] {
-            assert!(matches!(
-                planner_request(t, Time::ZERO, Time::ZERO, tb(1, 25)),
-                Err(Error::InvalidTime(_))
-            ));
-        }
     }
 
     #[test]
@@ -754,68 +627,5 @@ mod tests {
                 (BackendKind::Nvdec, "profile not decoded by NVDEC")
             ]
         );
-    }
-
-    /// Issue 12: tolerances and times past what a stream's ticks can count
-    /// open the window on that side instead of failing, whatever the
-    /// timescales.
-    #[test]
-    fn r12_huge_tolerances_open_the_window() {
-        let one = Time::new(1, 1);
-        for tb in [
-            tb(1, 25),
-            tb(1, 90_000),
-            tb(1001, 30_000),
-            tb(1, 1_000_000_000),
-        ] {
-            // 10^15 s and i64::MAX s: as wide as infinite, never an error.
-            for huge in [
-                Time::new(1_000_000_000_000_000, 1),
-                Time::new(i64::MAX, 1),
-                Time::new(i64::MAX, 7),
-            ] {
-                let r = planner_request(one, huge, huge, tb).unwrap();
-                let frames = 1i64 << 40;
-                assert!(
-                    r.window.lo.is_none_or(|lo| lo <= -frames),
-                    "{tb:?} {huge}: {r:?}"
-                );
-                assert!(
-                    r.window.hi.is_none_or(|hi| hi >= frames),
-                    "{tb:?} {huge}: {r:?}"
-                );
-            }
-            // A time past every tick count asks for the end, on every
-            // timescale alike.
-            for far in [Time::new(i64::MAX, 1), Time::new(i64::MAX / 3, 3)] {
-                let r = planner_request(far, Time::POSITIVE_INFINITY, Time::POSITIVE_INFINITY, tb)
-                    .unwrap();
-                assert_eq!((r.window.lo, r.window.hi), (None, None));
-                assert!(r.target > 1 << 40, "{tb:?}: {r:?}");
-            }
-        }
-    }
-
-    proptest::proptest! {
-        /// The same instant on two timescales is the same request.
-        #[test]
-        fn requests_do_not_depend_on_the_timescale(
-            value in -1_000_000_000_000i64..1_000_000_000_000,
-            scale in 1i32..100_000,
-            k in 1i32..1000,
-            before in 0i64..1_000_000_000,
-            after in 0i64..1_000_000_000,
-            den in 1i64..1_000_000,
-        ) {
-            let tb = tb(1, den);
-            let (tol_b, tol_a) = (Time::new(before, 1000), Time::new(after, 1000));
-            let a = planner_request(Time::new(value, scale), tol_b, tol_a, tb).unwrap();
-            if let (Some(v), Some(s)) = (value.checked_mul(i64::from(k)), scale.checked_mul(k)) {
-                let b = planner_request(Time::new(v, s), tol_b, tol_a, tb).unwrap();
-                proptest::prop_assert_eq!(a, b);
-            }
-            proptest::prop_assert!(a.window.lo.is_none_or(|lo| lo <= a.target));
-            proptest::prop_assert!(a.window.hi.is_none_or(|hi| hi >= a.target));
-        }
     }
 }
