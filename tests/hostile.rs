@@ -301,6 +301,56 @@ fn r12_a_sample_table_claiming_billions_of_samples_costs_nothing() {
     assert!(run.status.code().is_some(), "probe died: {:?}", run.status);
 }
 
+/// A raw HEVC stream whose sequence parameter set declares 16384×16000
+/// (the fixture's SPS replaced by one x265 wrote at that size) is refused
+/// from its first bytes, as the H.264 one below.
+#[test]
+fn r12_an_hevc_stream_whose_parameter_set_declares_16384x16000_is_refused_before_probing() {
+    const BOMB_SPS: &str = "0000014201010160000003009000000300000300ffa00020008003e816595952930bc05a020000030002000003003210";
+    let scratch = Scratch::new("hevc_bomb");
+    let stream = ffmpeg_to_file(
+        &[
+            "-i",
+            &fixture("hevc_main10_hdr10.mp4"),
+            "-c:v",
+            "copy",
+            "-bsf:v",
+            "hevc_mp4toannexb",
+            "-f",
+            "hevc",
+        ],
+        &scratch.path("stream.hevc"),
+    );
+    let sps = stream
+        .windows(5)
+        .position(|w| w == [0, 0, 1, 0x42, 0x01])
+        .expect("the fixture's SPS");
+    let next = sps
+        + 3
+        + stream[sps + 3..]
+            .windows(3)
+            .position(|w| w == [0, 0, 1])
+            .expect("a NAL unit after the SPS");
+    let mut bomb: Vec<u8> = stream[..sps].to_vec();
+    bomb.extend(
+        (0..BOMB_SPS.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&BOMB_SPS[i..i + 2], 16).expect("hex")),
+    );
+    bomb.extend_from_slice(&stream[next..]);
+    let path = scratch.write("bomb.hevc", &bomb);
+    for opened in [Asset::open(&path), Asset::from_bytes(bomb.clone())] {
+        match opened {
+            Err(Error::LimitExceeded {
+                limit: Limit::MaxDecodedPixels,
+                value,
+                ..
+            }) => assert_eq!(value, 16384 * 16000),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
 /// An MPEG-TS whose first H.264 parameter set declares 16384×16000 (the
 /// fixture's SPS overwritten with one x264 wrote at that size) is refused
 /// from its first bytes: FFmpeg's probing would otherwise size the

@@ -14,8 +14,8 @@ mod index_build;
 mod index_cache;
 mod index_lazy;
 mod index_tables;
-mod mp4;
-mod param_sets;
+pub(crate) mod mp4;
+pub(crate) mod param_sets;
 mod track;
 
 use std::fs::File;
@@ -337,8 +337,9 @@ impl Asset {
         // Sniffed sources are walked before FFmpeg opens them, so that a
         // truncation explains FFmpeg's failure; URLs only once FFmpeg has
         // said what they are.
-        if let Some((width, height)) = guess.as_ref().and_then(|g| g.h264_size) {
-            let what = format!("{name}: the first H.264 parameter set's {width}×{height} picture");
+        if let Some((width, height)) = guess.as_ref().and_then(|g| g.sps_size) {
+            let what =
+                format!("{name}: the first sequence parameter set's {width}×{height} picture");
             check_pixels(what, width, height, &options.limits)?;
         }
         let mut mp4_scan = Some(mp4_scan);
@@ -738,9 +739,10 @@ struct Sniffed {
     /// extension alone (a text file named `.mp4`) is not, and when FFmpeg
     /// then fails to open the source it is not a container it knows.
     sure: bool,
-    /// The coded size the first H.264 sequence parameter set of an MPEG-TS
-    /// or raw H.264 stream declares, where one is in its first bytes.
-    h264_size: Option<(u32, u32)>,
+    /// The coded size the first H.264 or HEVC sequence parameter set of an
+    /// MPEG-TS or raw H.264/HEVC stream declares, where one is in its first
+    /// bytes.
+    sps_size: Option<(u32, u32)>,
 }
 
 /// How many first bytes of an MPEG-TS or raw H.264 stream are searched for
@@ -766,20 +768,20 @@ fn sniff(reader: &mut impl Read, len: u64, file_name: &str) -> std::io::Result<O
         let last = head.len() as u64 >= len || head.len() < want as usize || size >= PROBE_MAX;
         if let Some((format, score)) = ffmpeg::probe_format(&head, file_name, last) {
             let sure = score > ffmpeg::PROBE_SCORE_SURE;
-            let h264_size = if matches!(format.as_str(), "mpegts" | "h264") {
+            let sps_size = if matches!(format.as_str(), "mpegts" | "h264" | "hevc") {
                 let want = (PARAMETER_SET_BYTES as u64).min(len);
                 let have = head.len() as u64;
                 reader
                     .take(want.saturating_sub(have))
                     .read_to_end(&mut head)?;
-                param_sets::first_h264_sps_size(&head)
+                param_sets::first_sps_size(&head)
             } else {
                 None
             };
             return Ok(Some(Sniffed {
                 format,
                 sure,
-                h264_size,
+                sps_size,
             }));
         }
         if last {
