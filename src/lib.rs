@@ -56,6 +56,9 @@ mod cuda;
 mod decode;
 mod error;
 mod ffmpeg;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod generator;
 pub mod gpu;
 mod image;

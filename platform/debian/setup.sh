@@ -2,7 +2,8 @@
 # Installs everything stills needs to build, test and run on Debian 12:
 # FFmpeg (libraries for the build, the CLI for the test references), the
 # Vulkan loader and Mesa's lavapipe (the GPU pipeline runs on it when there
-# is no GPU), libva (the VA-API backend), clang (bindgen) and pkg-config.
+# is no GPU), libva (the VA-API backend), clang (bindgen), pkg-config and
+# g++ (libFuzzer's runtime, for the fuzz targets in tests/fuzz).
 # Idempotent: packages already present are not fetched again. apt-get only.
 #
 # Mesa comes from bookworm-backports (25.x): its lavapipe imports DMA-BUFs
@@ -15,7 +16,7 @@ sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 
 packages=(
-  pkg-config clang libclang-dev
+  pkg-config clang libclang-dev g++
   ffmpeg libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libavfilter-dev libavdevice-dev libswresample-dev
   libva-dev
