@@ -5,7 +5,7 @@
 //! is one.
 //!
 //! Which errors end what: `Io`, `Http`, `UnrecognizedFormat`, `Truncated`,
-//! `Malformed` and `NoVideoTrack` fail a whole asset; `NoImageAtTime` and
+//! `Malformed`, `NoVideoTrack` and `NoSuchTrack` fail a whole asset; `NoImageAtTime` and
 //! `InvalidTime` fail one request and no other; `DecodeFailed` fails the
 //! requests that needed the pictures it lost (a later request of the same
 //! generator may succeed); `Gpu` fails the request being rendered, and with
@@ -86,6 +86,15 @@ pub enum Error {
     /// The asset has no video track to take images from.
     #[error("{source_name}: no video track")]
     NoVideoTrack { source_name: String },
+    /// The track asked for (by stream index, as `stills probe` lists them)
+    /// is not one of the asset's video tracks.
+    #[error("{source_name}: stream {stream} is not a video track (video tracks: {})", list_streams(.video_tracks))]
+    NoSuchTrack {
+        source_name: String,
+        stream: usize,
+        /// The stream indices of the asset's video tracks.
+        video_tracks: Vec<usize>,
+    },
     /// No frame is displayed inside the requested window.
     #[error("no image at {requested}s: {reason}")]
     NoImageAtTime {
@@ -255,4 +264,16 @@ impl From<RenderError> for Error {
     fn from(e: RenderError) -> Error {
         Error::Unsupported(Unsupported::Picture(e))
     }
+}
+
+/// Stream indices as `0, 2`, or `none`.
+fn list_streams(streams: &[usize]) -> String {
+    if streams.is_empty() {
+        return "none".into();
+    }
+    streams
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

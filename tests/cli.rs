@@ -704,3 +704,69 @@ fn grids_of_times_give_the_frames_on_the_grid() {
         assert!(run.stderr.contains(complaint), "{flags:?}: {}", run.stderr);
     }
 }
+
+/// Issue 11: `--track N` takes images from the video track with that
+/// stream index (`stills probe`'s), on `grab` and `sheet`; a stream that is
+/// not a video track is an error naming the ones that are.
+#[test]
+fn r11_track_takes_images_from_another_video_track() {
+    let dir = Scratch::new("track");
+    let out = dir.path("");
+    let out = out.to_str().unwrap();
+    let file = fixture("two_video_tracks.mp4");
+    // Stream 1: 160×120 at 10 fps; 0.75 s is inside its frame 7.
+    let run = stills(
+        &[
+            "grab", &file, "--track", "1", "--at", "0.75", "--exact", "-o", out, "--json",
+        ],
+        "",
+    );
+    assert!(run.status.success(), "{}", run.stderr);
+    let line = &run.json_lines()[0];
+    assert_eq!(
+        (&line["width"], &line["height"]),
+        (&Value::from(160), &Value::from(120))
+    );
+    assert_eq!(png_code(Path::new(line["path"].as_str().unwrap())), 7);
+
+    let sheet = dir.path("sheet.png");
+    let run = stills(
+        &[
+            "sheet",
+            &file,
+            "--track",
+            "1",
+            "--count",
+            "4",
+            "--columns",
+            "4",
+            "--tile",
+            "80x0",
+            "-o",
+            sheet.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(run.status.success(), "{}", run.stderr);
+    let rgba = image::open(&sheet).unwrap().to_rgba8();
+    // Four 80×60 tiles of stream 1's 20 frames, spread over its 2 s.
+    assert_eq!(
+        rgba.dimensions().1 % 60,
+        0,
+        "tiles of stream 1's 4:3 frames"
+    );
+    let codes: Vec<u32> = (0..4).map(|i| code_of(&rgba, i * 80, 0, 80, 60)).collect();
+    assert!(
+        codes.windows(2).all(|w| w[0] < w[1]) && codes[3] < 20,
+        "{codes:?}"
+    );
+
+    let run = stills(&["grab", &file, "--track", "3", "--at", "0", "-o", out], "");
+    assert!(!run.status.success());
+    assert!(
+        run.stderr
+            .contains("stream 3 is not a video track (video tracks: 0, 1)"),
+        "{}",
+        run.stderr
+    );
+}

@@ -993,3 +993,49 @@ fn r12_cancel_all_inside_a_handler_neither_hangs_nor_loses_requests() {
     // The generator still serves new requests.
     assert!(generator.copy_image(Time::new(1, 2)).is_ok());
 }
+
+/// Issue 11: images from another video track than the default, chosen by
+/// the stream index `stills probe` lists. `two_video_tracks.mp4` holds
+/// stream 0 (320×240, 25 fps) and stream 1 (160×120, 10 fps), each frame
+/// coded with its own index.
+#[test]
+fn r11_images_come_from_the_video_track_asked_for() {
+    let _turn = gpu_turn();
+    let path = fixture_path("two_video_tracks.mp4");
+    let generator = generator(&path, 1, |s| {
+        s.set_exact();
+        s.set_track(Some(1));
+    });
+    for n in [0u32, 7, 19] {
+        // Mid-frame on the 10 fps grid.
+        let (image, actual) = generator
+            .copy_image(Time::new(i64::from(2 * n + 1), 20))
+            .unwrap_or_else(|e| panic!("stream 1 frame {n}: {e}"));
+        assert_eq!((image.width(), image.height()), (160, 120));
+        assert_eq!(read_code(&image, Orientation::IDENTITY), Ok(n));
+        assert_eq!(actual, Time::new(i64::from(n), 10));
+    }
+    for track in [Some(0), None] {
+        generator.configure(|s| s.set_track(track));
+        let (image, _) = generator
+            .copy_image(Time::new(2 * 13 + 1, 50))
+            .unwrap_or_else(|e| panic!("stream {track:?} frame 13: {e}"));
+        assert_eq!((image.width(), image.height()), (320, 240));
+        assert_eq!(read_code(&image, Orientation::IDENTITY), Ok(13));
+    }
+    generator.configure(|s| s.set_track(Some(2)));
+    match generator.copy_image(Time::ZERO) {
+        Err(e @ Error::NoSuchTrack { stream: 2, .. }) => {
+            let Error::NoSuchTrack { video_tracks, .. } = &e else {
+                unreachable!()
+            };
+            assert_eq!(video_tracks, &[0, 1]);
+            assert!(
+                e.to_string()
+                    .ends_with("stream 2 is not a video track (video tracks: 0, 1)"),
+                "{e}"
+            );
+        }
+        other => panic!("stream 2: {other:?}"),
+    }
+}

@@ -506,6 +506,22 @@ impl Asset {
             })
     }
 
+    /// The track images are taken from: the video track with stream index
+    /// `stream` (as `stills probe` lists them), or the default one.
+    pub fn image_track(&self, stream: Option<usize>) -> Result<&VideoTrack> {
+        let Some(stream) = stream else {
+            return self.default_video_track();
+        };
+        self.video_tracks
+            .iter()
+            .find(|t| t.index == stream)
+            .ok_or_else(|| Error::NoSuchTrack {
+                source_name: self.name.clone(),
+                stream,
+                video_tracks: self.video_tracks.iter().map(|t| t.index).collect(),
+            })
+    }
+
     fn index_slot(&self, track: &VideoTrack) -> Result<&TrackIndexState> {
         self.video_tracks
             .iter()

@@ -20,6 +20,7 @@ pub struct GeneratorSettings {
     pub(crate) aperture_mode: ApertureMode,
     pub(crate) backend: BackendPreference,
     pub(crate) max_output_pixels: u64,
+    pub(crate) track: Option<usize>,
 }
 
 impl Default for GeneratorSettings {
@@ -33,6 +34,7 @@ impl Default for GeneratorSettings {
             aperture_mode: ApertureMode::CleanAperture,
             backend: BackendPreference::Auto,
             max_output_pixels: Limits::default().max_output_pixels,
+            track: None,
         }
     }
 }
@@ -116,6 +118,21 @@ impl GeneratorSettings {
     /// is rendered. Defaults to [`Limits::default`]'s.
     pub fn set_max_output_pixels(&mut self, pixels: u64) {
         self.max_output_pixels = pixels;
+    }
+
+    pub fn track(&self) -> Option<usize> {
+        self.track
+    }
+
+    /// The video track images are taken from, by stream index (as
+    /// `stills probe` lists them); `None` (the default) takes the asset's
+    /// default video track. A file with several video tracks is, in
+    /// Apple's terms, a composition of one asset whose other tracks this
+    /// reaches without one. A stream that is not one of the asset's video
+    /// tracks fails each request with [`Error::NoSuchTrack`];
+    /// [`Asset::image_track`](crate::Asset::image_track) checks it up front.
+    pub fn set_track(&mut self, stream: Option<usize>) {
+        self.track = stream;
     }
 
     pub(crate) fn render(&self) -> RenderSettings {

@@ -283,7 +283,7 @@ impl Worker {
 
     fn plan(&mut self, shared: &Arc<Shared>, batch: &Arc<Batch>) -> Result<()> {
         let asset = &shared.asset;
-        let track = asset.default_video_track()?.clone();
+        let track = asset.image_track(batch.settings.track)?.clone();
         // A hardware backend serves only where the GPU can import its
         // pictures: then the choice waits for the GPU context.
         let gpu = if decode::choice_needs_gpu() {

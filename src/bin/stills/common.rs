@@ -42,6 +42,10 @@ pub struct RenderArgs {
     /// sdr: tone map HDR to SDR; source: keep HDR (16-bit PNG).
     #[arg(long, value_enum, default_value = "sdr")]
     pub dynamic_range: DynamicRange,
+    /// The video track to take images from, by the stream index `stills
+    /// probe` lists (default: the file's default video track).
+    #[arg(long, value_name = "N")]
+    pub track: Option<usize>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -139,6 +143,7 @@ impl RenderArgs {
             DynamicRange::Source => DynamicRangePolicy::MatchSource,
         });
         s.set_backend(backend.preference());
+        s.set_track(self.track);
         s
     }
 }

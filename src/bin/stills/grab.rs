@@ -417,7 +417,7 @@ fn grab_file(job: &Job, file: &Arc<str>, stem: &str, tx: &mpsc::Sender<Report>) 
     };
     // Problems with the file as a whole are found here, once, not per time;
     // the span reads no more of a track read on demand than its ends.
-    let span = asset.default_video_track().and_then(|track| {
+    let span = asset.image_track(job.settings.track()).and_then(|track| {
         let tb = track.time_base;
         asset.frame_span(track).map(|span| (span, tb))
     });

@@ -124,7 +124,7 @@ pub fn run(args: SheetArgs) -> ExitCode {
         Ok(a) => a,
         Err(e) => return whole_file_failure(&args, &e.to_string()),
     };
-    let span = asset.default_video_track().and_then(|track| {
+    let span = asset.image_track(settings.track()).and_then(|track| {
         let tb = track.time_base;
         asset.frame_span(track).map(|span| (span, tb))
     });
