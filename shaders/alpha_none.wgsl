@@ -16,3 +16,9 @@ fn alpha_at(coord: vec2<i32>) -> f32 {
 fn texel_alpha12(coord: vec2<i32>) -> f32 {
     return 1.0;
 }
+
+// Never called: only PREMULTIPLY variants call it, and they are built with
+// alpha_read.wgsl.
+fn texel12_premultiplied_per_luma(coord: vec2<i32>) -> vec2<f32> {
+    return fetch12(coord) - params.sample.w;
+}

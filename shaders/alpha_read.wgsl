@@ -33,3 +33,40 @@ fn texel_alpha12(coord: vec2<i32>) -> f32 {
     }
     return sum / f32(sub.x * sub.y);
 }
+
+// Components 1 and 2 of a subsampled texel premultiplied at luma
+// resolution: the texel times the mean alpha of the luma samples it covers,
+// plus how their alpha varies with the chroma interpolated (bilinearly) at
+// each: the mean of alpha times chroma over the luma samples, with the
+// texel's own chroma in place of the interpolations' mean, so that where
+// alpha is even the texel is unchanged (no blur). At an edge, the opaque
+// side takes the chroma of its opaque neighbours as well, as premultiplying
+// the RGB picture does, instead of keeping at full weight the colour an
+// encoder's subsampling mixed in from the transparent side (a keyed
+// background's green). Pass 2 divides by the mean alpha (`texel_alpha12`).
+fn texel12_premultiplied_per_luma(coord: vec2<i32>) -> vec2<f32> {
+    let g = params.grid[1];
+    let sub = vec2<i32>(g.sub_off.xy);
+    let last_luma = params.grid[0].size_lo.xy - vec2<i32>(1);
+    let last = g.size_lo.xy - vec2<i32>(1);
+    let n = f32(sub.x * sub.y);
+    let mean_alpha = texel_alpha12(coord);
+    var spread = vec2<f32>(0.0);
+    for (var dy = 0; dy < sub.y; dy++) {
+        for (var dx = 0; dx < sub.x; dx++) {
+            let p = min(coord * sub + vec2<i32>(dx, dy), last_luma);
+            let at = (vec2<f32>(p) - g.sub_off.zw) / g.sub_off.xy;
+            let base = floor(at);
+            let f = at - base;
+            let c = vec2<i32>(base);
+            let c00 = fetch12(clamp(c, vec2<i32>(0), last));
+            let c10 = fetch12(clamp(c + vec2<i32>(1, 0), vec2<i32>(0), last));
+            let c01 = fetch12(clamp(c + vec2<i32>(0, 1), vec2<i32>(0), last));
+            let c11 = fetch12(clamp(c + vec2<i32>(1, 1), vec2<i32>(0), last));
+            let chroma = mix(mix(c00, c10, f.x), mix(c01, c11, f.x), f.y);
+            spread += (fetch_alpha(p) - mean_alpha) * chroma;
+        }
+    }
+    let own = (fetch12(coord) - params.sample.w) * mean_alpha;
+    return (own + spread / n) * params.sample.z;
+}

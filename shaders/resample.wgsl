@@ -157,7 +157,7 @@ fn quad0(l: Lines, k: i32, line: i32) -> vec4<f32> {
 // PREMULTIPLY.
 fn texel12(coord: vec2<i32>) -> vec2<f32> {
     if (PREMULTIPLY) {
-        return (fetch12(coord) - params.sample.w) * texel_alpha12(coord) * params.sample.z;
+        return texel12_premultiplied_per_luma(coord);
     }
     return fetch12(coord);
 }
