@@ -338,17 +338,7 @@ fn r12_an_hevc_stream_whose_parameter_set_declares_16384x16000_is_refused_before
             .map(|i| u8::from_str_radix(&BOMB_SPS[i..i + 2], 16).expect("hex")),
     );
     bomb.extend_from_slice(&stream[next..]);
-    let path = scratch.write("bomb.hevc", &bomb);
-    for opened in [Asset::open(&path), Asset::from_bytes(bomb.clone())] {
-        match opened {
-            Err(Error::LimitExceeded {
-                limit: Limit::MaxDecodedPixels,
-                value,
-                ..
-            }) => assert_eq!(value, 16384 * 16000),
-            other => panic!("{other:?}"),
-        }
-    }
+    refused_as_16384x16000(&scratch, "bomb.hevc", bomb);
 }
 
 /// An MPEG-TS whose first H.264 parameter set declares 16384×16000 (the
@@ -369,15 +359,21 @@ fn r12_a_ts_whose_parameter_set_declares_16384x16000_is_refused_before_probing()
         + 3;
     ts[sps..sps + BOMB_SPS.len()].copy_from_slice(&BOMB_SPS);
     let scratch = Scratch::new("ts_bomb");
-    let path = scratch.write("bomb.ts", &ts);
-    for opened in [Asset::open(&path), Asset::from_bytes(ts.clone())] {
+    refused_as_16384x16000(&scratch, "bomb.ts", ts);
+}
+
+/// `bytes` opened as a file (named `name`) and from memory are both
+/// refused as a 16384×16000 picture over the decoded-pixel limit.
+fn refused_as_16384x16000(scratch: &Scratch, name: &str, bytes: Vec<u8>) {
+    let path = scratch.write(name, &bytes);
+    for opened in [Asset::open(&path), Asset::from_bytes(bytes)] {
         match opened {
             Err(Error::LimitExceeded {
                 limit: Limit::MaxDecodedPixels,
                 value,
                 ..
             }) => assert_eq!(value, 16384 * 16000),
-            other => panic!("{other:?}"),
+            other => panic!("{name}: {other:?}"),
         }
     }
 }
