@@ -11,15 +11,12 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::harness::read_code;
+use common::harness::{code8, open_fixture};
 use common::metrics::psnr8;
-use stills::asset::geometry::Orientation;
 use stills::gpu::AdapterPreference;
 use stills::{
     backend_statuses, Asset, BackendKind, BackendPreference, BackendStatus, GeneratorPool,
-    GpuContext, ImageGenerator, PixelFormat, Size, Time,
+    GpuContext, ImageGenerator, Size, Time,
 };
 
 /// Fixtures of the codecs NVDEC decodes (and two it does not: 4:4:4 H.264
@@ -34,18 +31,6 @@ const FIXTURES: [&str; 8] = [
     "av1.mp4",
     "yuv444p.mp4",
 ];
-
-fn fixture(name: &str) -> Asset {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    Asset::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn code(image: &stills::Image) -> u32 {
-    assert_eq!(image.pixel_format(), PixelFormat::Rgba8);
-    read_code(image, Orientation::IDENTITY).expect("a readable frame code")
-}
 
 fn nvdec_status(asset: &Asset, gpu: &GpuContext) -> BackendStatus {
     let track = asset.default_video_track().unwrap().clone();
@@ -75,16 +60,16 @@ fn nvdec_returns_the_software_backends_frames() {
     let pool = GeneratorPool::with_gpu(gpu.clone());
     let mut compared = 0;
     for name in FIXTURES {
-        let status = nvdec_status(&fixture(name), &gpu);
+        let status = nvdec_status(&open_fixture(name), &gpu);
         if !status.available {
             eprintln!("skipped: {name}: {}", status.reason);
             continue;
         }
         eprintln!("{name}: {}", status.reason);
-        let times = requests(&fixture(name));
+        let times = requests(&open_fixture(name));
         for window in [false, true] {
             let grab = |backend: BackendKind| {
-                let generator = ImageGenerator::with_pool(fixture(name), &pool);
+                let generator = ImageGenerator::with_pool(open_fixture(name), &pool);
                 generator.configure(|s| {
                     if window {
                         s.set_tolerance_before(Time::new(1, 4)).unwrap();
@@ -115,14 +100,14 @@ fn nvdec_returns_the_software_backends_frames() {
                     "{name} @{t}: {made_by:?}"
                 );
                 assert_eq!(hw_at, sw_at, "{name} @{t}: a different frame time");
-                assert_eq!(code(hw), code(sw), "{name} @{t}: a different frame");
+                assert_eq!(code8(hw), code8(sw), "{name} @{t}: a different frame");
                 assert_eq!((hw.width(), hw.height()), (sw.width(), sw.height()));
                 let db = psnr8(hw.data(), sw.data());
                 assert!(db >= 40.0, "{name} @{t}: {db:.1} dB against software");
                 eprintln!(
                     "{name} @{t} ({}): frame {} at {hw_at}, {db:.1} dB",
                     if window { "window" } else { "exact" },
-                    code(hw)
+                    code8(hw)
                 );
                 compared += 1;
             }
@@ -140,8 +125,8 @@ fn auto_passes_nvdec_over_with_its_reason_where_it_cannot_serve() {
     let gpu = GpuContext::new(AdapterPreference::Auto).expect("a GPU or lavapipe");
     let pool = GeneratorPool::with_gpu(gpu.clone());
     let name = "h264_bframes.mp4";
-    let status = nvdec_status(&fixture(name), &gpu);
-    let generator = ImageGenerator::with_pool(fixture(name), &pool);
+    let status = nvdec_status(&open_fixture(name), &gpu);
+    let generator = ImageGenerator::with_pool(open_fixture(name), &pool);
     generator.configure(|s| s.set_maximum_size(Size::new(160, 0)));
     let (image, _) = generator
         .copy_image(Time::new(1, 1))

@@ -11,15 +11,12 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::harness::read_code;
+use common::harness::{code8, open_fixture};
 use common::metrics::psnr8;
-use stills::asset::geometry::Orientation;
 use stills::gpu::AdapterPreference;
 use stills::{
-    backend_statuses, Asset, BackendKind, BackendPreference, GeneratorPool, GpuContext,
-    ImageGenerator, PixelFormat, Size, Time,
+    backend_statuses, BackendKind, BackendPreference, GeneratorPool, GpuContext, ImageGenerator,
+    Size, Time,
 };
 
 /// Fixtures of the codecs and depths VA-API decodes, 4:2:0 all.
@@ -31,25 +28,13 @@ const FIXTURES: [&str; 5] = [
     "crop_162x122_yuv420p.mp4",
 ];
 
-fn fixture(name: &str) -> Asset {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    Asset::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn code(image: &stills::Image) -> u32 {
-    assert_eq!(image.pixel_format(), PixelFormat::Rgba8);
-    read_code(image, Orientation::IDENTITY).expect("a readable frame code")
-}
-
 #[test]
 fn vaapi_returns_the_software_backends_frames() {
     let gpu = GpuContext::new(AdapterPreference::Auto).expect("a GPU or lavapipe");
     let pool = GeneratorPool::with_gpu(gpu.clone());
     let mut compared = 0;
     for name in FIXTURES {
-        let asset = fixture(name);
+        let asset = open_fixture(name);
         let track = asset.default_video_track().unwrap().clone();
         let statuses = backend_statuses(Some(&track), Some(gpu.interop()));
         let vaapi = statuses
@@ -70,7 +55,7 @@ fn vaapi_returns_the_software_backends_frames() {
             })
             .collect();
         let grab = |backend: BackendKind| {
-            let generator = ImageGenerator::with_pool(fixture(name), &pool);
+            let generator = ImageGenerator::with_pool(open_fixture(name), &pool);
             generator.configure(|s| {
                 s.set_exact();
                 s.set_backend(BackendPreference::Only(backend));
@@ -95,11 +80,11 @@ fn vaapi_returns_the_software_backends_frames() {
                 "{name} @{t}: {made_by:?}"
             );
             assert_eq!(hw_at, sw_at, "{name} @{t}: a different frame time");
-            assert_eq!(code(hw), code(sw), "{name} @{t}: a different frame");
+            assert_eq!(code8(hw), code8(sw), "{name} @{t}: a different frame");
             assert_eq!((hw.width(), hw.height()), (sw.width(), sw.height()));
             let db = psnr8(hw.data(), sw.data());
             assert!(db >= 50.0, "{name} @{t}: {db:.1} dB against software");
-            eprintln!("{name} @{t}: frame {} at {hw_at}, {db:.1} dB", code(hw));
+            eprintln!("{name} @{t}: frame {} at {hw_at}, {db:.1} dB", code8(hw));
             compared += 1;
         }
     }

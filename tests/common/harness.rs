@@ -51,6 +51,20 @@ pub fn generator(
     generator
 }
 
+/// A fixture of tests/fixtures, opened.
+pub fn open_fixture(name: &str) -> Asset {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    Asset::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The frame code of an upright 8-bit image, which must have one.
+pub fn code8(image: &Image) -> u32 {
+    assert_eq!(image.pixel_format(), PixelFormat::Rgba8);
+    read_code(image, Orientation::IDENTITY).expect("a readable frame code")
+}
+
 /// The frame code drawn into `image`, shown with `orientation` applied.
 pub fn read_code(image: &Image, orientation: Orientation) -> Result<u32, FrameCodeError> {
     let layout = match image.pixel_format() {
