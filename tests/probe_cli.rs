@@ -4,70 +4,14 @@
 
 mod common;
 
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
 
+use common::cli::{stills_with_env, Run};
 use serde_json::Value;
 
-/// Longer than any file here needs by two orders of magnitude: reaching it
-/// means the probe hangs.
-const HANG: Duration = Duration::from_secs(60);
-
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `stills` with `args`, killing it (and failing) after `HANG`.
+/// Runs `stills` with `args`, failing after `common::cli`'s hang limit.
 fn stills(args: &[&str]) -> Run {
-    stills_with_env(args, &[])
-}
-
-/// Runs `stills` with `args` and the environment variables `env` set.
-fn stills_with_env(args: &[&str], env: &[(&str, &Path)]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stills"))
-        .args(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the stills binary runs");
-    // Drained on their own threads so a full pipe cannot pass for a hang.
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        thread::spawn(move || {
-            let mut text = String::new();
-            pipe.read_to_string(&mut text).map(|_| text)
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().expect("piped")));
-    let stderr = drain(Box::new(child.stderr.take().expect("piped")));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waitable") {
-            break status;
-        }
-        if started.elapsed() > HANG {
-            child.kill().expect("killable");
-            child.wait().expect("reaped");
-            panic!("hang: `stills {}` ran past {HANG:?}", args.join(" "));
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    let text = |h: thread::JoinHandle<std::io::Result<String>>| {
-        h.join()
-            .expect("reader thread")
-            .expect("the output is UTF-8")
-    };
-    Run {
-        status,
-        stdout: text(stdout),
-        stderr: text(stderr),
-    }
+    stills_with_env(args, "", &[])
 }
 
 /// The JSON documents on `stdout`, each a whole value.
@@ -326,7 +270,7 @@ fn probe_reports_the_index_and_writes_the_persistent_one() {
     let mp4 = fixture("h264_bframes.mp4");
     let (mkv, mp4) = (mkv.to_str().expect("UTF-8"), mp4.to_str().expect("UTF-8"));
     let probe = |args: &[&str]| {
-        let run = stills_with_env(args, &env);
+        let run = stills_with_env(args, "", &env);
         assert!(run.status.success(), "{}", run.stderr);
         documents(&run.stdout)
     };

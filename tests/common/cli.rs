@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -35,8 +35,15 @@ impl Run {
 
 /// Runs `stills` with `args` and `stdin`, failing the test after `HANG`.
 pub fn stills(args: &[&str], stdin: &str) -> Run {
+    stills_with_env(args, stdin, &[])
+}
+
+/// Runs `stills` with `args`, `stdin` and the environment variables `env`
+/// set, failing the test after `HANG`.
+pub fn stills_with_env(args: &[&str], stdin: &str, env: &[(&str, &Path)]) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_stills"))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
