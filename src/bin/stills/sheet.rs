@@ -27,7 +27,7 @@ pub struct SheetArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     count: Option<u32>,
     /// A tile every S seconds: tile i shows the frame at first frame + i·S.
-    #[arg(long, value_name = "S", value_parser = parse_interval)]
+    #[arg(long, value_name = "S", value_parser = common::parse_step)]
     every: Option<Time>,
     /// Tiles per row.
     #[arg(long, value_name = "C", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -56,14 +56,6 @@ pub struct SheetArgs {
     /// One JSON line per tile.
     #[arg(long)]
     json: bool,
-}
-
-fn parse_interval(s: &str) -> Result<Time, String> {
-    let t = common::parse_time(s)?;
-    if t <= Time::ZERO {
-        return Err("the interval must be more than zero seconds".into());
-    }
-    Ok(t)
 }
 
 /// One tile: the time it asks for and the timeline range it stands for.
@@ -364,17 +356,14 @@ fn tiles_by_count(ticks: &Ticks, count: u32) -> Vec<Tile> {
 fn tiles_every(ticks: &Ticks, every: Time) -> Result<Vec<Tile>, String> {
     const MAX_TILES: usize = 100_000;
     let (first, end) = (ticks.time(ticks.first), ticks.time(ticks.end));
-    let mut starts = Vec::new();
-    let mut t = first;
-    while t < end {
-        if starts.len() == MAX_TILES {
+    let starts: Vec<Time> = match Time::grid(first, end, every) {
+        Some(grid) if grid.len() <= MAX_TILES => grid.collect(),
+        _ => {
             return Err(format!(
                 "invalid value '{every}' for '--every <S>': more than {MAX_TILES} tiles"
-            ));
+            ))
         }
-        starts.push(t);
-        t = first + every * (starts.len() as i32);
-    }
+    };
     let end_ms = common::millis(end);
     Ok(starts
         .iter()
