@@ -1039,3 +1039,30 @@ fn r11_images_come_from_the_video_track_asked_for() {
         other => panic!("stream 2: {other:?}"),
     }
 }
+
+/// Several renders in flight on one device, each on its own pipeline (a
+/// GPU's default is four; lavapipe gets one unless asked): workers decoding
+/// different groups render side by side, and every image is still its
+/// frame.
+#[test]
+fn renders_in_flight_side_by_side_give_the_right_frames() {
+    let _turn = gpu_turn();
+    let pool = stills::GeneratorPool::new()
+        .with_workers(4)
+        .with_renders_in_flight(3);
+    let asset = stills::Asset::open(fixture_path("h264_bframes.mp4")).unwrap();
+    let generator = ImageGenerator::with_pool(asset, &pool);
+    generator.configure(|s| {
+        s.set_exact();
+        s.set_maximum_size(Size::new(80, 0));
+    });
+    // Mid-frame times of all 50 frames (25 fps), two groups of pictures.
+    let times: Vec<Time> = (0..50).map(|n| Time::new(2 * n + 1, 50)).collect();
+    let items = collect_stream(generator.images(times), DEADLINE).unwrap();
+    assert_eq!(items.len(), 50);
+    for item in items {
+        let n = (item.requested.value() - 1) / 2;
+        let (image, _) = item.result.unwrap_or_else(|e| panic!("frame {n}: {e}"));
+        assert_eq!(read_code(&image, Orientation::IDENTITY), Ok(n as u32));
+    }
+}

@@ -5,6 +5,7 @@
 //! future, a stream item, a callback or a blocking return.
 
 mod batch;
+mod render_slots;
 mod settings;
 mod worker;
 
@@ -91,6 +92,16 @@ impl GeneratorPool {
             .pool
             .threads
             .store(workers.max(1), std::sync::atomic::Ordering::Relaxed);
+        self
+    }
+
+    /// Sets how many pictures may be rendered at once, each on a pipeline
+    /// with its own buffers (default: 4 on a GPU, where one picture's
+    /// readback then overlaps the next one's passes; 1 on a CPU adapter such
+    /// as lavapipe, which runs one submission at a time anyway). More
+    /// overlaps more; fewer holds less GPU memory.
+    pub fn with_renders_in_flight(self, renders: usize) -> GeneratorPool {
+        self.owner.pool.set_renders_in_flight(renders);
         self
     }
 

@@ -12,6 +12,7 @@ use crate::asset::{Asset, IndexSnapshot, VideoTrack};
 use crate::decode::{self, BackendChoice, BackendKind, BackendStatus, DecodedFrame, Decoder};
 use crate::error::{Error, Result};
 use crate::generator::batch::Batch;
+use crate::generator::render_slots::{RenderSlots, GPU_RENDERS_IN_FLIGHT};
 use crate::gpu::{FramePipeline, GpuContext, GpuError, RenderTimings, RenderedImage};
 use crate::image::{ColorSpace, FrameTimings, Image, PixelFormat};
 use crate::plan::{Choice, Request, RunShares, Target};
@@ -87,9 +88,10 @@ impl Shared {
 pub(crate) struct Pool {
     pub threads: AtomicUsize,
     gpu: GpuSource,
-    /// One pipeline for all of the pool's workers: they decode side by
-    /// side and take turns on the GPU, so its buffers exist once.
-    pipeline: Mutex<Option<FramePipeline>>,
+    /// The frame pipelines the pool's workers render on: as many renders
+    /// in flight as the GPU overlaps usefully (see `render_slots`), so a
+    /// pipeline's buffers exist once per render in flight, not per worker.
+    pipelines: RenderSlots<FramePipeline>,
     queue: Mutex<VecDeque<Job>>,
     ready: Condvar,
     pub shutdown: AtomicBool,
@@ -100,6 +102,16 @@ pub(crate) struct Pool {
 pub(crate) enum GpuSource {
     Given(GpuContext),
     Default,
+}
+
+/// Renders in flight for pipelines on `pipeline`'s adapter: one on a CPU
+/// adapter, which runs submissions on one queue thread anyway.
+fn renders_in_flight(pipeline: &FramePipeline) -> usize {
+    if pipeline.context().info().is_software() {
+        1
+    } else {
+        GPU_RENDERS_IN_FLIGHT
+    }
 }
 
 fn default_gpu() -> Result<GpuContext> {
@@ -114,7 +126,7 @@ impl Pool {
         Pool {
             threads: AtomicUsize::new(threads),
             gpu,
-            pipeline: Mutex::new(None),
+            pipelines: RenderSlots::new(None),
             queue: Mutex::new(VecDeque::new()),
             ready: Condvar::new(),
             shutdown: AtomicBool::new(false),
@@ -128,39 +140,46 @@ impl Pool {
         }
     }
 
-    /// Makes the pool's pipeline if there is none yet.
+    /// Makes one pipeline ahead of the first render, if there is none yet.
     pub fn prepare_pipeline(&self) {
-        let mut pipeline = self.pipeline.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = self.make_pipeline(&mut pipeline);
+        let _ = self
+            .pipelines
+            .prepare(|| self.new_pipeline(), renders_in_flight);
     }
 
-    fn make_pipeline<'a>(
-        &self,
-        pipeline: &'a mut Option<FramePipeline>,
-    ) -> Result<&'a mut FramePipeline> {
-        let made = match pipeline.take() {
-            Some(made) => made,
-            None => FramePipeline::new(&self.gpu()?)?,
-        };
-        Ok(pipeline.insert(made))
+    /// Sets how many renders may be in flight at once (see
+    /// [`GeneratorPool::with_renders_in_flight`](crate::GeneratorPool::with_renders_in_flight)).
+    pub fn set_renders_in_flight(&self, renders: usize) {
+        self.pipelines.set_limit(renders);
     }
 
-    /// Renders one picture on the pool's pipeline, made on first use.
+    fn new_pipeline(&self) -> Result<FramePipeline> {
+        Ok(FramePipeline::new(&self.gpu()?)?)
+    }
+
+    /// Renders one picture on one of the pool's pipelines, waiting for
+    /// one to be free when as many renders as allowed are in flight.
     fn render(
         &self,
         picture: &Picture,
         spec: &OutputSpec,
     ) -> Result<(RenderedImage, RenderTimings)> {
-        let mut pipeline = self.pipeline.lock().unwrap_or_else(|p| p.into_inner());
-        let pipeline = self.make_pipeline(&mut pipeline)?;
-        let rendered = pipeline.render(picture, spec)?;
-        Ok((rendered, pipeline.last_timings()))
+        let mut slot = self
+            .pipelines
+            .take(|| self.new_pipeline(), renders_in_flight)?;
+        let pipeline = slot.get();
+        let rendered = pipeline.render(picture, spec);
+        let timings = pipeline.last_timings();
+        // A failed render leaves its pipeline usable (its errors are
+        // checked ones); only a panic unwinding through the slot drops it.
+        slot.keep();
+        Ok((rendered?, timings))
     }
 
-    /// Drops the pipeline after a failure inside it, so the next frame
-    /// starts from fresh GPU resources.
+    /// Drops the idle pipelines after a panic, so the next frames start
+    /// from fresh GPU resources.
     fn reset_pipeline(&self) {
-        *self.pipeline.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.pipelines.clear();
     }
 
     pub fn push(&self, job: Job) {
