@@ -9,7 +9,7 @@
 # AddressSanitizer, which needs nightly; the code fuzzed is safe Rust, where
 # ASan would find nothing that a panic does not already report. A crash,
 # a leak of time (-timeout) or of memory (-rss_limit_mb) stops the run with
-# a non-zero status and leaves the input in tests/fuzz/target/artifacts/.
+# a non-zero status and leaves the input in tests/fuzz/target/fuzz/artifacts/.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 fixtures="$here/../fixtures"
@@ -29,7 +29,10 @@ RUSTFLAGS="-Cpasses=sancov-module \
   cargo build --locked --release --quiet --manifest-path "$here/Cargo.toml" \
   --target "$host" --bins
 
-work="$here/target/fuzz"
+# Where cargo put them: tests/fuzz/target, or $CARGO_TARGET_DIR.
+target_dir=$(cargo metadata --format-version 1 --no-deps --manifest-path "$here/Cargo.toml" \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+work="$target_dir/fuzz"
 seed_dir() {
   local target="$1" dir="$work/seeds/$1"
   rm -rf "$dir" && mkdir -p "$dir"
@@ -54,7 +57,7 @@ for target in "${targets[@]}"; do
   mkdir -p "$corpus" "$artifacts"
   seeds="$(seed_dir "$target")"
   echo "fuzz: $target for ${seconds}s"
-  "$here/target/$host/release/$target" "$corpus" "$seeds" \
+  "$target_dir/$host/release/$target" "$corpus" "$seeds" \
     -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$artifacts/" -print_final_stats=1 2>"$work/$target.log" || {
       tail -n 40 "$work/$target.log" >&2
