@@ -11,6 +11,7 @@ use crate::picture::{ColorModel, ComponentSource, PictureDesc, PlaneDesc};
 use crate::render::spec::{Affine2, OutputEncoding, OutputSpec, Rect, TransferFunction};
 use crate::render::tone::Eetf;
 
+use super::bands::{Band, BandFrame, BindingRows, GroupLines, RowsRead};
 use super::params::{
     Grid, Params, FLAG_GAMUT, FLAG_PASSTHROUGH, FLAG_TONE_MAP, TRANSFER_HLG, TRANSFER_PQ,
     TRANSFER_SDR,
@@ -57,17 +58,105 @@ impl FramePlan {
         self.lines.map(|n| n.div_ceil(LINE_BLOCK))
     }
 
-    /// Blocks of lines pass 1 produces for each variant of `primary`.
-    pub fn variant_blocks(&self) -> [u32; 4] {
-        let [b0, b1] = self.line_blocks();
-        [b0, b1, b0, b1]
-    }
-
     /// Blocks of output columns the component-0 buffer holds: component
     /// 0's, then alpha's on each grid that has it.
     pub fn mid0_blocks(&self) -> u32 {
         let [b0, b1] = self.line_blocks();
         b0 + self.primary[2].map_or(0, |_| b0) + self.primary[3].map_or(0, |_| b1)
+    }
+
+    /// The frame as the band planner sees it, its input bound as the
+    /// buffer ranges `bindings` (offset, size) of component 0, 1, 2 and
+    /// alpha, or as images (`None`).
+    pub fn band_frame(&self, bindings: Option<[(u64, u64); 4]>) -> BandFrame {
+        let p = &self.params;
+        let [b0, b1] = self.line_blocks();
+        let groups = [0, 1].map(|g| {
+            let grid = &p.grid[g];
+            self.primary[g].map(|_| GroupLines {
+                entry_blocks: self.taps.secondary_blocks(g).unwrap_or_default(),
+                blocks: [b0, b1][g],
+                rows: if p.out_size[2] == 0 {
+                    RowsRead::Lines {
+                        first_line: grid.hi_lines[2] as u32,
+                        lines: grid.hi_lines[3] as u32,
+                    }
+                } else {
+                    RowsRead::Fixed {
+                        first: grid.size_lo[3] as u32,
+                        last: grid.hi_lines[1] as u32,
+                    }
+                },
+            })
+        });
+        let colour = self.primary[1].is_some();
+        let alpha = self.primary[2].is_some();
+        // Alpha on the luma grid is read for each colour texel of the
+        // subsampled grid: `sub` rows per line.
+        let sub = p.grid[1].sub_off[1].max(1.0) as u32;
+        let reads = [
+            [Some((0, 1)), None],
+            [colour.then_some((1, 1)), None],
+            [colour.then_some((1, 1)), None],
+            if alpha {
+                [Some((0, 1)), colour.then_some((1, sub))]
+            } else {
+                [None, None]
+            },
+        ];
+        let bindings = bindings.map(|bindings| {
+            let mut k = 0;
+            bindings.map(|(offset, size)| {
+                let (plane_base, pitch) = if k < 3 {
+                    (p.plane_base[k], p.row_bytes[k])
+                } else {
+                    (p.alpha[3], p.alpha[1])
+                };
+                let rows = BindingRows {
+                    offset,
+                    size,
+                    plane_base: u64::from(plane_base),
+                    pitch: u64::from(pitch),
+                    reads: reads[k],
+                };
+                k += 1;
+                rows
+            })
+        });
+        BandFrame {
+            out_width: self.out_width,
+            out_height: self.out_height,
+            words_per_pixel: self.words_per_pixel,
+            groups,
+            alpha_grids: [alpha, self.primary[3].is_some()],
+            bindings,
+        }
+    }
+
+    /// The uniforms of one band (`bands.rs`) of this frame: its rows and
+    /// blocks, alpha's place after its component-0 blocks, and, where its
+    /// input bindings start at `inputs` instead of the frame's `bound`
+    /// offsets, each plane's offset rebased onto them (modulo 2^32, as the
+    /// shaders add rows to it).
+    pub fn band_params(&self, band: &Band, bound: [u64; 4], inputs: Option<[u64; 4]>) -> Params {
+        let mut params = self.params;
+        let [b0, b1] = &band.blocks;
+        params.band = [band.entries.start, band.entries.end, 0, 0];
+        params.blocks = [b0.start, b0.end, b1.start, b1.end];
+        if self.primary[2].is_some() {
+            let blocks = b0.len() as u32;
+            params.plane_base[3] = self.out_width * blocks;
+            params.texel_bytes[3] = self.out_width * 2 * blocks;
+        }
+        if let Some(inputs) = inputs {
+            let rebase =
+                |base: u32, k: usize| (u64::from(base) + bound[k]).wrapping_sub(inputs[k]) as u32;
+            for k in 0..3 {
+                params.plane_base[k] = rebase(params.plane_base[k], k);
+            }
+            params.alpha[3] = rebase(params.alpha[3], 3);
+        }
+        params
     }
 
     /// Resolves `spec` against `picture` as the input stage bound it. For
@@ -395,6 +484,13 @@ impl FramePlan {
             ],
             taps: taps.bases,
             alpha,
+            band: [0, spec.height.div_ceil(PAIR), 0, 0],
+            blocks: [
+                0,
+                lines[0].div_ceil(LINE_BLOCK),
+                0,
+                lines[1].div_ceil(LINE_BLOCK),
+            ],
         };
         Ok(FramePlan {
             params,
