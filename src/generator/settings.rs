@@ -20,6 +20,7 @@ pub struct GeneratorSettings {
     pub(crate) aperture_mode: ApertureMode,
     pub(crate) backend: BackendPreference,
     pub(crate) max_output_pixels: u64,
+    pub(crate) max_request_bytes: u64,
 }
 
 impl Default for GeneratorSettings {
@@ -33,6 +34,7 @@ impl Default for GeneratorSettings {
             aperture_mode: ApertureMode::CleanAperture,
             backend: BackendPreference::Auto,
             max_output_pixels: Limits::default().max_output_pixels,
+            max_request_bytes: Limits::default().max_request_bytes,
         }
     }
 }
@@ -116,6 +118,17 @@ impl GeneratorSettings {
     /// is rendered. Defaults to [`Limits::default`]'s.
     pub fn set_max_output_pixels(&mut self, pixels: u64) {
         self.max_output_pixels = pixels;
+    }
+
+    pub fn max_request_bytes(&self) -> u64 {
+        self.max_request_bytes
+    }
+
+    /// The most memory one request may hold while its image is made (see
+    /// [`Limits::max_request_bytes`]): a request that would need more fails
+    /// with [`Error::LimitExceeded`] before its GPU buffers are made.
+    pub fn set_max_request_bytes(&mut self, bytes: u64) {
+        self.max_request_bytes = bytes;
     }
 
     pub(crate) fn render(&self) -> RenderSettings {

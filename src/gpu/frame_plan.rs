@@ -18,6 +18,7 @@ use super::params::{
 };
 use super::shaders::InputKind;
 use super::taps::{AxisTaps, TapTables};
+use super::upload::{plane_slots, PARAMS_SLOT};
 use super::variants::{
     PrimaryVariant, SecondaryVariant, LINE_BLOCK, PAIR, STAGE_QUADS, TWO_BLOCK_QUADS,
 };
@@ -510,6 +511,40 @@ impl FramePlan {
     }
 }
 
+/// The memory a request holds while `picture` is rendered as `spec`
+/// describes, in bytes: the decoded frame, its planes uploaded (a staging
+/// buffer and the storage buffer the shaders read), the pass-1 buffers,
+/// the output and readback buffers, the tap tables and the image handed
+/// back. The working buffers are counted as if the frame ran in one band,
+/// an upper bound: bands only shrink them.
+pub fn frame_memory(picture: &PictureDesc, spec: &OutputSpec) -> Result<u64, GpuError> {
+    let format = picture.format;
+    let decoded: u64 = (0..format.desc().planes.len())
+        .filter_map(|index| picture.plane_extent(index))
+        .map(|(row, rows)| row * u64::from(rows))
+        .sum();
+    let (slots, uploaded) = plane_slots(format, picture.width, picture.height, PARAMS_SLOT);
+    let mut bound = *picture;
+    for (plane, slot) in bound.planes.iter_mut().zip(&slots) {
+        *plane = PlaneDesc {
+            offset: 0,
+            pitch: slot.pitch,
+        };
+    }
+    let plan = FramePlan::new(&bound, spec, InputKind::Buffer)?;
+    let width = u64::from(plan.out_width);
+    let [_, b1] = plan.line_blocks();
+    let image = width * u64::from(plan.out_height) * u64::from(plan.words_per_pixel) * 4;
+    let working = width * u64::from(plan.mid0_blocks()) * 16
+        + width * u64::from(b1) * 32
+        + 2 * image
+        + u64::from(plan.taps.words()) * 4;
+    Ok(decoded
+        .saturating_add(2 * uploaded)
+        .saturating_add(working)
+        .saturating_add(image))
+}
+
 /// The two one-dimensional maps an axis-aligned affine splits into.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct AxisMap {
@@ -899,6 +934,38 @@ mod tests {
                 None
             ]
         );
+    }
+
+    #[test]
+    fn the_default_memory_limit_admits_every_format_at_8192_squared() {
+        let allowed = crate::limits::Limits::default().max_request_bytes;
+        let mut costliest = 0;
+        for format in DecodedFormat::ALL {
+            let bits = format.desc().bit_depth;
+            let mut s = spec(8192, 8192, IDENTITY, full(8192.0, 8192.0), bits);
+            if bits > 8 {
+                // Kept as 16-bit HDR: twice the output of SDR.
+                s.color.transfer = TransferFunction::Pq;
+                s.color.output = OutputEncoding::Pq16;
+            }
+            let picture =
+                PictureDesc::packed(8192, 8192, format, ColorInfo::UNSPECIFIED, HdrInfo::SDR)
+                    .unwrap();
+            let bytes = frame_memory(&picture, &s).unwrap();
+            // At least the frame, twice uploaded, and the image, twice
+            // read back.
+            let decoded: u64 = (0..format.desc().planes.len())
+                .map(|i| {
+                    let (row, rows) = picture.plane_extent(i).unwrap();
+                    row * u64::from(rows)
+                })
+                .sum();
+            assert!(bytes > 3 * decoded + 2 * 8192 * 8192 * 4, "{format:?}");
+            assert!(bytes <= allowed, "{format:?}: {bytes} > {allowed}");
+            costliest = costliest.max(bytes);
+        }
+        // The default leaves no more than a quarter spare.
+        assert!(costliest * 5 / 4 > allowed, "{costliest}");
     }
 
     #[test]

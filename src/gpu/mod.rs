@@ -157,6 +157,7 @@ pub use crate::vulkan::{Interop, Uuid};
 pub(crate) use context::scoped;
 pub use context::{AdapterInfo, AdapterPreference, GpuContext};
 pub use error::{GpuError, ImportError, ImportKind, LayoutError, VkResultCode};
+pub use frame_plan::frame_memory;
 #[cfg(test)]
 pub(crate) use input::{drm_fourcc as input_drm_fourcc, texel_format as input_texel_format};
 pub use pipeline::{FramePipeline, RenderTimings, RenderedImage};
