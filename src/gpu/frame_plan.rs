@@ -969,6 +969,39 @@ mod tests {
     }
 
     #[test]
+    fn a_bands_params_rebase_each_plane_onto_its_binding() {
+        let s = spec(64, 64, IDENTITY, full(64.0, 64.0), 8);
+        let plan = bound_plan(64, 64, DecodedFormat::Yuva420p, &s).unwrap();
+        let band = Band {
+            entries: 8..16,
+            rows: 16..32,
+            blocks: [2..10, 1..6],
+            inputs: None,
+        };
+        // Luma and alpha bound from row 8 of their planes, chroma whole.
+        let bound = [512, 4608, 5632, 6656];
+        let inputs = [512 + 8 * 64, 4608, 5632, 6656 + 8 * 64];
+        let p = plan.band_params(&band, bound, Some(inputs));
+        assert_eq!(p.band, [8, 16, 0, 0]);
+        assert_eq!(p.blocks, [2, 10, 1, 6]);
+        // Row 8 is byte 0 of the band's binding: the offset wraps below 0.
+        assert_eq!(p.plane_base[0].wrapping_add(8 * p.row_bytes[0]), 0);
+        assert_eq!(p.alpha[3].wrapping_add(8 * p.alpha[1]), 0);
+        assert_eq!(p.plane_base[1], plan.params.plane_base[1]);
+        // Alpha follows the band's 8 blocks of component 0 in `mid0`.
+        assert_eq!(p.plane_base[3], 64 * 8);
+        assert_eq!(p.texel_bytes[3], 64 * 16);
+        // The whole frame's band is the plan's own uniforms.
+        let whole = Band {
+            entries: 0..32,
+            rows: 0..64,
+            blocks: [0..16, 0..8],
+            inputs: None,
+        };
+        assert_eq!(plan.band_params(&whole, bound, None), plan.params);
+    }
+
+    #[test]
     fn refuses_what_it_cannot_render() {
         let shear = Affine2 {
             m: [[1.0, 0.2], [0.0, 1.0]],
