@@ -50,17 +50,18 @@ fn yuv_to_rgb(c: vec3<f32>) -> vec3<f32> {
 }
 
 // One invocation per COLUMNS neighbouring pixels of each of a PAIR of
-// rows.
+// rows of the band, stored from the start of `out_pixels`.
 @compute @workgroup_size(8, 8, 1)
 fn resample_secondary(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i0 = gid.x * COLUMNS;
-    let e = gid.y;
+    let e = params.band.x + gid.y;
     let j0 = e * PAIR;
     let out_w = params.out_size.x;
     let out_h = params.out_size.y;
-    if (i0 >= out_w || j0 >= out_h) {
+    if (i0 >= out_w || e >= params.band.y) {
         return;
     }
+    let band_j0 = params.band.x * PAIR;
     // Columns past the output repeat the last one, and a row past it (an
     // odd height's last pair) has zero weights; both are filtered but not
     // stored.
@@ -89,7 +90,7 @@ fn resample_secondary(@builtin(global_invocation_id) gid: vec3<u32>) {
             let i = i0 + k;
             if (i < out_w && j < out_h) {
                 let rgb = to_output(yuv_to_rgb(row[k]));
-                let pixel = j * out_w + i;
+                let pixel = (j - band_j0) * out_w + i;
                 if (params.out_size.w == 1u) {
                     out_pixels[pixel] = pack4x8unorm(vec4<f32>(rgb, a[k]));
                 } else {

@@ -31,7 +31,9 @@ struct Params {
     // colour grid's alpha starts in `mid0`, in vec4s
     texel_bytes: vec4<u32>,
     // byte offset of the first row of the plane of components 0, 1, 2 in
-    // its binding; w: where alpha starts in `mid0`, in vec4s
+    // its binding (modulo 2^32: a band bound from a later row has it
+    // "negative", and the u32 arithmetic that adds the row wraps back into
+    // the binding); w: where alpha starts in `mid0`, in vec4s
     plane_base: vec4<u32>,
     // rows of the YUV -> R'G'B' matrix, offset in w
     yuv: array<vec4<f32>, 3>,
@@ -55,6 +57,12 @@ struct Params {
     // alpha: channel (sample within the texel), bytes from row to row,
     // bytes per texel, byte offset of the first row in its binding
     alpha: vec4<u32>,
+    // the band of output rows this run renders: first and end pass-2 table
+    // entry
+    band: vec4<u32>,
+    // the band's pass-1 blocks: first and end of group 0, of group 1;
+    // `mid0` and `mid12` hold them from their start
+    blocks: vec4<u32>,
 }
 
 const FLAG_PASSTHROUGH: u32 = 1u;

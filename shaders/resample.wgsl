@@ -100,6 +100,11 @@ fn grid_of() -> u32 {
     return select(GROUP, ALPHA_GRID, ALPHA);
 }
 
+// The first and end block of the band pass 1 produces on `grid`.
+fn band_blocks(grid: u32) -> vec2<u32> {
+    return select(params.blocks.xy, params.blocks.zw, grid == 1u);
+}
+
 // Whether colour samples are premultiplied by their alpha before filtering,
 // so transparent texels, whatever colour they hold, add nothing to their
 // opaque neighbours (no dark or coloured fringes); pass 2 divides by the
@@ -200,7 +205,8 @@ fn resample_primary(
 ) {
     let out_w = params.out_size.x;
     let pairs = (out_w + PAIR - 1u) / PAIR;
-    let block = select(wg.y, 2u * wg.y, TWO_BLOCKS);
+    let band = band_blocks(grid_of());
+    let block = band.x + select(wg.y, 2u * wg.y, TWO_BLOCKS);
     let g = params.grid[grid_of()];
     var l = Lines(g.size_lo.z, g.hi_lines.x, block);
     if (AXIS == 1u) {
@@ -242,7 +248,8 @@ fn resample_primary(
     }
     let s = span_of(grid_of(), p);
     let i = PAIR * p;
-    let index = block * out_w + i;
+    // The intermediate buffers hold the band's blocks from their start.
+    let index = (block - band.x) * out_w + i;
     // An odd width's last pair has one column; its second is all zero
     // weights and not stored.
     let both = i + 1u < out_w;
@@ -252,9 +259,9 @@ fn resample_primary(
         } else {
             let acc = filter0_direct(s, l);
             store0(index, both, array<mat4x4<f32>, 2>(acc[0], acc[1]));
-            // A last block past the group's lines read repeats of its last
-            // line; it is not stored.
-            if (TWO_BLOCKS && block + 1u < (u32(g.hi_lines.w) + LINES - 1u) / LINES) {
+            // A last block past the band's (or the group's lines) is not
+            // stored.
+            if (TWO_BLOCKS && block + 1u < band.y) {
                 store0(index + out_w, both, array<mat4x4<f32>, 2>(acc[2], acc[3]));
             }
         }
@@ -413,12 +420,12 @@ const COLUMNS: u32 = 4u;
 
 // Pass 2 filter of component 0 for the row pair of table entry `e`,
 // columns `cols` (inside the output; the caller clamps them), over the line
-// blocks pass 1 produced, four lines per load. Returns each row's results,
+// blocks pass 1 produced for the band, four lines per load. Returns each row's results,
 // one column per element.
 fn filter_secondary0(cols: vec4<u32>, e: u32) -> array<vec4<f32>, 2> {
     let out_w = params.out_size.x;
     let s = span_of(2u, e);
-    let block = u32(s.first) / LINES;
+    let block = u32(s.first) / LINES - params.blocks.x;
     var acc = array<mat4x4<f32>, 2>();
     for (var t = 0u; t < s.quads; t = t + 1u) {
         let row = (block + t) * out_w;
@@ -439,7 +446,7 @@ fn filter_secondary0(cols: vec4<u32>, e: u32) -> array<vec4<f32>, 2> {
 fn filter_secondary_alpha(cols: vec4<u32>, e: u32, table: u32, base: u32) -> array<vec4<f32>, 2> {
     let out_w = params.out_size.x;
     let s = span_of(table, e);
-    let block = u32(s.first) / LINES;
+    let block = u32(s.first) / LINES - select(params.blocks.x, params.blocks.z, table == 3u);
     var acc = array<mat4x4<f32>, 2>();
     for (var t = 0u; t < s.quads; t = t + 1u) {
         let row = base + (block + t) * out_w;
@@ -459,7 +466,7 @@ fn filter_secondary_alpha(cols: vec4<u32>, e: u32, table: u32, base: u32) -> arr
 fn filter_secondary12(cols: vec4<u32>, e: u32) -> array<vec4<f32>, 4> {
     let out_w = params.out_size.x;
     let s = span_of(3u, e);
-    let block = u32(s.first) / LINES;
+    let block = u32(s.first) / LINES - params.blocks.z;
     var u = array<mat4x4<f32>, 2>();
     var v = array<mat4x4<f32>, 2>();
     for (var t = 0u; t < s.quads; t = t + 1u) {

@@ -30,9 +30,10 @@ pub enum Error {
     #[error("{}: a {kind}, not a regular file (stills reads files, which cannot block)", .path.display())]
     NotAFile { path: PathBuf, kind: &'static str },
     /// A source or request goes past one of the caller's [`Limits`](crate::Limits):
-    /// `limit` names which, `value` is what was asked (pixels), `allowed`
-    /// the limit's setting.
-    #[error("{what} needs {value} pixels, over the {limit} limit of {allowed}")]
+    /// `limit` names which, `value` is what was asked (pixels or bytes, as
+    /// [`Limit::unit`](crate::Limit::unit) says), `allowed` the limit's
+    /// setting.
+    #[error("{what} needs {value} {}, over the {limit} limit of {allowed}", .limit.unit())]
     LimitExceeded {
         limit: crate::Limit,
         what: String,

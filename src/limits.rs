@@ -10,6 +10,12 @@ use serde::Serialize;
 /// up to 8192×8192 (8K, 360° and VR video) is decoded and rendered.
 const DEFAULT_SIDE: u64 = 8192;
 
+/// The most memory the defaults let one request hold: what the costliest
+/// real format at 8192×8192 (16-bit 4:4:4 with alpha, kept as 16-bit
+/// output at native size) needs, about 4 GiB, with room to spare
+/// (`gpu::frame_memory`, and its test over every format).
+const DEFAULT_REQUEST_BYTES: u64 = 5 << 30;
+
 /// Bounds on the pictures one asset may decode and one request may render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -20,6 +26,12 @@ pub struct Limits {
     pub max_decoded_pixels: u64,
     /// The most pixels an output image may have.
     pub max_output_pixels: u64,
+    /// The most memory, in bytes, one request may hold while its image is
+    /// made: the decoded frame it renders, the GPU buffers its frame plan
+    /// needs (input planes, working buffers, output and readback, as if
+    /// rendered in one run: bands only shrink them) and the image. Checked
+    /// before any of the GPU buffers are made.
+    pub max_request_bytes: u64,
 }
 
 impl Default for Limits {
@@ -27,6 +39,7 @@ impl Default for Limits {
         Limits {
             max_decoded_pixels: DEFAULT_SIDE * DEFAULT_SIDE,
             max_output_pixels: DEFAULT_SIDE * DEFAULT_SIDE,
+            max_request_bytes: DEFAULT_REQUEST_BYTES,
         }
     }
 }
@@ -37,6 +50,7 @@ impl Default for Limits {
 pub enum Limit {
     MaxDecodedPixels,
     MaxOutputPixels,
+    MaxRequestMemory,
 }
 
 impl Limit {
@@ -45,6 +59,15 @@ impl Limit {
         match self {
             Limit::MaxDecodedPixels => "max-decoded-pixels",
             Limit::MaxOutputPixels => "max-output-pixels",
+            Limit::MaxRequestMemory => "max-request-memory",
+        }
+    }
+
+    /// What the limit counts.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Limit::MaxDecodedPixels | Limit::MaxOutputPixels => "pixels",
+            Limit::MaxRequestMemory => "bytes",
         }
     }
 }

@@ -21,6 +21,7 @@ pub struct GeneratorSettings {
     pub(crate) backend: BackendPreference,
     pub(crate) max_output_pixels: u64,
     pub(crate) track: Option<usize>,
+    pub(crate) max_request_bytes: u64,
 }
 
 impl Default for GeneratorSettings {
@@ -35,6 +36,7 @@ impl Default for GeneratorSettings {
             backend: BackendPreference::Auto,
             max_output_pixels: Limits::default().max_output_pixels,
             track: None,
+            max_request_bytes: Limits::default().max_request_bytes,
         }
     }
 }
@@ -133,6 +135,17 @@ impl GeneratorSettings {
     /// [`Asset::image_track`](crate::Asset::image_track) checks it up front.
     pub fn set_track(&mut self, stream: Option<usize>) {
         self.track = stream;
+    }
+
+    pub fn max_request_bytes(&self) -> u64 {
+        self.max_request_bytes
+    }
+
+    /// The most memory one request may hold while its image is made (see
+    /// [`Limits::max_request_bytes`]): a request that would need more fails
+    /// with [`Error::LimitExceeded`] before its GPU buffers are made.
+    pub fn set_max_request_bytes(&mut self, bytes: u64) {
+        self.max_request_bytes = bytes;
     }
 
     pub(crate) fn render(&self) -> RenderSettings {

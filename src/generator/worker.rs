@@ -476,6 +476,18 @@ impl Worker {
                 allowed: batch.settings.max_output_pixels,
             });
         }
+        let memory = crate::gpu::frame_memory(&frame.picture.desc, &spec)?;
+        if memory > batch.settings.max_request_bytes {
+            return Err(Error::LimitExceeded {
+                limit: crate::limits::Limit::MaxRequestMemory,
+                what: format!(
+                    "rendering a {}×{} picture into a {}×{} image",
+                    frame.picture.desc.width, frame.picture.desc.height, spec.width, spec.height
+                ),
+                value: memory,
+                allowed: batch.settings.max_request_bytes,
+            });
+        }
         let (rendered, gpu_timings) = self.pool.render(&frame.picture, &spec)?;
         let alpha = rendered.alpha;
         let (format, color_space) = match rendered.encoding {

@@ -11,12 +11,14 @@ use crate::picture::{ColorModel, ComponentSource, PictureDesc, PlaneDesc};
 use crate::render::spec::{Affine2, OutputEncoding, OutputSpec, Rect, TransferFunction};
 use crate::render::tone::Eetf;
 
+use super::bands::{Band, BandFrame, BindingRows, GroupLines, RowsRead};
 use super::params::{
     Grid, Params, FLAG_GAMUT, FLAG_PASSTHROUGH, FLAG_TONE_MAP, TRANSFER_HLG, TRANSFER_PQ,
     TRANSFER_SDR,
 };
 use super::shaders::InputKind;
 use super::taps::{AxisTaps, TapTables};
+use super::upload::{plane_slots, PARAMS_SLOT};
 use super::variants::{
     PrimaryVariant, SecondaryVariant, LINE_BLOCK, PAIR, STAGE_QUADS, TWO_BLOCK_QUADS,
 };
@@ -57,17 +59,105 @@ impl FramePlan {
         self.lines.map(|n| n.div_ceil(LINE_BLOCK))
     }
 
-    /// Blocks of lines pass 1 produces for each variant of `primary`.
-    pub fn variant_blocks(&self) -> [u32; 4] {
-        let [b0, b1] = self.line_blocks();
-        [b0, b1, b0, b1]
-    }
-
     /// Blocks of output columns the component-0 buffer holds: component
     /// 0's, then alpha's on each grid that has it.
     pub fn mid0_blocks(&self) -> u32 {
         let [b0, b1] = self.line_blocks();
         b0 + self.primary[2].map_or(0, |_| b0) + self.primary[3].map_or(0, |_| b1)
+    }
+
+    /// The frame as the band planner sees it, its input bound as the
+    /// buffer ranges `bindings` (offset, size) of component 0, 1, 2 and
+    /// alpha, or as images (`None`).
+    pub fn band_frame(&self, bindings: Option<[(u64, u64); 4]>) -> BandFrame {
+        let p = &self.params;
+        let [b0, b1] = self.line_blocks();
+        let groups = [0, 1].map(|g| {
+            let grid = &p.grid[g];
+            self.primary[g].map(|_| GroupLines {
+                entry_blocks: self.taps.secondary_blocks(g).unwrap_or_default(),
+                blocks: [b0, b1][g],
+                rows: if p.out_size[2] == 0 {
+                    RowsRead::Lines {
+                        first_line: grid.hi_lines[2] as u32,
+                        lines: grid.hi_lines[3] as u32,
+                    }
+                } else {
+                    RowsRead::Fixed {
+                        first: grid.size_lo[3] as u32,
+                        last: grid.hi_lines[1] as u32,
+                    }
+                },
+            })
+        });
+        let colour = self.primary[1].is_some();
+        let alpha = self.primary[2].is_some();
+        // Alpha on the luma grid is read for each colour texel of the
+        // subsampled grid: `sub` rows per line.
+        let sub = p.grid[1].sub_off[1].max(1.0) as u32;
+        let reads = [
+            [Some((0, 1)), None],
+            [colour.then_some((1, 1)), None],
+            [colour.then_some((1, 1)), None],
+            if alpha {
+                [Some((0, 1)), colour.then_some((1, sub))]
+            } else {
+                [None, None]
+            },
+        ];
+        let bindings = bindings.map(|bindings| {
+            let mut k = 0;
+            bindings.map(|(offset, size)| {
+                let (plane_base, pitch) = if k < 3 {
+                    (p.plane_base[k], p.row_bytes[k])
+                } else {
+                    (p.alpha[3], p.alpha[1])
+                };
+                let rows = BindingRows {
+                    offset,
+                    size,
+                    plane_base: u64::from(plane_base),
+                    pitch: u64::from(pitch),
+                    reads: reads[k],
+                };
+                k += 1;
+                rows
+            })
+        });
+        BandFrame {
+            out_width: self.out_width,
+            out_height: self.out_height,
+            words_per_pixel: self.words_per_pixel,
+            groups,
+            alpha_grids: [alpha, self.primary[3].is_some()],
+            bindings,
+        }
+    }
+
+    /// The uniforms of one band (`bands.rs`) of this frame: its rows and
+    /// blocks, alpha's place after its component-0 blocks, and, where its
+    /// input bindings start at `inputs` instead of the frame's `bound`
+    /// offsets, each plane's offset rebased onto them (modulo 2^32, as the
+    /// shaders add rows to it).
+    pub fn band_params(&self, band: &Band, bound: [u64; 4], inputs: Option<[u64; 4]>) -> Params {
+        let mut params = self.params;
+        let [b0, b1] = &band.blocks;
+        params.band = [band.entries.start, band.entries.end, 0, 0];
+        params.blocks = [b0.start, b0.end, b1.start, b1.end];
+        if self.primary[2].is_some() {
+            let blocks = b0.len() as u32;
+            params.plane_base[3] = self.out_width * blocks;
+            params.texel_bytes[3] = self.out_width * 2 * blocks;
+        }
+        if let Some(inputs) = inputs {
+            let rebase =
+                |base: u32, k: usize| (u64::from(base) + bound[k]).wrapping_sub(inputs[k]) as u32;
+            for k in 0..3 {
+                params.plane_base[k] = rebase(params.plane_base[k], k);
+            }
+            params.alpha[3] = rebase(params.alpha[3], 3);
+        }
+        params
     }
 
     /// Resolves `spec` against `picture` as the input stage bound it. For
@@ -395,6 +485,13 @@ impl FramePlan {
             ],
             taps: taps.bases,
             alpha,
+            band: [0, spec.height.div_ceil(PAIR), 0, 0],
+            blocks: [
+                0,
+                lines[0].div_ceil(LINE_BLOCK),
+                0,
+                lines[1].div_ceil(LINE_BLOCK),
+            ],
         };
         Ok(FramePlan {
             params,
@@ -412,6 +509,40 @@ impl FramePlan {
             },
         })
     }
+}
+
+/// The memory a request holds while `picture` is rendered as `spec`
+/// describes, in bytes: the decoded frame, its planes uploaded (a staging
+/// buffer and the storage buffer the shaders read), the pass-1 buffers,
+/// the output and readback buffers, the tap tables and the image handed
+/// back. The working buffers are counted as if the frame ran in one band,
+/// an upper bound: bands only shrink them.
+pub fn frame_memory(picture: &PictureDesc, spec: &OutputSpec) -> Result<u64, GpuError> {
+    let format = picture.format;
+    let decoded: u64 = (0..format.desc().planes.len())
+        .filter_map(|index| picture.plane_extent(index))
+        .map(|(row, rows)| row * u64::from(rows))
+        .sum();
+    let (slots, uploaded) = plane_slots(format, picture.width, picture.height, PARAMS_SLOT);
+    let mut bound = *picture;
+    for (plane, slot) in bound.planes.iter_mut().zip(&slots) {
+        *plane = PlaneDesc {
+            offset: 0,
+            pitch: slot.pitch,
+        };
+    }
+    let plan = FramePlan::new(&bound, spec, InputKind::Buffer)?;
+    let width = u64::from(plan.out_width);
+    let [_, b1] = plan.line_blocks();
+    let image = width * u64::from(plan.out_height) * u64::from(plan.words_per_pixel) * 4;
+    let working = width * u64::from(plan.mid0_blocks()) * 16
+        + width * u64::from(b1) * 32
+        + 2 * image
+        + u64::from(plan.taps.words()) * 4;
+    Ok(decoded
+        .saturating_add(2 * uploaded)
+        .saturating_add(working)
+        .saturating_add(image))
 }
 
 /// The two one-dimensional maps an axis-aligned affine splits into.
@@ -803,6 +934,71 @@ mod tests {
                 None
             ]
         );
+    }
+
+    #[test]
+    fn the_default_memory_limit_admits_every_format_at_8192_squared() {
+        let allowed = crate::limits::Limits::default().max_request_bytes;
+        let mut costliest = 0;
+        for format in DecodedFormat::ALL {
+            let bits = format.desc().bit_depth;
+            let mut s = spec(8192, 8192, IDENTITY, full(8192.0, 8192.0), bits);
+            if bits > 8 {
+                // Kept as 16-bit HDR: twice the output of SDR.
+                s.color.transfer = TransferFunction::Pq;
+                s.color.output = OutputEncoding::Pq16;
+            }
+            let picture =
+                PictureDesc::packed(8192, 8192, format, ColorInfo::UNSPECIFIED, HdrInfo::SDR)
+                    .unwrap();
+            let bytes = frame_memory(&picture, &s).unwrap();
+            // At least the frame, twice uploaded, and the image, twice
+            // read back.
+            let decoded: u64 = (0..format.desc().planes.len())
+                .map(|i| {
+                    let (row, rows) = picture.plane_extent(i).unwrap();
+                    row * u64::from(rows)
+                })
+                .sum();
+            assert!(bytes > 3 * decoded + 2 * 8192 * 8192 * 4, "{format:?}");
+            assert!(bytes <= allowed, "{format:?}: {bytes} > {allowed}");
+            costliest = costliest.max(bytes);
+        }
+        // The default leaves no more than a quarter spare.
+        assert!(costliest * 5 / 4 > allowed, "{costliest}");
+    }
+
+    #[test]
+    fn a_bands_params_rebase_each_plane_onto_its_binding() {
+        let s = spec(64, 64, IDENTITY, full(64.0, 64.0), 8);
+        let plan = bound_plan(64, 64, DecodedFormat::Yuva420p, &s).unwrap();
+        let band = Band {
+            entries: 8..16,
+            rows: 16..32,
+            blocks: [2..10, 1..6],
+            inputs: None,
+        };
+        // Luma and alpha bound from row 8 of their planes, chroma whole.
+        let bound = [512, 4608, 5632, 6656];
+        let inputs = [512 + 8 * 64, 4608, 5632, 6656 + 8 * 64];
+        let p = plan.band_params(&band, bound, Some(inputs));
+        assert_eq!(p.band, [8, 16, 0, 0]);
+        assert_eq!(p.blocks, [2, 10, 1, 6]);
+        // Row 8 is byte 0 of the band's binding: the offset wraps below 0.
+        assert_eq!(p.plane_base[0].wrapping_add(8 * p.row_bytes[0]), 0);
+        assert_eq!(p.alpha[3].wrapping_add(8 * p.alpha[1]), 0);
+        assert_eq!(p.plane_base[1], plan.params.plane_base[1]);
+        // Alpha follows the band's 8 blocks of component 0 in `mid0`.
+        assert_eq!(p.plane_base[3], 64 * 8);
+        assert_eq!(p.texel_bytes[3], 64 * 16);
+        // The whole frame's band is the plan's own uniforms.
+        let whole = Band {
+            entries: 0..32,
+            rows: 0..64,
+            blocks: [0..16, 0..8],
+            inputs: None,
+        };
+        assert_eq!(plan.band_params(&whole, bound, None), plan.params);
     }
 
     #[test]

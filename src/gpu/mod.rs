@@ -90,7 +90,7 @@
 //!
 //! # Uniform layout
 //!
-//! `Params` (`params.rs`, mirrored in `shaders/params.wgsl`), 416 bytes,
+//! `Params` (`params.rs`, mirrored in `shaders/params.wgsl`), 464 bytes,
 //! every member 16 bytes wide so WGSL's uniform layout rules add no padding:
 //!
 //! | offset | member | contents |
@@ -111,6 +111,9 @@
 //! | 368 | `hlg: vec4<f32>` | HLG system gamma, nominal peak cd/m² |
 //! | 384 | `sample: vec4<f32>` | integer sample → code factor, neutral chroma code |
 //! | 400 | `taps: vec4<u32>` | vec4 offsets in the tap buffer (binding 7) of the tables of pass 1 group 0, 1 and pass 2 group 0, 1 |
+//! | 416 | `alpha: vec4<u32>` | alpha plane: channel, pitch, bytes per texel, offset in its binding |
+//! | 432 | `band: vec4<u32>` | the band's first and end pass-2 table entry |
+//! | 448 | `blocks: vec4<u32>` | the band's pass-1 blocks: first and end of group 0, of group 1 |
 //!
 //! # Resources
 //!
@@ -120,9 +123,23 @@
 //! imported picture only wraps memory that exists already, in buffers or
 //! textures made per frame; the tap tables are rebuilt and uploaded only
 //! when the geometry changes.
+//!
+//! # Bands
+//!
+//! A frame whose pass-1 buffers, output or input planes exceed what the
+//! device binds (`max_storage_buffer_binding_size`, `max_buffer_size`) or
+//! dispatches renders in bands of output rows (`bands.rs`): each band runs
+//! both passes over just the pass-1 lines its rows' taps read, with its
+//! input planes bound over the rows those lines need, into intermediate
+//! and output buffers sized for the largest band, and is read back before
+//! the next. `Params::band` and `Params::blocks` tell the shaders which
+//! rows and blocks a run holds; a frame that fits runs as one band, the
+//! whole frame. The values are those of the unsplit render, bit for bit.
+//!
 //! Errors are captured with error scopes and returned as [`GpuError`]; none
 //! panics.
 
+mod bands;
 mod context;
 #[cfg(feature = "nvdec")]
 mod cuda_input;
@@ -140,6 +157,7 @@ pub use crate::vulkan::{Interop, Uuid};
 pub(crate) use context::scoped;
 pub use context::{AdapterInfo, AdapterPreference, GpuContext};
 pub use error::{GpuError, ImportError, ImportKind, LayoutError, VkResultCode};
+pub use frame_plan::frame_memory;
 #[cfg(test)]
 pub(crate) use input::{drm_fourcc as input_drm_fourcc, texel_format as input_texel_format};
 pub use pipeline::{FramePipeline, RenderTimings, RenderedImage};

@@ -77,6 +77,13 @@ pub struct Params {
     /// to row, bytes per texel, byte offset of the first row in its
     /// binding; zero without alpha.
     pub alpha: [u32; 4],
+    /// The band of output rows this run renders (`bands.rs`): its first
+    /// and end pass-2 table entry (all of them for a frame run whole).
+    pub band: [u32; 4],
+    /// The band's pass-1 blocks: first and end of group 0, then those of
+    /// group 1. Pass 1 produces only these, and the intermediate buffers
+    /// hold them from their start.
+    pub blocks: [u32; 4],
 }
 
 /// R'G'B' goes straight to the output (SDR → SDR in the same primaries, or
@@ -99,6 +106,6 @@ mod tests {
     fn params_layout_is_vec4_aligned() {
         assert_eq!(std::mem::size_of::<Grid>(), 48);
         assert_eq!(std::mem::size_of::<Params>() % 16, 0);
-        assert_eq!(std::mem::size_of::<Params>(), 432);
+        assert_eq!(std::mem::size_of::<Params>(), 464);
     }
 }

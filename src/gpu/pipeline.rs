@@ -5,6 +5,7 @@ use crate::picture::PictureDesc;
 use crate::render::spec::{OutputEncoding, OutputSpec};
 use crate::surface::{Picture, Surface};
 
+use super::bands::{self, BandFrame, BandPlan, ByteRange, DeviceBounds};
 use super::context::scoped;
 use super::frame_plan::FramePlan;
 use super::input::{self, bind_images, bind_in_place, BoundInput, PlaneBinding, PlaneBindings};
@@ -57,7 +58,6 @@ struct WorkSet {
     mid12: wgpu::Buffer,
     out: wgpu::Buffer,
     readback: wgpu::Buffer,
-    out_bytes: u64,
     taps: wgpu::Buffer,
     /// The tables `taps` holds, so a stream of same-geometry frames uploads
     /// them once.
@@ -96,6 +96,9 @@ pub struct FramePipeline {
     /// [`input::imports_host_memory`]) until an import fails.
     import_host: bool,
     last_timings: RenderTimings,
+    /// A cap below the device's on the storage bindings and buffers a
+    /// frame's passes use, set by [`set_max_binding_size`](Self::set_max_binding_size).
+    max_binding: Option<u64>,
     /// The CUDA context's imports of this pipeline's copy buffers and
     /// timeline, made on the first CUDA picture.
     #[cfg(feature = "nvdec")]
@@ -137,6 +140,7 @@ impl FramePipeline {
             timeout: Duration::from_secs(60),
             import_host: input::imports_host_memory(ctx),
             last_timings: RenderTimings::default(),
+            max_binding: None,
             #[cfg(feature = "nvdec")]
             cuda: None,
         })
@@ -146,6 +150,15 @@ impl FramePipeline {
     /// [`GpuError::Timeout`] (default 60 s, generous for lavapipe).
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.timeout = timeout;
+    }
+
+    /// Caps the storage bindings and working buffers a frame's passes use
+    /// at `bytes`, below the device's own limits (`None`: the device's). A
+    /// frame that needs more renders in bands of rows, each within the cap,
+    /// with the same pixels; a server can use it to bound the device memory
+    /// one frame takes, and tests to split small frames.
+    pub fn set_max_binding_size(&mut self, bytes: Option<u64>) {
+        self.max_binding = bytes;
     }
 
     pub fn context(&self) -> &GpuContext {
@@ -194,8 +207,8 @@ impl FramePipeline {
         self.ctx.check_alive()?;
         let result = self.bind_input(picture).and_then(|input| {
             let plan = FramePlan::new(&input.picture, spec, input.bindings.kind())?;
-            self.check_device_can(&input, &plan)?;
-            self.run(picture, input, &plan, dst)?;
+            let bands = self.plan_bands(&input, &plan)?;
+            self.run(picture, input, &plan, &bands, dst)?;
             Ok(plan)
         });
         match result {
@@ -274,74 +287,48 @@ impl FramePipeline {
         }
     }
 
-    fn check_device_can(&self, input: &BoundInput, plan: &FramePlan) -> Result<(), GpuError> {
-        let device = self.ctx.device();
-        let limits = device.limits();
-        // The shaders address a plane's bytes with u32 offsets.
-        let binding_limit = limits
-            .max_storage_buffer_binding_size
-            .min(u64::from(u32::MAX));
-        let buffers = match &input.bindings {
-            PlaneBindings::Buffers(buffers) => &buffers[..],
-            PlaneBindings::Images(_) => &[],
-        };
-        for binding in buffers {
-            if binding.size > binding_limit {
-                return Err(GpuError::TooLarge {
-                    what: "an input plane",
-                    limit: "max_storage_buffer_binding_size",
-                    requested: binding.size,
-                    allowed: binding_limit,
-                });
-            }
-        }
-        let width = u64::from(plan.out_width);
-        let blocks = plan.line_blocks();
-        let buffers = [
-            (
-                "the first-pass luma buffer",
-                width * u64::from(plan.mid0_blocks()) * 16,
-            ),
-            (
-                "the first-pass chroma buffer",
-                width * u64::from(blocks[1]) * 32,
-            ),
-            (
-                "the output buffer",
-                width * u64::from(plan.out_height) * u64::from(plan.words_per_pixel) * 4,
-            ),
-            ("the filter tap tables", u64::from(plan.taps.words()) * 4),
-        ];
-        for (what, size) in buffers {
-            let allowed = limits
+    /// The bands the frame renders in: the whole frame at once where its
+    /// buffers and bindings fit the device (or the cap set with
+    /// [`set_max_binding_size`](Self::set_max_binding_size)), else bands of
+    /// rows that each fit.
+    fn plan_bands(&self, input: &BoundInput, plan: &FramePlan) -> Result<BandPlan, GpuError> {
+        let limits = self.ctx.device().limits();
+        let cap = self.max_binding.unwrap_or(u64::MAX);
+        let bounds = DeviceBounds {
+            // The shaders address a binding's bytes with u32 offsets.
+            binding: limits
                 .max_storage_buffer_binding_size
-                .min(limits.max_buffer_size);
-            if size > allowed {
-                return Err(GpuError::TooLarge {
-                    what,
-                    limit: "max_storage_buffer_binding_size",
-                    requested: size,
-                    allowed,
-                });
-            }
+                .min(u64::from(u32::MAX))
+                .min(cap),
+            buffer: limits.max_buffer_size.min(cap),
+            alignment: u64::from(limits.min_storage_buffer_offset_alignment),
+            workgroups: limits.max_compute_workgroups_per_dimension,
+        };
+        let taps = u64::from(plan.taps.words()) * 4;
+        let storage = bounds.binding.min(bounds.buffer);
+        if taps > storage {
+            return Err(GpuError::TooLarge {
+                what: "the filter tap tables",
+                limit: "max_storage_buffer_binding_size",
+                requested: taps,
+                allowed: storage,
+            });
         }
-        let groups = [
+        let columns = [
             plan.out_width.div_ceil(PRIMARY_GROUP * PAIR),
-            blocks[0].max(blocks[1]),
             plan.out_width
                 .div_ceil(WORKGROUP_SECONDARY * SECONDARY_COLUMNS),
-            plan.out_height.div_ceil(WORKGROUP_SECONDARY * PAIR),
         ];
-        let most = groups.into_iter().max().unwrap_or(0);
-        if most > limits.max_compute_workgroups_per_dimension {
+        let most = columns.into_iter().max().unwrap_or(0);
+        if most > bounds.workgroups {
             return Err(GpuError::TooLarge {
                 what: "a dispatch",
                 limit: "max_compute_workgroups_per_dimension",
                 requested: u64::from(most),
-                allowed: u64::from(limits.max_compute_workgroups_per_dimension),
+                allowed: u64::from(bounds.workgroups),
             });
         }
-        Ok(())
+        bands::plan_bands(&band_frame(input, plan), &bounds)
     }
 
     fn run(
@@ -349,154 +336,185 @@ impl FramePipeline {
         picture: &Picture,
         mut input: BoundInput,
         plan: &FramePlan,
+        bands: &BandPlan,
         dst: &mut Vec<u8>,
     ) -> Result<(), GpuError> {
         let ctx = self.ctx.clone();
         let device = ctx.device();
-        let readback_state = Arc::new(Mutex::new(MapState::Pending));
         let mut timings = RenderTimings::default();
-        let mut submitted = Instant::now();
-        let submission = scoped(device, || -> Result<_, GpuError> {
-            let work = self.work_set(plan);
-            let tables = &mut self.work[work];
-            if tables.taps_for != Some(plan.taps) {
-                plan.taps.write(&mut self.tap_scratch);
-                ctx.queue()
-                    .write_buffer(&tables.taps, 0, bytemuck::cast_slice(&self.tap_scratch));
-                tables.taps_for = Some(plan.taps);
-            }
-            let per_frame_group;
-            let bind_group = match input.upload {
-                Some(set) => {
-                    let cached = self.bind_group(set, work);
-                    &self.bind_groups[cached].2
+        let alpha_grids = [plan.primary[2].is_some(), plan.primary[3].is_some()];
+        let (rows, blocks, mid0_blocks) = bands.largest(alpha_grids);
+        let work = self.work_set(WorkKey {
+            width: plan.out_width,
+            height: rows,
+            blocks,
+            words_per_pixel: plan.words_per_pixel,
+            tap_words: plan.taps.words(),
+            mid0_blocks,
+        });
+        let bound = match &input.bindings {
+            PlaneBindings::Buffers(buffers) => buffers.each_ref().map(|b| b.offset),
+            PlaneBindings::Images(_) => [0; 4],
+        };
+        let row_bytes = u64::from(plan.out_width) * u64::from(plan.words_per_pixel) * 4;
+        dst.clear();
+        dst.reserve(row_bytes as usize * plan.out_height as usize);
+        for (index, band) in bands.bands.iter().enumerate() {
+            let readback_state = Arc::new(Mutex::new(MapState::Pending));
+            let mut submitted = Instant::now();
+            let band_bytes = row_bytes * band.rows.len() as u64;
+            let submission = scoped(device, || -> Result<_, GpuError> {
+                let tables = &mut self.work[work];
+                if tables.taps_for != Some(plan.taps) {
+                    plan.taps.write(&mut self.tap_scratch);
+                    ctx.queue().write_buffer(
+                        &tables.taps,
+                        0,
+                        bytemuck::cast_slice(&self.tap_scratch),
+                    );
+                    tables.taps_for = Some(plan.taps);
                 }
-                None => {
-                    per_frame_group = self.create_bind_group(&input.bindings, work);
-                    &per_frame_group
-                }
-            };
-            let work = &self.work[work];
+                let per_frame_group;
+                let bind_group = match (input.upload, bands.whole) {
+                    (Some(set), true) => {
+                        let cached = self.bind_group(set, work);
+                        &self.bind_groups[cached].2
+                    }
+                    _ => {
+                        per_frame_group = self.create_bind_group(
+                            &band_bindings(&input.bindings, band.inputs.as_ref()),
+                            work,
+                        );
+                        &per_frame_group
+                    }
+                };
+                let work = &self.work[work];
 
-            let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("stills frame"),
-            });
-            let upload = match (input.upload, &picture.surface) {
-                (Some(set), Surface::Host(host)) => {
-                    let set = &self.inputs[set];
-                    let clock = Instant::now();
-                    set.fill(&picture.desc, host, &plan.params)?;
-                    timings.upload = clock.elapsed();
-                    encoder.copy_buffer_to_buffer(
-                        &set.upload,
-                        0,
-                        &self.uniforms,
-                        0,
-                        std::mem::size_of::<Params>() as u64,
-                    );
-                    encoder.copy_buffer_to_buffer(
-                        &set.upload,
-                        PARAMS_SLOT,
-                        &set.planes,
-                        PARAMS_SLOT,
-                        set.size - PARAMS_SLOT,
-                    );
-                    Some(set)
-                }
-                _ => {
+                let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("stills frame"),
+                });
+                let upload = match (input.upload, &picture.surface) {
+                    (Some(set), Surface::Host(host)) if index == 0 => {
+                        let set = &self.inputs[set];
+                        let clock = Instant::now();
+                        set.fill(&picture.desc, host, &plan.params)?;
+                        timings.upload = clock.elapsed();
+                        if bands.whole {
+                            encoder.copy_buffer_to_buffer(
+                                &set.upload,
+                                0,
+                                &self.uniforms,
+                                0,
+                                std::mem::size_of::<Params>() as u64,
+                            );
+                        }
+                        encoder.copy_buffer_to_buffer(
+                            &set.upload,
+                            PARAMS_SLOT,
+                            &set.planes,
+                            PARAMS_SLOT,
+                            set.size - PARAMS_SLOT,
+                        );
+                        Some(set)
+                    }
+                    _ => None,
+                };
+                if !bands.whole {
+                    let inputs = band.inputs.map(|i| i.map(|r| r.offset));
+                    let params = plan.band_params(band, bound, inputs);
+                    ctx.queue()
+                        .write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&params));
+                } else if upload.is_none() {
                     ctx.queue()
                         .write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&plan.params));
-                    None
                 }
-            };
-            {
-                let pipelines = ctx.pipelines();
-                let kind = input.bindings.kind();
-                let primary = plan
-                    .primary
-                    .map(|v| v.map(|v| pipelines.primary(device, kind, v)));
-                let secondary = pipelines.secondary(device, kind, plan.secondary);
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("stills resample"),
-                    timestamp_writes: None,
-                });
-                pass.set_bind_group(0, bind_group, &[]);
-                let blocks = plan.variant_blocks();
-                for ((pipeline, variant), blocks) in primary.iter().zip(plan.primary).zip(blocks) {
-                    if let (Some(pipeline), Some(variant)) = (pipeline, variant) {
-                        pass.set_pipeline(pipeline);
-                        pass.dispatch_workgroups(
-                            plan.out_width.div_ceil(PRIMARY_GROUP * PAIR),
-                            blocks.div_ceil(variant.blocks()),
-                            1,
-                        );
+                {
+                    let pipelines = ctx.pipelines();
+                    let kind = input.bindings.kind();
+                    let primary = plan
+                        .primary
+                        .map(|v| v.map(|v| pipelines.primary(device, kind, v)));
+                    let secondary = pipelines.secondary(device, kind, plan.secondary);
+                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: Some("stills resample"),
+                        timestamp_writes: None,
+                    });
+                    pass.set_bind_group(0, bind_group, &[]);
+                    let [b0, b1] = band.blocks.clone().map(|b| b.len() as u32);
+                    for ((pipeline, variant), blocks) in
+                        primary.iter().zip(plan.primary).zip([b0, b1, b0, b1])
+                    {
+                        if let (Some(pipeline), Some(variant)) = (pipeline, variant) {
+                            pass.set_pipeline(pipeline);
+                            pass.dispatch_workgroups(
+                                plan.out_width.div_ceil(PRIMARY_GROUP * PAIR),
+                                blocks.div_ceil(variant.blocks()),
+                                1,
+                            );
+                        }
                     }
+                    pass.set_pipeline(&secondary);
+                    pass.dispatch_workgroups(
+                        plan.out_width
+                            .div_ceil(WORKGROUP_SECONDARY * SECONDARY_COLUMNS),
+                        (band.entries.len() as u32).div_ceil(WORKGROUP_SECONDARY),
+                        1,
+                    );
                 }
-                pass.set_pipeline(&secondary);
-                pass.dispatch_workgroups(
-                    plan.out_width
-                        .div_ceil(WORKGROUP_SECONDARY * SECONDARY_COLUMNS),
-                    plan.out_height.div_ceil(WORKGROUP_SECONDARY * PAIR),
-                    1,
-                );
-            }
-            encoder.copy_buffer_to_buffer(&work.out, 0, &work.readback, 0, work.out_bytes);
-            submitted = Instant::now();
-            let index = input::submit(
-                &ctx,
-                encoder.finish(),
-                std::mem::take(&mut input.waits),
-                &input.timelines,
-                input.acquire.take(),
-            )?;
+                encoder.copy_buffer_to_buffer(&work.out, 0, &work.readback, 0, band_bytes);
+                submitted = Instant::now();
+                let submission = input::submit(
+                    &ctx,
+                    encoder.finish(),
+                    std::mem::take(&mut input.waits),
+                    &input.timelines,
+                    input.acquire.take(),
+                )?;
 
-            let state = Arc::clone(&readback_state);
-            work.readback
-                .slice(..work.out_bytes)
-                .map_async(wgpu::MapMode::Read, move |r| set_state(&state, r));
-            if let Some(set) = upload {
-                *lock(&set.upload_ready)? = MapState::Pending;
-                let state = Arc::clone(&set.upload_ready);
-                set.upload
-                    .slice(..)
-                    .map_async(wgpu::MapMode::Write, move |r| set_state(&state, r));
-            }
-            Ok(index)
-        })??;
+                let state = Arc::clone(&readback_state);
+                work.readback
+                    .slice(..band_bytes)
+                    .map_async(wgpu::MapMode::Read, move |r| set_state(&state, r));
+                if let Some(set) = upload {
+                    *lock(&set.upload_ready)? = MapState::Pending;
+                    let state = Arc::clone(&set.upload_ready);
+                    set.upload
+                        .slice(..)
+                        .map_async(wgpu::MapMode::Write, move |r| set_state(&state, r));
+                }
+                Ok(submission)
+            })??;
 
-        device
-            .poll(wgpu::PollType::Wait {
-                submission_index: Some(submission),
-                timeout: Some(self.timeout),
-            })
-            .map_err(|e| match e {
-                wgpu::PollError::Timeout => GpuError::Timeout {
-                    seconds: self.timeout.as_secs(),
-                },
-                other => GpuError::DeviceLost(other.to_string()),
-            })?;
-        timings.gpu = submitted.elapsed();
-        self.ctx.check_alive()?;
-        let clock = Instant::now();
-        wait_mapped(device, &readback_state, self.timeout, "the readback buffer")?;
-        let work = self
-            .work
-            .last()
-            .ok_or_else(|| GpuError::Internal("work set vanished".into()))?;
-        scoped(device, || -> Result<(), GpuError> {
-            {
-                let view = work
-                    .readback
-                    .slice(..work.out_bytes)
-                    .get_mapped_range()
-                    .map_err(|e| GpuError::Internal(e.to_string()))?;
-                dst.clear();
-                dst.extend_from_slice(&view);
-            }
-            work.readback.unmap();
-            Ok(())
-        })??;
-        timings.readback = clock.elapsed();
+            device
+                .poll(wgpu::PollType::Wait {
+                    submission_index: Some(submission),
+                    timeout: Some(self.timeout),
+                })
+                .map_err(|e| match e {
+                    wgpu::PollError::Timeout => GpuError::Timeout {
+                        seconds: self.timeout.as_secs(),
+                    },
+                    other => GpuError::DeviceLost(other.to_string()),
+                })?;
+            timings.gpu += submitted.elapsed();
+            self.ctx.check_alive()?;
+            let clock = Instant::now();
+            wait_mapped(device, &readback_state, self.timeout, "the readback buffer")?;
+            let work = &self.work[work];
+            scoped(device, || -> Result<(), GpuError> {
+                {
+                    let view = work
+                        .readback
+                        .slice(..band_bytes)
+                        .get_mapped_range()
+                        .map_err(|e| GpuError::Internal(e.to_string()))?;
+                    dst.extend_from_slice(&view);
+                }
+                work.readback.unmap();
+                Ok(())
+            })??;
+            timings.readback += clock.elapsed();
+        }
         self.last_timings = timings;
         Ok(())
     }
@@ -522,15 +540,7 @@ impl FramePipeline {
         Ok(index)
     }
 
-    fn work_set(&mut self, plan: &FramePlan) -> usize {
-        let key = WorkKey {
-            width: plan.out_width,
-            height: plan.out_height,
-            blocks: plan.line_blocks(),
-            words_per_pixel: plan.words_per_pixel,
-            tap_words: plan.taps.words(),
-            mid0_blocks: plan.mid0_blocks(),
-        };
+    fn work_set(&mut self, key: WorkKey) -> usize {
         let (device, next_id, bind_groups) =
             (self.ctx.device(), &mut self.next_id, &mut self.bind_groups);
         let Ok(index) = most_recent(
@@ -736,12 +746,41 @@ fn create_work_set(device: &wgpu::Device, key: WorkKey, id: u64) -> WorkSet {
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         }),
-        out_bytes,
         taps: storage(
             "stills filter taps",
             u64::from(key.tap_words) * 4,
             wgpu::BufferUsages::COPY_DST,
         ),
         taps_for: None,
+    }
+}
+
+/// The frame as the band planner sees it: its plan and how its input is
+/// bound.
+fn band_frame(input: &BoundInput, plan: &FramePlan) -> BandFrame {
+    plan.band_frame(match &input.bindings {
+        PlaneBindings::Buffers(buffers) => Some(buffers.each_ref().map(|b| (b.offset, b.size))),
+        PlaneBindings::Images(_) => None,
+    })
+}
+
+/// The input bindings of one band: each buffer bound over the band's
+/// range of it, images whole.
+fn band_bindings(bindings: &PlaneBindings, inputs: Option<&[ByteRange; 4]>) -> PlaneBindings {
+    match (bindings, inputs) {
+        (PlaneBindings::Buffers(buffers), Some(inputs)) => {
+            let mut k = 0;
+            PlaneBindings::Buffers(buffers.each_ref().map(|b| {
+                let range = inputs[k];
+                k += 1;
+                PlaneBinding {
+                    buffer: b.buffer.clone(),
+                    offset: range.offset,
+                    size: range.size,
+                }
+            }))
+        }
+        (PlaneBindings::Buffers(buffers), None) => PlaneBindings::Buffers(buffers.clone()),
+        (PlaneBindings::Images(views), _) => PlaneBindings::Images(views.clone()),
     }
 }

@@ -363,6 +363,8 @@ mod tests {
             ("sample", offset_of!(Params, sample)),
             ("taps", offset_of!(Params, taps)),
             ("alpha", offset_of!(Params, alpha)),
+            ("band", offset_of!(Params, band)),
+            ("blocks", offset_of!(Params, blocks)),
         ];
         let rust: Vec<_> = rust
             .iter()

@@ -2,7 +2,7 @@
 //! built on the host once per geometry, so the shaders only multiply and
 //! add.
 
-use super::variants::PRIMARY_GROUP;
+use super::variants::{LINE_BLOCK, PRIMARY_GROUP};
 use super::GpuError;
 
 /// Lanczos-3: the kernel is `sinc(x)·sinc(x/3)` on `|x| < 3`.
@@ -60,6 +60,21 @@ impl TapTables {
             bases,
             words: index_word(words)?,
         })
+    }
+
+    /// The blocks of pass-1 lines each pass-2 table entry of `group` reads
+    /// (`None` for a group without a plane).
+    pub(super) fn secondary_blocks(&self, group: usize) -> Option<Vec<std::ops::Range<u32>>> {
+        let axis = self.axes[2 + group]?;
+        Some(
+            (0..axis.entries())
+                .map(|e| {
+                    let (start, quads) = axis.quads(e);
+                    let first = start as u32 / LINE_BLOCK;
+                    first..first + quads
+                })
+                .collect(),
+        )
     }
 
     /// Length of the buffer in 32-bit words.

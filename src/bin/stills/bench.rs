@@ -259,6 +259,7 @@ fn bench_backend(
         s.set_maximum_size(args.max_size);
         s.set_backend(preference);
         s.set_max_output_pixels(args.limits.max_output_pixels);
+        s.set_max_request_bytes(args.limits.max_request_memory);
     });
     // The first image: decoder start, pipeline buffers, first-use shader
     // variants, decode, render, encode.

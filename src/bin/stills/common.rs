@@ -125,6 +125,7 @@ impl RenderArgs {
     ) -> GeneratorSettings {
         let mut s = GeneratorSettings::default();
         s.set_max_output_pixels(limits.max_output_pixels);
+        s.set_max_request_bytes(limits.max_request_memory);
         let (before, after) = self.tolerances(default_tolerances);
         s.set_tolerance_before(before)
             .and_then(|()| s.set_tolerance_after(after))
@@ -231,6 +232,11 @@ pub struct LimitArgs {
     /// The most pixels an output image may have (default: 8192×8192).
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_output_pixels)]
     pub max_output_pixels: u64,
+    /// The most memory, in bytes, one request may hold: its decoded frame,
+    /// the GPU buffers rendering it needs and its image (default: 5 GiB,
+    /// enough for every real format up to 8192×8192).
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_request_bytes)]
+    pub max_request_memory: u64,
 }
 
 impl LimitArgs {
@@ -240,6 +246,7 @@ impl LimitArgs {
             limits: Limits {
                 max_decoded_pixels: self.max_decoded_pixels,
                 max_output_pixels: self.max_output_pixels,
+                max_request_bytes: self.max_request_memory,
             },
         }
     }
