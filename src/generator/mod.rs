@@ -67,9 +67,11 @@ pub struct GeneratorPool {
 
 impl GeneratorPool {
     /// A pool on the process-wide default GPU with one worker per core. It
-    /// starts bringing the GPU up (driver, device, shader compilation) at
-    /// once, on a thread of its own, so that this overlaps with opening and
-    /// indexing the first file.
+    /// brings the GPU up (driver, device, shader compilation) on a thread of
+    /// its own when the first generator is made with it, so that this
+    /// overlaps with planning and decoding that generator's first requests,
+    /// and a file refused when it is opened (a bomb over the limits, say)
+    /// costs no GPU memory at all.
     pub fn new() -> GeneratorPool {
         GeneratorPool::build(GpuSource::Default)
     }
@@ -81,7 +83,6 @@ impl GeneratorPool {
 
     fn build(gpu: GpuSource) -> GeneratorPool {
         let owner = Arc::new(PoolOwner::new(Pool::new(default_workers(), gpu)));
-        owner.start_gpu();
         GeneratorPool { owner }
     }
 
@@ -231,6 +232,7 @@ impl ImageGenerator {
     /// pipeline, beside those of every other generator on it.
     pub fn with_pool(asset: impl Into<Arc<Asset>>, pool: &GeneratorPool) -> ImageGenerator {
         let owner = pool.owner.clone();
+        owner.start_gpu();
         let workers = pool.workers();
         ImageGenerator::on(asset.into(), owner, workers, false)
     }
