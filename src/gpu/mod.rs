@@ -126,6 +126,7 @@
 mod context;
 #[cfg(feature = "nvdec")]
 mod cuda_input;
+mod deinterlace;
 mod error;
 mod frame_plan;
 mod input;

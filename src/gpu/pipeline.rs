@@ -1,14 +1,17 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::image::Deinterlacer;
 use crate::picture::PictureDesc;
 use crate::render::spec::{OutputEncoding, OutputSpec};
 use crate::surface::{Picture, Surface};
 
 use super::context::scoped;
+use super::deinterlace::{DeinterlacePlan, PARAMS_STRIDE};
 use super::frame_plan::FramePlan;
 use super::input::{self, bind_images, bind_in_place, BoundInput, PlaneBinding, PlaneBindings};
 use super::params::Params;
+use super::shaders::InputKind;
 use super::taps::TapTables;
 use super::upload::{InputKey, InputSet, MapState, PARAMS_SLOT};
 use super::variants::{PAIR, PRIMARY_GROUP, SECONDARY_COLUMNS};
@@ -35,6 +38,9 @@ pub struct RenderedImage {
     pub encoding: OutputEncoding,
     /// The picture carried alpha, and the pixels hold it.
     pub alpha: bool,
+    /// How an interlaced picture was made progressive; `None` when it was
+    /// read as it is (progressive, or deinterlacing off).
+    pub deinterlaced: Option<Deinterlacer>,
     pub data: Vec<u8>,
 }
 
@@ -96,6 +102,11 @@ pub struct FramePipeline {
     /// [`input::imports_host_memory`]) until an import fails.
     import_host: bool,
     last_timings: RenderTimings,
+    last_deinterlacer: Option<Deinterlacer>,
+    /// The deinterlace stage's output (grown to the largest picture yet)
+    /// and its uniform blocks, one slot per plane; made on the first
+    /// interlaced picture.
+    deinterlaced: Option<(wgpu::Buffer, wgpu::Buffer)>,
     /// The CUDA context's imports of this pipeline's copy buffers and
     /// timeline, made on the first CUDA picture.
     #[cfg(feature = "nvdec")]
@@ -137,6 +148,8 @@ impl FramePipeline {
             timeout: Duration::from_secs(60),
             import_host: input::imports_host_memory(ctx),
             last_timings: RenderTimings::default(),
+            last_deinterlacer: None,
+            deinterlaced: None,
             #[cfg(feature = "nvdec")]
             cuda: None,
         })
@@ -165,6 +178,11 @@ impl FramePipeline {
         self.last_timings
     }
 
+    /// How the last rendered frame was deinterlaced, if it was.
+    pub fn last_deinterlacer(&self) -> Option<Deinterlacer> {
+        self.last_deinterlacer
+    }
+
     /// Renders `picture` as `spec` describes.
     pub fn render(
         &mut self,
@@ -179,6 +197,7 @@ impl FramePipeline {
             stride,
             encoding: spec.color.output,
             alpha: picture.desc.has_alpha(),
+            deinterlaced: self.last_deinterlacer,
             data,
         })
     }
@@ -193,9 +212,22 @@ impl FramePipeline {
     ) -> Result<(u32, u32, usize), GpuError> {
         self.ctx.check_alive()?;
         let result = self.bind_input(picture).and_then(|input| {
-            let plan = FramePlan::new(&input.picture, spec, input.bindings.kind())?;
-            self.check_device_can(&input, &plan)?;
-            self.run(picture, input, &plan, dst)?;
+            // Deinterlacing reads planes bound as buffers; an imported
+            // tiled image is read as it is (woven), and reported so.
+            let deinterlace = match (spec.deinterlace, &input.bindings) {
+                (Some(field), PlaneBindings::Buffers(_)) => {
+                    Some(DeinterlacePlan::new(&input.picture, field)?)
+                }
+                _ => None,
+            };
+            let (seen, kind) = match &deinterlace {
+                Some(d) => (d.out, InputKind::Buffer),
+                None => (input.picture, input.bindings.kind()),
+            };
+            let plan = FramePlan::new(&seen, spec, kind)?;
+            self.check_device_can(&input, &plan, deinterlace.as_ref())?;
+            self.run(picture, input, deinterlace.as_ref(), &plan, dst)?;
+            self.last_deinterlacer = deinterlace.map(|_| Deinterlacer::Spatial);
             Ok(plan)
         });
         match result {
@@ -274,7 +306,12 @@ impl FramePipeline {
         }
     }
 
-    fn check_device_can(&self, input: &BoundInput, plan: &FramePlan) -> Result<(), GpuError> {
+    fn check_device_can(
+        &self,
+        input: &BoundInput,
+        plan: &FramePlan,
+        deinterlace: Option<&DeinterlacePlan>,
+    ) -> Result<(), GpuError> {
         let device = self.ctx.device();
         let limits = device.limits();
         // The shaders address a plane's bytes with u32 offsets.
@@ -311,6 +348,10 @@ impl FramePipeline {
                 width * u64::from(plan.out_height) * u64::from(plan.words_per_pixel) * 4,
             ),
             ("the filter tap tables", u64::from(plan.taps.words()) * 4),
+            (
+                "the deinterlaced planes",
+                deinterlace.map_or(0, |d| d.bytes),
+            ),
         ];
         for (what, size) in buffers {
             let allowed = limits
@@ -332,7 +373,14 @@ impl FramePipeline {
                 .div_ceil(WORKGROUP_SECONDARY * SECONDARY_COLUMNS),
             plan.out_height.div_ceil(WORKGROUP_SECONDARY * PAIR),
         ];
-        let most = groups.into_iter().max().unwrap_or(0);
+        let deinterlace_groups = deinterlace
+            .into_iter()
+            .flat_map(|d| d.planes.iter().flat_map(|p| p.groups));
+        let most = groups
+            .into_iter()
+            .chain(deinterlace_groups)
+            .max()
+            .unwrap_or(0);
         if most > limits.max_compute_workgroups_per_dimension {
             return Err(GpuError::TooLarge {
                 what: "a dispatch",
@@ -348,6 +396,7 @@ impl FramePipeline {
         &mut self,
         picture: &Picture,
         mut input: BoundInput,
+        deinterlace: Option<&DeinterlacePlan>,
         plan: &FramePlan,
         dst: &mut Vec<u8>,
     ) -> Result<(), GpuError> {
@@ -365,13 +414,32 @@ impl FramePipeline {
                     .write_buffer(&tables.taps, 0, bytemuck::cast_slice(&self.tap_scratch));
                 tables.taps_for = Some(plan.taps);
             }
+            let deinterlaced = match deinterlace {
+                Some(d) => Some(self.deinterlace_buffers(d)?),
+                None => None,
+            };
             let per_frame_group;
-            let bind_group = match input.upload {
-                Some(set) => {
+            let bind_group = match (input.upload, &deinterlaced) {
+                (_, Some((planes, _))) => {
+                    let whole = PlaneBinding {
+                        buffer: planes.clone(),
+                        offset: 0,
+                        size: deinterlace.map_or(0, |d| d.bytes),
+                    };
+                    let bindings = PlaneBindings::Buffers([
+                        whole.clone(),
+                        whole.clone(),
+                        whole.clone(),
+                        whole,
+                    ]);
+                    per_frame_group = self.create_bind_group(&bindings, work);
+                    &per_frame_group
+                }
+                (Some(set), None) => {
                     let cached = self.bind_group(set, work);
                     &self.bind_groups[cached].2
                 }
-                None => {
+                (None, None) => {
                     per_frame_group = self.create_bind_group(&input.bindings, work);
                     &per_frame_group
                 }
@@ -409,9 +477,15 @@ impl FramePipeline {
                     None
                 }
             };
+            if let (Some(d), Some((planes, uniforms))) = (deinterlace, &deinterlaced) {
+                encode_deinterlace(&ctx, &mut encoder, d, &input.bindings, planes, uniforms)?;
+            }
             {
                 let pipelines = ctx.pipelines();
-                let kind = input.bindings.kind();
+                let kind = match deinterlace {
+                    Some(_) => InputKind::Buffer,
+                    None => input.bindings.kind(),
+                };
                 let primary = plan
                     .primary
                     .map(|v| v.map(|v| pipelines.primary(device, kind, v)));
@@ -499,6 +573,44 @@ impl FramePipeline {
         timings.readback = clock.elapsed();
         self.last_timings = timings;
         Ok(())
+    }
+
+    /// The deinterlace stage's output buffer, at least `plan.bytes` long,
+    /// and its uniform buffer with `plan`'s blocks written (before the
+    /// frame's commands run, as queue writes are).
+    fn deinterlace_buffers(
+        &mut self,
+        plan: &DeinterlacePlan,
+    ) -> Result<(wgpu::Buffer, wgpu::Buffer), GpuError> {
+        let device = self.ctx.device();
+        let fits = |(planes, _): &(wgpu::Buffer, wgpu::Buffer)| planes.size() >= plan.bytes;
+        if !self.deinterlaced.as_ref().is_some_and(fits) {
+            let planes = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("stills deinterlaced planes"),
+                size: plan.bytes.max(16),
+                usage: wgpu::BufferUsages::STORAGE,
+                mapped_at_creation: false,
+            });
+            let uniforms = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("stills deinterlace params"),
+                size: PARAMS_STRIDE * crate::picture::MAX_PLANES as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            self.deinterlaced = Some((planes, uniforms));
+        }
+        let (planes, uniforms) = self
+            .deinterlaced
+            .clone()
+            .ok_or_else(|| GpuError::Internal("deinterlace buffers vanished".into()))?;
+        for (slot, job) in plan.planes.iter().enumerate() {
+            self.ctx.queue().write_buffer(
+                &uniforms,
+                slot as u64 * PARAMS_STRIDE,
+                bytemuck::bytes_of(&job.params),
+            );
+        }
+        Ok((planes, uniforms))
     }
 
     /// Index of the upload set for `picture`'s shape, creating it if
@@ -621,6 +733,69 @@ impl FramePipeline {
             ],
         })
     }
+}
+
+/// Records the deinterlace stage: one dispatch per plane, each reading the
+/// plane from the input binding that holds it and writing its rows into
+/// `planes`, with its uniform block at its slot of `uniforms`.
+fn encode_deinterlace(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    plan: &DeinterlacePlan,
+    bindings: &PlaneBindings,
+    planes: &wgpu::Buffer,
+    uniforms: &wgpu::Buffer,
+) -> Result<(), GpuError> {
+    let PlaneBindings::Buffers(sources) = bindings else {
+        return Err(GpuError::Internal(
+            "deinterlacing was planned for planes not bound as buffers".into(),
+        ));
+    };
+    let device = ctx.device();
+    let stage = ctx.pipelines().deinterlace(device);
+    let groups: Vec<wgpu::BindGroup> = plan
+        .planes
+        .iter()
+        .map(|job| {
+            let source = &sources[job.binding];
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("stills deinterlace"),
+                layout: &stage.layout,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                            buffer: uniforms,
+                            offset: 0,
+                            size: wgpu::BufferSize::new(std::mem::size_of_val(&job.params) as u64),
+                        }),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                            buffer: &source.buffer,
+                            offset: source.offset,
+                            size: wgpu::BufferSize::new(source.size),
+                        }),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: planes.as_entire_binding(),
+                    },
+                ],
+            })
+        })
+        .collect();
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: Some("stills deinterlace"),
+        timestamp_writes: None,
+    });
+    pass.set_pipeline(&stage.pipeline);
+    for (slot, (job, group)) in plan.planes.iter().zip(&groups).enumerate() {
+        pass.set_bind_group(0, group, &[(slot as u64 * PARAMS_STRIDE) as u32]);
+        pass.dispatch_workgroups(job.groups[0], job.groups[1], 1);
+    }
+    Ok(())
 }
 
 /// The next resource-set id.
