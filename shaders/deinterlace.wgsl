@@ -41,10 +41,9 @@ struct Plane {
 const NEAR: f32 = 5077.0 / 8192.0;
 const FAR: f32 = 981.0 / 8192.0;
 
-// The sample of channel `ch` of texel `t` (clamped into the row) of
-// source row `row`.
-fn sample(t: i32, ch: u32, row: u32) -> f32 {
-    let texels = i32(plane.shape.x / plane.shape.w);
+// The sample of channel `ch` of texel `t` (clamped into the row's
+// `texels`) of source row `row`.
+fn sample(t: i32, ch: u32, row: u32, texels: i32) -> f32 {
     let s = u32(clamp(t, 0, texels - 1)) * plane.shape.w + ch;
     let b = plane.at.x + row * plane.at.y + s * plane.shape.z;
     let bits = 8u * plane.shape.z;
@@ -59,42 +58,53 @@ fn kept_row(r: i32) -> u32 {
     return u32(clamp(r, parity, last));
 }
 
-// How badly the line above (at texel offset +j) and the line below (at -j)
-// disagree around texel `t`.
-fn mismatch(t: i32, ch: u32, above: u32, below: u32, j: i32) -> f32 {
-    return abs(sample(t - 1 + j, ch, above) - sample(t - 1 - j, ch, below))
-        + abs(sample(t + j, ch, above) - sample(t - j, ch, below))
-        + abs(sample(t + 1 + j, ch, above) - sample(t + 1 - j, ch, below));
+// Texels t-3 to t+3 of one line (index 3 is texel t).
+struct Window {
+    s: array<f32, 7>,
 }
 
-// The missing sample of channel `ch` of texel `t` on row `y`.
-fn interpolate(t: i32, ch: u32, y: i32) -> f32 {
-    let above = kept_row(y - 1);
-    let below = kept_row(y + 1);
-    let c = sample(t, ch, above);
-    let e = sample(t, ch, below);
-    let far = sample(t, ch, kept_row(y - 3)) + sample(t, ch, kept_row(y + 3));
-    var pred = NEAR * (c + e) - FAR * far;
+fn window(t: i32, ch: u32, row: u32, texels: i32) -> Window {
+    var w: Window;
+    for (var k = 0; k < 7; k = k + 1) {
+        w.s[k] = sample(t + k - 3, ch, row, texels);
+    }
+    return w;
+}
+
+// How badly the line above (at texel offset +j) and the line below (at -j)
+// disagree around the windows' centre.
+fn mismatch(a: Window, b: Window, j: i32) -> f32 {
+    return abs(a.s[2 + j] - b.s[2 - j]) + abs(a.s[3 + j] - b.s[3 - j])
+        + abs(a.s[4 + j] - b.s[4 - j]);
+}
+
+// The missing sample of channel `ch` of texel `t` on row `y`. Each
+// sample it needs is loaded once: the two windows and the lines at ±3.
+fn interpolate(t: i32, ch: u32, y: i32, texels: i32) -> f32 {
+    let a = window(t, ch, kept_row(y - 1), texels);
+    let b = window(t, ch, kept_row(y + 1), texels);
+    let far = sample(t, ch, kept_row(y - 3), texels) + sample(t, ch, kept_row(y + 3), texels);
+    var pred = NEAR * (a.s[3] + b.s[3]) - FAR * far;
     // A slanted direction has to beat the vertical one by more than one
     // code, as in yadif, so flat noise does not pick directions.
-    var best = mismatch(t, ch, above, below, 0) - 1.0;
-    let m1 = mismatch(t, ch, above, below, -1);
+    var best = mismatch(a, b, 0) - 1.0;
+    let m1 = mismatch(a, b, -1);
     if (m1 < best) {
         best = m1;
-        pred = 0.5 * (sample(t - 1, ch, above) + sample(t + 1, ch, below));
-        let m2 = mismatch(t, ch, above, below, -2);
+        pred = 0.5 * (a.s[2] + b.s[4]);
+        let m2 = mismatch(a, b, -2);
         if (m2 < best) {
             best = m2;
-            pred = 0.5 * (sample(t - 2, ch, above) + sample(t + 2, ch, below));
+            pred = 0.5 * (a.s[1] + b.s[5]);
         }
     }
-    let p1 = mismatch(t, ch, above, below, 1);
+    let p1 = mismatch(a, b, 1);
     if (p1 < best) {
         best = p1;
-        pred = 0.5 * (sample(t + 1, ch, above) + sample(t - 1, ch, below));
-        let p2 = mismatch(t, ch, above, below, 2);
+        pred = 0.5 * (a.s[4] + b.s[2]);
+        let p2 = mismatch(a, b, 2);
         if (p2 < best) {
-            pred = 0.5 * (sample(t + 2, ch, above) + sample(t - 2, ch, below));
+            pred = 0.5 * (a.s[5] + b.s[1]);
         }
     }
     return pred;
@@ -114,6 +124,7 @@ fn deinterlace(@builtin(global_invocation_id) id: vec3<u32>) {
     // A plane with no line of the kept field (one row, bottom field kept)
     // is copied.
     let missing = (y & 1u) != plane.field.x && rows > plane.field.x;
+    let texels = i32(plane.shape.x / plane.shape.w);
     var word = 0u;
     for (var i = 0u; i < per_word; i = i + 1u) {
         let s = id.x * per_word + i;
@@ -122,9 +133,9 @@ fn deinterlace(@builtin(global_invocation_id) id: vec3<u32>) {
         }
         let t = i32(s / plane.shape.w);
         let ch = s % plane.shape.w;
-        var v = sample(t, ch, y);
+        var v = sample(t, ch, y, texels);
         if (missing) {
-            v = clamp(round(interpolate(t, ch, i32(y))), 0.0, top);
+            v = clamp(round(interpolate(t, ch, i32(y), texels)), 0.0, top);
         }
         word = word | (u32(v) << (8u * bytes * i));
     }

@@ -54,7 +54,7 @@ pub enum DynamicRangePolicy {
 pub enum Deinterlace {
     /// A picture the decoder says is interlaced is shown as a player shows
     /// it: the field shown first, its missing lines interpolated (see
-    /// [`Deinterlacer`](crate::image::Deinterlacer)). Progressive pictures,
+    /// [`Deinterlacer`](crate::Deinterlacer)). Progressive pictures,
     /// soft telecine included, are untouched.
     #[default]
     Auto,
