@@ -470,3 +470,37 @@ fn soft_telecined_mpeg2_is_unchanged() {
         assert!(read_code(&auto, Orientation::IDENTITY).is_ok());
     }
 }
+
+/// `grab --deinterlace auto|off` reaches the setting, and `--json` says
+/// which deinterlacer made each image.
+#[test]
+fn the_cli_deinterlaces_unless_told_not_to_and_says_so() {
+    let _turn = gpu_turn();
+    let scratch = Scratch::new("deint-cli");
+    let movie = interlaced_fixture(&scratch, Codec::H264Mbaff, false);
+    let movie = movie.to_str().expect("UTF-8 path");
+    let out = scratch.path("out");
+    let out = out.to_str().expect("UTF-8 path");
+    let grab = |extra: &[&str]| {
+        let mut args = vec![
+            "grab",
+            movie,
+            "--at",
+            "0.1",
+            "--max-size",
+            "180x0",
+            "--json",
+        ];
+        args.extend(["-o", out]);
+        args.extend(extra);
+        let run = common::cli::stills(&args, "");
+        assert!(run.status.success(), "{}", run.stderr);
+        let line: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+        line["deinterlaced"].clone()
+    };
+    assert_eq!(grab(&[]), "spatial");
+    assert_eq!(grab(&["--deinterlace", "auto"]), "spatial");
+    assert_eq!(grab(&["--deinterlace", "off"]), serde_json::Value::Null);
+    let bad = common::cli::stills(&["grab", movie, "--at", "0", "--deinterlace", "bob"], "");
+    assert!(!bad.status.success());
+}
