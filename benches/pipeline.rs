@@ -5,7 +5,9 @@
 //! frame tone mapped to a 4K SDR image; and the cost of carrying alpha:
 //! the same 1080p frame with an alpha plane (`yuva420p`, premultiplied
 //! resampling and a third pass-1 dispatch) to 320 and at native size,
-//! beside the opaque frame at native size.
+//! beside the opaque frame at native size; and the cost of deinterlacing:
+//! the same 1080p frame flagged interlaced (1080i, top field first), its
+//! spatial deinterlace stage before the passes, to 320 and at native size.
 //!
 //! `cargo bench --bench pipeline`
 
@@ -15,7 +17,7 @@ use stills::asset::color::{
     TransferCharacteristic,
 };
 use stills::gpu::{AdapterPreference, FramePipeline, GpuContext};
-use stills::picture::{DecodedFormat, PictureDesc};
+use stills::picture::{DecodedFormat, PictureDesc, Scan};
 use stills::render::{OutputSpec, RenderSettings, Size, SourceGeometry};
 use stills::surface::Picture;
 
@@ -110,6 +112,31 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("1080p 8-bit alpha native", |b| {
         b.iter(|| pipeline.render(&hd_alpha, &native).expect("render"))
+    });
+
+    let mut interlaced = picture(1920, 1080, DecodedFormat::Yuv420p, sdr, HdrInfo::SDR);
+    interlaced.desc.scan = Scan::Interlaced {
+        top_field_first: true,
+    };
+    let deinterlaced = |settings: &RenderSettings| {
+        let spec =
+            OutputSpec::new(&interlaced.desc, &SourceGeometry::default(), settings).expect("spec");
+        assert!(spec.deinterlace.is_some(), "1080i is deinterlaced");
+        spec
+    };
+    let thumb_1080i = deinterlaced(&RenderSettings {
+        maximum_size: Size {
+            width: 320,
+            height: 0,
+        },
+        ..RenderSettings::default()
+    });
+    let native_1080i = deinterlaced(&RenderSettings::default());
+    group.bench_function("1080i 8-bit deinterlaced -> 320 thumbnail", |b| {
+        b.iter(|| pipeline.render(&interlaced, &thumb_1080i).expect("render"))
+    });
+    group.bench_function("1080i 8-bit deinterlaced native", |b| {
+        b.iter(|| pipeline.render(&interlaced, &native_1080i).expect("render"))
     });
 
     let pq = ColorInfo {

@@ -90,6 +90,29 @@ pub struct FrameTimings {
     pub readback: Duration,
 }
 
+/// How an interlaced picture was made progressive for its image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Deinterlacer {
+    /// Edge-directed interpolation of one field, on the GPU before
+    /// resampling: the field shown first is kept (the picture's instant),
+    /// and each missing line is made from that field's lines only, along
+    /// the direction in which the lines above and below match best
+    /// (yadif's spatial check), else with bwdif's four-tap vertical
+    /// filter. It needs no other picture, so it costs no extra decoding,
+    /// whatever the request's tolerances.
+    Spatial,
+}
+
+impl Deinterlacer {
+    /// The name `grab --json` and the docs use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Deinterlacer::Spatial => "spatial",
+        }
+    }
+}
+
 /// What an image with alpha is composited on for JPEG unless the caller
 /// says otherwise: black, as FFmpeg's JPEG encoders and most players show
 /// a transparent video.
@@ -112,6 +135,8 @@ pub struct Image {
     /// Whether the alpha samples mean transparency (straight alpha); when
     /// not, they are opaque.
     alpha: bool,
+    /// How the picture was deinterlaced; `None` when it was not.
+    deinterlaced: Option<Deinterlacer>,
     backend: Option<BackendChoice>,
     timings: Option<FrameTimings>,
 }
@@ -126,6 +151,7 @@ impl PartialEq for Image {
             self.color_space,
             &self.data,
             self.alpha,
+            self.deinterlaced,
             &self.backend,
         ) == (
             other.width,
@@ -135,6 +161,7 @@ impl PartialEq for Image {
             other.color_space,
             &other.data,
             other.alpha,
+            other.deinterlaced,
             &other.backend,
         )
     }
@@ -163,6 +190,7 @@ impl Image {
             color_space,
             data,
             alpha: false,
+            deinterlaced: None,
             backend: None,
             timings: None,
         })
@@ -178,6 +206,19 @@ impl Image {
     /// Marks the alpha samples as meaning transparency (or not).
     pub fn with_alpha(mut self, alpha: bool) -> Image {
         self.alpha = alpha;
+        self
+    }
+
+    /// How the source picture was deinterlaced: `None` for a progressive
+    /// picture, with deinterlacing off, and for an interlaced picture a
+    /// hardware decoder handed over as a tiled image (VA-API), which is
+    /// read woven.
+    pub fn deinterlaced(&self) -> Option<Deinterlacer> {
+        self.deinterlaced
+    }
+
+    pub(crate) fn with_deinterlaced(mut self, d: Option<Deinterlacer>) -> Image {
+        self.deinterlaced = d;
         self
     }
 

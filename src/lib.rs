@@ -85,10 +85,10 @@ pub use generator::{
     ImageStream, Outcome,
 };
 pub use gpu::{GpuContext, Interop};
-pub use image::{ColorSpace, FrameTimings, Image, ImageFormat, PixelFormat};
+pub use image::{ColorSpace, Deinterlacer, FrameTimings, Image, ImageFormat, PixelFormat};
 pub use limits::{Limit, Limits, OpenOptions, DEFAULT_TIMEOUT};
 pub use ratio::Ratio;
-pub use render::{ApertureMode, DynamicRangePolicy, Size};
+pub use render::{ApertureMode, Deinterlace, DynamicRangePolicy, Size};
 pub use time::{ParseTimeError, ParseTimeErrorKind, RoundingMethod, Time, TimeGrid};
 
 /// The README's Rust example, compiled and run as a doctest so that what a

@@ -498,6 +498,59 @@ pub struct PictureDesc {
     /// format with an alpha source, and only when the decoded picture had
     /// alpha (packed RGBA converted from RGB holds opaque filler).
     pub alpha: bool,
+    /// Whether the picture's two fields were captured at different
+    /// instants, as the decoder reports for this picture (not the track's
+    /// summary: an interlaced-tagged stream may hold progressive pictures,
+    /// and soft telecine repeats fields of progressive ones).
+    pub scan: Scan,
+}
+
+/// How a decoded picture's lines were captured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scan {
+    /// All lines at one instant.
+    #[default]
+    Progressive,
+    /// Even lines (the top field) and odd lines (the bottom field) at two
+    /// instants; the field shown first is the picture's instant.
+    Interlaced { top_field_first: bool },
+}
+
+impl Scan {
+    /// The field shown first, which the picture's time is that of; `None`
+    /// for a progressive picture.
+    pub fn first_field(self) -> Option<Field> {
+        match self {
+            Scan::Progressive => None,
+            Scan::Interlaced { top_field_first } => Some(if top_field_first {
+                Field::Top
+            } else {
+                Field::Bottom
+            }),
+        }
+    }
+}
+
+/// One field of an interlaced picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Field {
+    /// The even lines (0, 2, 4, …).
+    Top,
+    /// The odd lines.
+    Bottom,
+}
+
+impl Field {
+    /// The parity of the field's lines: 0 for the top field, 1 for the
+    /// bottom one.
+    pub fn parity(self) -> u32 {
+        match self {
+            Field::Top => 0,
+            Field::Bottom => 1,
+        }
+    }
 }
 
 impl PictureDesc {
@@ -530,6 +583,7 @@ impl PictureDesc {
             color,
             hdr,
             alpha: format.desc().alpha.is_some(),
+            scan: Scan::Progressive,
         })
     }
 

@@ -18,10 +18,11 @@ use stills::asset::color::{
 };
 use stills::asset::geometry::Orientation;
 use stills::gpu::{FramePipeline, GpuError};
-use stills::picture::{DecodedFormat, PictureDesc};
+use stills::picture::{DecodedFormat, PictureDesc, Scan};
 use stills::render::spec::OutputSpec;
 use stills::render::{ApertureMode, DynamicRangePolicy, RenderSettings, Size, SourceGeometry};
 use stills::surface::{Picture, PlaneBytes};
+use stills::Deinterlacer;
 use stills::{Asset, Error, ImageGenerator, Limit, Limits, OpenOptions, Time};
 
 /// A `width`×`height` lavfi test picture (with an alpha gradient where the
@@ -65,6 +66,7 @@ fn spec(picture: &Picture, rotation: u16, size: Size) -> OutputSpec {
         applies_preferred_track_transform: true,
         aperture_mode: ApertureMode::CleanAperture,
         dynamic_range_policy: DynamicRangePolicy::ForceSdr,
+        ..RenderSettings::default()
     };
     OutputSpec::new(&picture.desc, &geometry, &settings).unwrap()
 }
@@ -115,6 +117,38 @@ fn a_frame_split_into_bands_has_the_pixels_of_one_run() {
         }
     }
     assert_eq!(checked, formats.len() * 4);
+}
+
+/// An interlaced picture's deinterlace stage feeds the passes as any
+/// other input does: rendered in bands (the cap splits the output and the
+/// stage's planes are bound in parts), it has the pixels of one run, and
+/// both differ from the woven picture's.
+#[test]
+fn a_deinterlaced_frame_split_into_bands_has_the_pixels_of_one_run() {
+    let mut frame = picture(320, 240, DecodedFormat::Yuv420p);
+    let woven = spec(&frame, 0, Size::NATIVE);
+    frame.desc.scan = Scan::Interlaced {
+        top_field_first: false,
+    };
+    let mut whole = FramePipeline::new(context()).unwrap();
+    let mut banded = FramePipeline::new(context()).unwrap();
+    banded.set_max_binding_size(Some(128 * 1024));
+    for size in [Size::NATIVE, Size::new(200, 0)] {
+        let spec = spec(&frame, 0, size);
+        assert!(spec.deinterlace.is_some());
+        let one = whole.render(&frame, &spec).unwrap();
+        let split = banded.render(&frame, &spec).unwrap();
+        assert_eq!(one.deinterlaced, Some(Deinterlacer::Spatial));
+        assert_eq!(split.deinterlaced, Some(Deinterlacer::Spatial));
+        assert_eq!((split.width, split.height), (one.width, one.height));
+        assert!(one.data == split.data, "{size:?}");
+    }
+    let native = whole
+        .render(&frame, &spec(&frame, 0, Size::NATIVE))
+        .unwrap();
+    let progressive = whole.render(&frame, &woven).unwrap();
+    assert_eq!(progressive.deinterlaced, None);
+    assert!(native.data != progressive.data);
 }
 
 /// A cap too small for even one pair of output rows is refused with the

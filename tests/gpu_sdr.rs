@@ -354,6 +354,7 @@ fn orientations_and_crops_put_every_pixel_where_it_belongs() {
         applies_preferred_track_transform: true,
         aperture_mode: ApertureMode::CleanAperture,
         dynamic_range_policy: DynamicRangePolicy::ForceSdr,
+        ..RenderSettings::default()
     };
     let mut pipeline = FramePipeline::new(context()).unwrap();
     let mut checked = 0;

@@ -1038,6 +1038,7 @@ fn describe_video(
         orientation,
         clean_aperture,
         interlaced: params.interlaced,
+        first_field: params.first_field,
         alpha: params
             .pixel_format
             .is_some_and(|p| ffmpeg::pixel_format_flags(p).alpha)

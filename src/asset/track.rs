@@ -49,7 +49,12 @@ pub struct VideoTrack {
     /// rather than guessed).
     pub orientation: Option<Orientation>,
     pub clean_aperture: Option<CleanAperture>,
+    /// Whether the stream says its pictures are interlaced (FFmpeg's
+    /// `field_order`, from the first pictures): a summary only, as each
+    /// picture says for itself whether it is (see [`Scan`](crate::picture::Scan)).
     pub interlaced: Option<bool>,
+    /// The field shown first in an interlaced stream.
+    pub first_field: Option<crate::picture::Field>,
     /// The pictures carry alpha: the decoded pixel format has it (ProRes
     /// 4444, QuickTime Animation and PNG with alpha, `rgba`), or the
     /// container carries it beside the codec's (WebM `alpha_mode`, VP8/VP9

@@ -58,7 +58,8 @@ pub(crate) trait FrameMapper {
     }
 
     /// The decoded picture `frame` holds, described with `color` and `hdr`
-    /// (the track's, with the bitstream's HDR metadata merged in).
+    /// (the track's, with the bitstream's HDR metadata merged in), progressive:
+    /// the engine sets [`PictureDesc::scan`](crate::picture::PictureDesc::scan) from the frame.
     fn map(&mut self, frame: &av::frame::Video, color: ColorInfo, hdr: HdrInfo) -> Result<Picture>;
 }
 
@@ -385,7 +386,13 @@ impl<M: FrameMapper> Engine<M> {
             let mut hdr = self.hdr;
             hdr.mastering_display = hdr.mastering_display.or(mastering);
             hdr.content_light_level = hdr.content_light_level.or(light);
-            let picture = self.mapper.map(frame, self.color, hdr);
+            // Mappers describe the planes; whether this picture's fields
+            // are of two instants is the decoder's word for each frame.
+            let scan = ffmpeg::frame_scan(frame);
+            let picture = self.mapper.map(frame, self.color, hdr).map(|mut p| {
+                p.desc.scan = scan;
+                p
+            });
             let fallback = self.mapper.software_fallback(frame);
             self.spent.decode += clock.elapsed();
             let spent = std::mem::take(&mut self.spent);

@@ -31,7 +31,7 @@ use crate::error::{DecodeError, Error, Result, Unsupported};
 use crate::ffmpeg::hwaccel::{self, HwDevice, HwDeviceType, HwSession};
 use crate::ffmpeg::{av, FrameRef};
 use crate::gpu::Interop;
-use crate::picture::{PictureDesc, PlaneDesc, MAX_PLANES};
+use crate::picture::{PictureDesc, PlaneDesc, Scan, MAX_PLANES};
 use crate::surface::{CudaSurface, KeepAlive, Picture, Surface};
 
 /// Surfaces FFmpeg allocates beyond the decoder's reference frames: the
@@ -262,6 +262,7 @@ impl FrameMapper for NvdecMapper {
                 // NVDEC hands over no alpha plane; tracks with alpha are
                 // left to the software backend (see `status`).
                 alpha: false,
+                scan: Scan::Progressive,
             },
             surface: Surface::Cuda(CudaSurface {
                 context: context as usize,

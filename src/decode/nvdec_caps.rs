@@ -250,6 +250,7 @@ mod tests {
             orientation: None,
             clean_aperture: None,
             interlaced: None,
+            first_field: None,
             color: ColorInfo::UNSPECIFIED,
             hdr: HdrInfo::SDR,
             declared_frames: None,

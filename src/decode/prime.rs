@@ -33,7 +33,7 @@ use thiserror::Error;
 
 use crate::asset::color::{ColorInfo, HdrInfo};
 use crate::decode::vaapi_caps::{fourcc, fourcc_name};
-use crate::picture::{DecodedFormat, PictureDesc, PlaneDesc, MAX_PLANES};
+use crate::picture::{DecodedFormat, PictureDesc, PlaneDesc, Scan, MAX_PLANES};
 use crate::surface::{DmaBufObject, DmaBufSurface, KeepAlive, Picture, Surface};
 
 /// `DRM_FORMAT_MOD_LINEAR`.
@@ -240,6 +240,7 @@ impl PrimeSurface {
             color,
             hdr,
             alpha: false,
+            scan: Scan::Progressive,
         };
         let shape = format.desc();
         let mut plane_objects = [0usize; MAX_PLANES];

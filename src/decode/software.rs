@@ -12,7 +12,7 @@ use crate::decode::{Backend, BackendKind, Decoder};
 use crate::error::{DecodeError, Result, Unsupported};
 use crate::ffmpeg::{self, av, FrameRef, Scaler};
 use crate::gpu::Interop;
-use crate::picture::{DecodedFormat, PictureDesc, PlaneDesc, MAX_PLANES};
+use crate::picture::{DecodedFormat, PictureDesc, PlaneDesc, Scan, MAX_PLANES};
 use crate::surface::{Picture, PlaneBytes, PlaneSource};
 
 /// The software backend's mapper: hands decoded pictures over in FFmpeg's
@@ -193,6 +193,7 @@ fn share_planes(
         color,
         hdr,
         alpha,
+        scan: Scan::Progressive,
     };
     let frame = Arc::new(frame);
     let bytes = (0..count)

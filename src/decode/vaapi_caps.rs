@@ -468,6 +468,7 @@ mod tests {
             orientation: None,
             clean_aperture: None,
             interlaced: None,
+            first_field: None,
             alpha: false,
             color: ColorInfo::UNSPECIFIED,
             hdr: HdrInfo::SDR,

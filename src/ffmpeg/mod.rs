@@ -19,6 +19,7 @@ pub use ffmpeg_next as av;
 use ffmpeg_next::ffi;
 
 use crate::asset::color::{ContentLightLevel, MasteringDisplay};
+use crate::picture::{Field, Scan};
 use crate::ratio::Ratio;
 pub(crate) use avio::UrlReader;
 pub(crate) use side_data::{
@@ -39,6 +40,23 @@ pub fn frame_hdr_metadata(
             .side_data(Type::ContentLightLevel)
             .and_then(|d| parse_content_light(d.data())),
     )
+}
+
+/// Whether a decoded frame's fields are of two instants, and which is
+/// shown first, from the decoder's per-frame flags (FFmpeg 5.1's
+/// `interlaced_frame` and `top_field_first`). A progressive frame of an
+/// interlaced-tagged stream, and a soft-telecined one (MPEG-2
+/// `progressive_frame` with `repeat_first_field`, H.264 `pic_struct`
+/// pulldown), is not interlaced: its repeated field is a copy of the same
+/// instant.
+pub fn frame_scan(frame: &av::frame::Video) -> Scan {
+    if frame.is_interlaced() {
+        Scan::Interlaced {
+            top_field_first: frame.is_top_first(),
+        }
+    } else {
+        Scan::Progressive
+    }
 }
 
 /// Where an asset's bytes come from, and the bounds every reader of them
@@ -431,6 +449,9 @@ pub struct CodecParams {
     pub height: u32,
     pub sample_aspect_ratio: Option<Ratio>,
     pub interlaced: Option<bool>,
+    /// The field shown first of an interlaced stream, from `field_order`
+    /// (which FFmpeg sets from the first pictures it probes).
+    pub first_field: Option<Field>,
     /// H.273 code points, as FFmpeg stores them.
     pub color_primaries: u8,
     pub color_trc: u8,
@@ -477,6 +498,17 @@ impl CodecParams {
                     ffi::AVFieldOrder::AV_FIELD_UNKNOWN => None,
                     ffi::AVFieldOrder::AV_FIELD_PROGRESSIVE => Some(false),
                     _ => Some(true),
+                },
+                first_field: match p.field_order {
+                    // Top coded first and shown first, or bottom coded
+                    // first and top shown first.
+                    ffi::AVFieldOrder::AV_FIELD_TT | ffi::AVFieldOrder::AV_FIELD_BT => {
+                        Some(Field::Top)
+                    }
+                    ffi::AVFieldOrder::AV_FIELD_BB | ffi::AVFieldOrder::AV_FIELD_TB => {
+                        Some(Field::Bottom)
+                    }
+                    _ => None,
                 },
                 color_primaries: p.color_primaries as u8,
                 color_trc: p.color_trc as u8,

@@ -4,12 +4,13 @@
 use crate::decode::BackendPreference;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
-use crate::render::{ApertureMode, DynamicRangePolicy, RenderSettings, Size};
+use crate::render::{ApertureMode, Deinterlace, DynamicRangePolicy, RenderSettings, Size};
 use crate::time::Time;
 
 /// Everything that shapes one request's image. Defaults are Apple's:
 /// native size, infinite tolerances, `ForceSdr`, no track transform, clean
-/// aperture, and the best available backend.
+/// aperture, and the best available backend; interlaced pictures are
+/// deinterlaced, as a player shows them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GeneratorSettings {
     pub(crate) maximum_size: Size,
@@ -22,6 +23,7 @@ pub struct GeneratorSettings {
     pub(crate) max_output_pixels: u64,
     pub(crate) track: Option<usize>,
     pub(crate) max_request_bytes: u64,
+    pub(crate) deinterlace: Deinterlace,
 }
 
 impl Default for GeneratorSettings {
@@ -37,6 +39,7 @@ impl Default for GeneratorSettings {
             max_output_pixels: Limits::default().max_output_pixels,
             track: None,
             max_request_bytes: Limits::default().max_request_bytes,
+            deinterlace: Deinterlace::Auto,
         }
     }
 }
@@ -148,12 +151,23 @@ impl GeneratorSettings {
         self.max_request_bytes = bytes;
     }
 
+    pub fn deinterlace(&self) -> Deinterlace {
+        self.deinterlace
+    }
+
+    /// Whether pictures the decoder reports as interlaced are deinterlaced
+    /// (`Auto`, the default) or woven as stored (`Off`).
+    pub fn set_deinterlace(&mut self, d: Deinterlace) {
+        self.deinterlace = d;
+    }
+
     pub(crate) fn render(&self) -> RenderSettings {
         RenderSettings {
             maximum_size: self.maximum_size,
             applies_preferred_track_transform: self.applies_preferred_track_transform,
             aperture_mode: self.aperture_mode,
             dynamic_range_policy: self.dynamic_range_policy,
+            deinterlace: self.deinterlace,
         }
     }
 }
@@ -181,6 +195,7 @@ mod tests {
         assert!(!s.applies_preferred_track_transform());
         assert_eq!(s.aperture_mode(), ApertureMode::CleanAperture);
         assert_eq!(s.dynamic_range_policy(), DynamicRangePolicy::ForceSdr);
+        assert_eq!(s.deinterlace(), Deinterlace::Auto);
     }
 
     #[test]

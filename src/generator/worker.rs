@@ -489,7 +489,7 @@ impl Worker {
             });
         }
         let (rendered, gpu_timings) = self.pool.render(&frame.picture, &spec)?;
-        let alpha = rendered.alpha;
+        let (alpha, deinterlaced) = (rendered.alpha, rendered.deinterlaced);
         let (format, color_space) = match rendered.encoding {
             OutputEncoding::Srgb8 => (PixelFormat::Rgba8, ColorSpace::SRGB),
             OutputEncoding::Pq16 => (
@@ -519,6 +519,7 @@ impl Worker {
             "the pipeline returned a short image".into(),
         ))?
         .with_alpha(alpha)
+        .with_deinterlaced(deinterlaced)
         .with_backend(served_by(&work.backend, frame.fallback.as_deref()))
         .with_timings(FrameTimings {
             demux: frame.demux,

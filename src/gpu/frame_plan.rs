@@ -709,6 +709,7 @@ mod tests {
                 tone_map: None,
                 output: OutputEncoding::Srgb8,
             },
+            deinterlace: None,
         }
     }
 

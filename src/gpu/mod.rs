@@ -143,6 +143,7 @@ mod bands;
 mod context;
 #[cfg(feature = "nvdec")]
 mod cuda_input;
+mod deinterlace;
 mod error;
 mod frame_plan;
 mod input;

@@ -1,12 +1,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::image::Deinterlacer;
 use crate::picture::PictureDesc;
 use crate::render::spec::{OutputEncoding, OutputSpec};
 use crate::surface::{Picture, Surface};
 
 use super::bands::{self, BandFrame, BandPlan, ByteRange, DeviceBounds};
 use super::context::scoped;
+use super::deinterlace::{DeinterlacePlan, PARAMS_STRIDE};
 use super::frame_plan::FramePlan;
 use super::input::{self, bind_images, bind_in_place, BoundInput, PlaneBinding, PlaneBindings};
 use super::params::Params;
@@ -36,6 +38,9 @@ pub struct RenderedImage {
     pub encoding: OutputEncoding,
     /// The picture carried alpha, and the pixels hold it.
     pub alpha: bool,
+    /// How an interlaced picture was made progressive; `None` when it was
+    /// read as it is (progressive, or deinterlacing off).
+    pub deinterlaced: Option<Deinterlacer>,
     pub data: Vec<u8>,
 }
 
@@ -99,6 +104,11 @@ pub struct FramePipeline {
     /// A cap below the device's on the storage bindings and buffers a
     /// frame's passes use, set by [`set_max_binding_size`](Self::set_max_binding_size).
     max_binding: Option<u64>,
+    last_deinterlacer: Option<Deinterlacer>,
+    /// The deinterlace stage's output (grown to the largest picture yet)
+    /// and its uniform blocks, one slot per plane; made on the first
+    /// interlaced picture.
+    deinterlaced: Option<(wgpu::Buffer, wgpu::Buffer)>,
     /// The CUDA context's imports of this pipeline's copy buffers and
     /// timeline, made on the first CUDA picture.
     #[cfg(feature = "nvdec")]
@@ -141,6 +151,8 @@ impl FramePipeline {
             import_host: input::imports_host_memory(ctx),
             last_timings: RenderTimings::default(),
             max_binding: None,
+            last_deinterlacer: None,
+            deinterlaced: None,
             #[cfg(feature = "nvdec")]
             cuda: None,
         })
@@ -178,6 +190,11 @@ impl FramePipeline {
         self.last_timings
     }
 
+    /// How the last rendered frame was deinterlaced, if it was.
+    pub fn last_deinterlacer(&self) -> Option<Deinterlacer> {
+        self.last_deinterlacer
+    }
+
     /// Renders `picture` as `spec` describes.
     pub fn render(
         &mut self,
@@ -192,6 +209,7 @@ impl FramePipeline {
             stride,
             encoding: spec.color.output,
             alpha: picture.desc.has_alpha(),
+            deinterlaced: self.last_deinterlacer,
             data,
         })
     }
@@ -205,10 +223,20 @@ impl FramePipeline {
         dst: &mut Vec<u8>,
     ) -> Result<(u32, u32, usize), GpuError> {
         self.ctx.check_alive()?;
-        let result = self.bind_input(picture).and_then(|input| {
+        let result = self.bind_input(picture).and_then(|mut input| {
+            // Deinterlacing reads planes bound as buffers; an imported
+            // tiled image is read as it is (woven), and reported so.
+            let deinterlace = match (spec.deinterlace, &input.bindings) {
+                (Some(field), PlaneBindings::Buffers(_)) => {
+                    let plan = DeinterlacePlan::new(&input.picture, field)?;
+                    Some(self.deinterlace_into(&mut input, plan)?)
+                }
+                _ => None,
+            };
             let plan = FramePlan::new(&input.picture, spec, input.bindings.kind())?;
             let bands = self.plan_bands(&input, &plan)?;
-            self.run(picture, input, &plan, &bands, dst)?;
+            self.run(picture, input, deinterlace.as_ref(), &plan, &bands, dst)?;
+            self.last_deinterlacer = deinterlace.map(|_| Deinterlacer::Spatial);
             Ok(plan)
         });
         match result {
@@ -335,6 +363,7 @@ impl FramePipeline {
         &mut self,
         picture: &Picture,
         mut input: BoundInput,
+        deinterlace: Option<&Deinterlacing>,
         plan: &FramePlan,
         bands: &BandPlan,
         dst: &mut Vec<u8>,
@@ -376,7 +405,7 @@ impl FramePipeline {
                 }
                 let per_frame_group;
                 let bind_group = match (input.upload, bands.whole) {
-                    (Some(set), true) => {
+                    (Some(set), true) if deinterlace.is_none() => {
                         let cached = self.bind_group(set, work);
                         &self.bind_groups[cached].2
                     }
@@ -427,6 +456,9 @@ impl FramePipeline {
                 } else if upload.is_none() {
                     ctx.queue()
                         .write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&plan.params));
+                }
+                if let Some(stage) = deinterlace.filter(|_| index == 0) {
+                    encode_deinterlace(&ctx, &mut encoder, stage)?;
                 }
                 {
                     let pipelines = ctx.pipelines();
@@ -517,6 +549,101 @@ impl FramePipeline {
         }
         self.last_timings = timings;
         Ok(())
+    }
+
+    /// Plans the deinterlace stage of `input` and points `input` at the
+    /// stage's output: the passes after it read one progressive picture
+    /// from the deinterlaced planes (in bands, like any other), the stage
+    /// itself the bindings `input` had.
+    fn deinterlace_into(
+        &mut self,
+        input: &mut BoundInput,
+        plan: DeinterlacePlan,
+    ) -> Result<Deinterlacing, GpuError> {
+        let limits = self.ctx.device().limits();
+        let binding = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size)
+            .min(u64::from(u32::MAX))
+            .min(self.max_binding.unwrap_or(u64::MAX));
+        let sources = match &input.bindings {
+            PlaneBindings::Buffers(buffers) => buffers.each_ref().map(|b| b.size),
+            PlaneBindings::Images(_) => [0; 4],
+        };
+        // The stage reads and writes whole planes: a picture too large for
+        // that is not split (interlaced video stops at 1080 lines).
+        let largest = sources.into_iter().max().unwrap_or(0).max(plan.bytes);
+        if largest > binding {
+            return Err(GpuError::TooLarge {
+                what: "the deinterlaced planes",
+                limit: "max_storage_buffer_binding_size",
+                requested: largest,
+                allowed: binding,
+            });
+        }
+        let groups = plan.planes.iter().flat_map(|p| p.groups).max().unwrap_or(0);
+        if groups > limits.max_compute_workgroups_per_dimension {
+            return Err(GpuError::TooLarge {
+                what: "a deinterlace dispatch",
+                limit: "max_compute_workgroups_per_dimension",
+                requested: u64::from(groups),
+                allowed: u64::from(limits.max_compute_workgroups_per_dimension),
+            });
+        }
+        let (planes, uniforms) = self.deinterlace_buffers(&plan)?;
+        let whole = PlaneBinding {
+            buffer: planes.clone(),
+            offset: 0,
+            size: plan.bytes,
+        };
+        let deinterlaced =
+            PlaneBindings::Buffers([whole.clone(), whole.clone(), whole.clone(), whole]);
+        let source = std::mem::replace(&mut input.bindings, deinterlaced);
+        input.picture = plan.out;
+        Ok(Deinterlacing {
+            plan,
+            source,
+            planes,
+            uniforms,
+        })
+    }
+
+    /// The deinterlace stage's output buffer, at least `plan.bytes` long,
+    /// and its uniform buffer with `plan`'s blocks written (before the
+    /// frame's commands run, as queue writes are).
+    fn deinterlace_buffers(
+        &mut self,
+        plan: &DeinterlacePlan,
+    ) -> Result<(wgpu::Buffer, wgpu::Buffer), GpuError> {
+        let device = self.ctx.device();
+        let fits = |(planes, _): &(wgpu::Buffer, wgpu::Buffer)| planes.size() >= plan.bytes;
+        if !self.deinterlaced.as_ref().is_some_and(fits) {
+            let planes = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("stills deinterlaced planes"),
+                size: plan.bytes.max(16),
+                usage: wgpu::BufferUsages::STORAGE,
+                mapped_at_creation: false,
+            });
+            let uniforms = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("stills deinterlace params"),
+                size: PARAMS_STRIDE * crate::picture::MAX_PLANES as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            self.deinterlaced = Some((planes, uniforms));
+        }
+        let (planes, uniforms) = self
+            .deinterlaced
+            .clone()
+            .ok_or_else(|| GpuError::Internal("deinterlace buffers vanished".into()))?;
+        for (slot, job) in plan.planes.iter().enumerate() {
+            self.ctx.queue().write_buffer(
+                &uniforms,
+                slot as u64 * PARAMS_STRIDE,
+                bytemuck::bytes_of(&job.params),
+            );
+        }
+        Ok((planes, uniforms))
     }
 
     /// Index of the upload set for `picture`'s shape, creating it if
@@ -631,6 +758,82 @@ impl FramePipeline {
             ],
         })
     }
+}
+
+/// A picture's deinterlace stage: its plan, the bindings it reads the
+/// picture from, and the buffers it writes the progressive planes to and
+/// takes its uniform blocks from.
+struct Deinterlacing {
+    plan: DeinterlacePlan,
+    source: PlaneBindings,
+    planes: wgpu::Buffer,
+    uniforms: wgpu::Buffer,
+}
+
+/// Records the deinterlace stage: one dispatch per plane, each reading the
+/// plane from the input binding that holds it and writing its rows into
+/// `planes`, with its uniform block at its slot of `uniforms`.
+fn encode_deinterlace(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    stage: &Deinterlacing,
+) -> Result<(), GpuError> {
+    let Deinterlacing {
+        plan,
+        source,
+        planes,
+        uniforms,
+    } = stage;
+    let PlaneBindings::Buffers(sources) = source else {
+        return Err(GpuError::Internal(
+            "deinterlacing was planned for planes not bound as buffers".into(),
+        ));
+    };
+    let device = ctx.device();
+    let stage = ctx.pipelines().deinterlace(device);
+    let groups: Vec<wgpu::BindGroup> = plan
+        .planes
+        .iter()
+        .map(|job| {
+            let source = &sources[job.binding];
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("stills deinterlace"),
+                layout: &stage.layout,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                            buffer: uniforms,
+                            offset: 0,
+                            size: wgpu::BufferSize::new(std::mem::size_of_val(&job.params) as u64),
+                        }),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                            buffer: &source.buffer,
+                            offset: source.offset,
+                            size: wgpu::BufferSize::new(source.size),
+                        }),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: planes.as_entire_binding(),
+                    },
+                ],
+            })
+        })
+        .collect();
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: Some("stills deinterlace"),
+        timestamp_writes: None,
+    });
+    pass.set_pipeline(&stage.pipeline);
+    for (slot, (job, group)) in plan.planes.iter().zip(&groups).enumerate() {
+        pass.set_bind_group(0, group, &[(slot as u64 * PARAMS_STRIDE) as u32]);
+        pass.dispatch_workgroups(job.groups[0], job.groups[1], 1);
+    }
+    Ok(())
 }
 
 /// The next resource-set id.

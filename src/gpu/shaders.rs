@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
+use super::deinterlace::DeinterlaceStage;
 use super::variants::{PrimaryVariant, SecondaryVariant};
 
 /// How the planes reach the shaders: the one thing the passes' code depends
@@ -46,10 +47,12 @@ fn shader_source(input: InputKind, reads_alpha: bool) -> String {
 
 /// The compute pipelines, compiled once per device. The buffer-input set
 /// is made with the context; the image-input set the first time an imported
-/// image is rendered.
+/// image is rendered; the deinterlace stage's the first time an interlaced
+/// picture is.
 pub(crate) struct Pipelines {
     buffer: Stages,
     image: OnceLock<Stages>,
+    deinterlace: OnceLock<DeinterlaceStage>,
 }
 
 impl Pipelines {
@@ -60,6 +63,13 @@ impl Pipelines {
                 .image
                 .get_or_init(|| Stages::compile(device, InputKind::Image)),
         }
+    }
+
+    /// The deinterlace stage, compiled on first use. Call inside an error
+    /// scope, like [`primary`](Self::primary).
+    pub(crate) fn deinterlace(&self, device: &wgpu::Device) -> &DeinterlaceStage {
+        self.deinterlace
+            .get_or_init(|| DeinterlaceStage::compile(device))
     }
 
     /// The bind group layout of `input`'s pipelines.
@@ -232,6 +242,7 @@ pub(crate) fn compile(device: &wgpu::Device) -> Pipelines {
     let pipelines = Pipelines {
         buffer: Stages::compile(device, InputKind::Buffer),
         image: OnceLock::new(),
+        deinterlace: OnceLock::new(),
     };
     for group in 0..2 {
         pipelines.primary(

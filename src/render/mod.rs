@@ -48,6 +48,21 @@ pub enum DynamicRangePolicy {
     MatchSource,
 }
 
+/// Whether interlaced pictures are deinterlaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Deinterlace {
+    /// A picture the decoder says is interlaced is shown as a player shows
+    /// it: the field shown first, its missing lines interpolated (see
+    /// [`Deinterlacer`](crate::Deinterlacer)). Progressive pictures,
+    /// soft telecine included, are untouched.
+    #[default]
+    Auto,
+    /// Every picture as stored: an interlaced one's two fields woven, so
+    /// what moves between them is combed.
+    Off,
+}
+
 /// A pixel box. As `maximum_size`, `0×0` means the native size and a 0 side
 /// leaves that side free.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
@@ -76,6 +91,7 @@ pub struct RenderSettings {
     pub applies_preferred_track_transform: bool,
     pub aperture_mode: ApertureMode,
     pub dynamic_range_policy: DynamicRangePolicy,
+    pub deinterlace: Deinterlace,
 }
 
 /// What turns a track's stored pictures into what a player shows: the
@@ -188,6 +204,10 @@ impl OutputSpec {
             source_rect: geometry.source_rect,
             scale: geometry.scale,
             color,
+            deinterlace: match settings.deinterlace {
+                Deinterlace::Auto => picture.scan.first_field(),
+                Deinterlace::Off => None,
+            },
         })
     }
 }

@@ -4,6 +4,7 @@
 //! made here, where it can be unit-tested without a GPU.
 
 use crate::asset::color::{ColorPrimaries, HdrFormat};
+use crate::picture::Field;
 
 /// An affine map from output pixel coordinates to source coordinates:
 /// `src = m · out + t`, with `m` row-major (`src.x = m[0][0]·x + m[0][1]·y + t[0]`).
@@ -44,6 +45,10 @@ pub struct OutputSpec {
     /// support by `max(1, scale)` so a downscale does not alias.
     pub scale: [f64; 2],
     pub color: ColorSpec,
+    /// The field of an interlaced picture that the image is made from, its
+    /// missing lines interpolated before anything else; `None` reads the
+    /// picture's lines as they are (progressive, or woven).
+    pub deinterlace: Option<Field>,
 }
 
 /// How the sample values become output pixel values.

@@ -221,6 +221,7 @@ pub fn scale_spec(src_w: u32, src_h: u32, out_w: u32, out_h: u32, color: ColorSp
         },
         scale: [sx, sy],
         color,
+        deinterlace: None,
     }
 }
 

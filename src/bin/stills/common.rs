@@ -10,8 +10,9 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
 use stills::{
-    ApertureMode, Asset, BackendChoice, BackendKind, BackendPreference, DynamicRangePolicy,
-    GeneratorSettings, ImageFormat, Limits, OpenOptions, Ratio, RoundingMethod, Size, Time,
+    ApertureMode, Asset, BackendChoice, BackendKind, BackendPreference, Deinterlace,
+    DynamicRangePolicy, GeneratorSettings, ImageFormat, Limits, OpenOptions, Ratio, RoundingMethod,
+    Size, Time,
 };
 
 /// Which frame each time asks for, and how the pictures are rendered: the
@@ -46,6 +47,16 @@ pub struct RenderArgs {
     /// probe` lists (default: the file's default video track).
     #[arg(long, value_name = "N")]
     pub track: Option<usize>,
+    /// auto: deinterlace pictures the decoder reports as interlaced; off:
+    /// keep their two fields woven, as stored.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub deinterlace: DeinterlaceArg,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum DeinterlaceArg {
+    Auto,
+    Off,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -142,6 +153,10 @@ impl RenderArgs {
         s.set_dynamic_range_policy(match self.dynamic_range {
             DynamicRange::Sdr => DynamicRangePolicy::ForceSdr,
             DynamicRange::Source => DynamicRangePolicy::MatchSource,
+        });
+        s.set_deinterlace(match self.deinterlace {
+            DeinterlaceArg::Auto => Deinterlace::Auto,
+            DeinterlaceArg::Off => Deinterlace::Off,
         });
         s.set_backend(backend.preference());
         s.set_track(self.track);

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use stills::{
-    BackendChoice, GeneratorPool, GeneratorSettings, ImageFormat, ImageGenerator, Outcome, Size,
-    Time,
+    BackendChoice, Deinterlacer, GeneratorPool, GeneratorSettings, ImageFormat, ImageGenerator,
+    Outcome, Size, Time,
 };
 
 use crate::common::{self, Backend, Format, RenderArgs, Ticks};
@@ -79,6 +79,7 @@ struct Written {
     path: PathBuf,
     size: (u32, u32),
     backend: BackendChoice,
+    deinterlaced: Option<Deinterlacer>,
 }
 
 struct Failure {
@@ -266,6 +267,7 @@ fn report_json(report: &Report) -> serde_json::Value {
                 "height": w.size.1,
                 "backend": backend,
                 "passed_over": passed_over,
+                "deinterlaced": w.deinterlaced.map(Deinterlacer::name),
                 "error": null,
             })
         }
@@ -279,6 +281,7 @@ fn report_json(report: &Report) -> serde_json::Value {
             "height": 0,
             "backend": null,
             "passed_over": [],
+            "deinterlaced": null,
             "error": f.message,
         }),
     }
@@ -488,6 +491,7 @@ fn grab_file(job: &Job, file: &Arc<str>, stem: &str, tx: &mpsc::Sender<Report>) 
                         path,
                         size: (image.width(), image.height()),
                         backend: backend.clone(),
+                        deinterlaced: image.deinterlaced(),
                     }),
                     (Ok(()), None) => Err("the image names no backend".to_string()),
                     (Err(e), _) => Err(e),

@@ -13,7 +13,8 @@ use std::sync::mpsc;
 
 use serde_json::json;
 use stills::{
-    ColorSpace, GeneratorPool, Image, ImageFormat, ImageGenerator, Outcome, PixelFormat, Size, Time,
+    ColorSpace, Deinterlacer, GeneratorPool, Image, ImageFormat, ImageGenerator, Outcome,
+    PixelFormat, Size, Time,
 };
 
 use crate::common::{self, Backend, DynamicRange, RenderArgs, Ticks};
@@ -274,7 +275,8 @@ pub fn run(args: SheetArgs) -> ExitCode {
                             "file": args.file, "tile": i, "requested": tiles[i].time.seconds(),
                             "actual": actual.seconds(), "sheet": paths[place.sheet].display().to_string(),
                             "x": x, "y": y, "width": w, "height": h,
-                            "backend": backend, "passed_over": passed_over, "error": null,
+                            "backend": backend, "passed_over": passed_over,
+                            "deinterlaced": image.deinterlaced().map(Deinterlacer::name), "error": null,
                         })
                     );
                 } else if let Some(choice) = image
