@@ -6,6 +6,7 @@ use crate::render::spec::{OutputEncoding, OutputSpec};
 use crate::surface::{Picture, Surface};
 
 use super::context::scoped;
+use super::decimate::Decimation;
 use super::frame_plan::FramePlan;
 use super::input::{self, bind_images, bind_in_place, BoundInput, PlaneBinding, PlaneBindings};
 use super::params::Params;
@@ -68,8 +69,9 @@ struct WorkSet {
 /// benchmarks and per-stage reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RenderTimings {
-    /// Copying host planes into the staging buffer (zero for a picture
-    /// already on the device).
+    /// Preparing host planes: decimating them first on a CPU adapter (see
+    /// [`FramePipeline::set_host_decimation`]), and copying them into the
+    /// staging buffer (zero for a picture already on the device).
     pub upload: Duration,
     /// From submitting the passes (and the copies they need) to their
     /// completion on the device.
@@ -95,6 +97,9 @@ pub struct FramePipeline {
     /// Host planes are imported where they lie (see
     /// [`input::imports_host_memory`]) until an import fails.
     import_host: bool,
+    /// Steep downscales of host pictures are box-averaged on the host
+    /// first (`decimate.rs`); on by default on a CPU adapter only.
+    decimate_host: bool,
     last_timings: RenderTimings,
     /// The CUDA context's imports of this pipeline's copy buffers and
     /// timeline, made on the first CUDA picture.
@@ -136,6 +141,7 @@ impl FramePipeline {
             next_id: 0,
             timeout: Duration::from_secs(60),
             import_host: input::imports_host_memory(ctx),
+            decimate_host: ctx.info().is_software(),
             last_timings: RenderTimings::default(),
             #[cfg(feature = "nvdec")]
             cuda: None,
@@ -146,6 +152,16 @@ impl FramePipeline {
     /// [`GpuError::Timeout`] (default 60 s, generous for lavapipe).
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.timeout = timeout;
+    }
+
+    /// Whether a steep downscale of a host picture is first averaged over
+    /// whole boxes of texels on the host, leaving the passes a picture at
+    /// least three times the output (`gpu::decimate`). On by default on a CPU
+    /// adapter (lavapipe), where the first pass over the full frame is most
+    /// of a thumbnail's cost, and off elsewhere; the parity tests turn it
+    /// off to compare with the direct path.
+    pub fn set_host_decimation(&mut self, on: bool) {
+        self.decimate_host = on;
     }
 
     pub fn context(&self) -> &GpuContext {
@@ -186,6 +202,27 @@ impl FramePipeline {
     /// Like [`render`](Self::render), writing the pixels into `dst` (cleared
     /// first, its capacity reused) and returning width, height and stride.
     pub fn render_into(
+        &mut self,
+        picture: &Picture,
+        spec: &OutputSpec,
+        dst: &mut Vec<u8>,
+    ) -> Result<(u32, u32, usize), GpuError> {
+        if let (true, Surface::Host(host)) = (self.decimate_host, &picture.surface) {
+            if let Some(decimation) = Decimation::plan(&picture.desc, spec) {
+                let clock = Instant::now();
+                let small = decimation.picture(&picture.desc, host, spec)?;
+                let small_spec = decimation.spec(spec);
+                let took = clock.elapsed();
+                let size = self.render_direct(&small, &small_spec, dst)?;
+                self.last_timings.upload += took;
+                return Ok(size);
+            }
+        }
+        self.render_direct(picture, spec, dst)
+    }
+
+    /// [`render_into`](Self::render_into) on the picture as it is.
+    fn render_direct(
         &mut self,
         picture: &Picture,
         spec: &OutputSpec,
