@@ -643,7 +643,7 @@ fn check_rect(rect: &Rect, width: u32, height: u32) -> Result<(), GpuError> {
 /// coordinates), for a plane subsampled by `sub` with its first sample
 /// `offset` luma samples after the first luma sample. A rectangle thinner
 /// than one texel keeps the texel nearest its middle.
-fn texel_range(u0: f64, u1: f64, sub: f64, offset: f64, size: u32) -> (i32, i32) {
+pub(super) fn texel_range(u0: f64, u1: f64, sub: f64, offset: f64, size: u32) -> (i32, i32) {
     let to_plane = |u: f64| (u - 0.5 - offset) / sub + 0.5;
     let last = f64::from(size) - 1.0;
     let lo = (to_plane(u0) - 0.5).ceil().clamp(0.0, last);

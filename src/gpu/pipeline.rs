@@ -8,6 +8,7 @@ use crate::surface::{Picture, Surface};
 
 use super::bands::{self, BandFrame, BandPlan, ByteRange, DeviceBounds};
 use super::context::scoped;
+use super::decimate::Decimation;
 use super::deinterlace::{DeinterlacePlan, PARAMS_STRIDE};
 use super::frame_plan::FramePlan;
 use super::input::{self, bind_images, bind_in_place, BoundInput, PlaneBinding, PlaneBindings};
@@ -73,8 +74,9 @@ struct WorkSet {
 /// benchmarks and per-stage reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RenderTimings {
-    /// Copying host planes into the staging buffer (zero for a picture
-    /// already on the device).
+    /// Preparing host planes: decimating them first on a CPU adapter (see
+    /// [`FramePipeline::set_host_decimation`]), and copying them into the
+    /// staging buffer (zero for a picture already on the device).
     pub upload: Duration,
     /// From submitting the passes (and the copies they need) to their
     /// completion on the device.
@@ -100,6 +102,9 @@ pub struct FramePipeline {
     /// Host planes are imported where they lie (see
     /// [`input::imports_host_memory`]) until an import fails.
     import_host: bool,
+    /// Steep downscales of host pictures are box-averaged on the host
+    /// first (`decimate.rs`); on by default on a CPU adapter only.
+    decimate_host: bool,
     last_timings: RenderTimings,
     /// A cap below the device's on the storage bindings and buffers a
     /// frame's passes use, set by [`set_max_binding_size`](Self::set_max_binding_size).
@@ -149,6 +154,7 @@ impl FramePipeline {
             next_id: 0,
             timeout: Duration::from_secs(60),
             import_host: input::imports_host_memory(ctx),
+            decimate_host: ctx.info().is_software(),
             last_timings: RenderTimings::default(),
             max_binding: None,
             last_deinterlacer: None,
@@ -171,6 +177,16 @@ impl FramePipeline {
     /// one frame takes, and tests to split small frames.
     pub fn set_max_binding_size(&mut self, bytes: Option<u64>) {
         self.max_binding = bytes;
+    }
+
+    /// Whether a steep downscale of a host picture is first averaged over
+    /// whole boxes of texels on the host, leaving the passes a picture at
+    /// least three times the output (`gpu::decimate`). On by default on a CPU
+    /// adapter (lavapipe), where the first pass over the full frame is most
+    /// of a thumbnail's cost, and off elsewhere; the parity tests turn it
+    /// off to compare with the direct path.
+    pub fn set_host_decimation(&mut self, on: bool) {
+        self.decimate_host = on;
     }
 
     pub fn context(&self) -> &GpuContext {
@@ -217,6 +233,30 @@ impl FramePipeline {
     /// Like [`render`](Self::render), writing the pixels into `dst` (cleared
     /// first, its capacity reused) and returning width, height and stride.
     pub fn render_into(
+        &mut self,
+        picture: &Picture,
+        spec: &OutputSpec,
+        dst: &mut Vec<u8>,
+    ) -> Result<(u32, u32, usize), GpuError> {
+        // An interlaced picture's boxes would mix its two fields: it keeps
+        // the direct path, deinterlaced first.
+        let decimate = self.decimate_host && spec.deinterlace.is_none();
+        if let (true, Surface::Host(host)) = (decimate, &picture.surface) {
+            if let Some(decimation) = Decimation::plan(&picture.desc, spec) {
+                let clock = Instant::now();
+                let small = decimation.picture(&picture.desc, host, spec)?;
+                let small_spec = decimation.spec(spec);
+                let took = clock.elapsed();
+                let size = self.render_direct(&small, &small_spec, dst)?;
+                self.last_timings.upload += took;
+                return Ok(size);
+            }
+        }
+        self.render_direct(picture, spec, dst)
+    }
+
+    /// [`render_into`](Self::render_into) on the picture as it is.
+    fn render_direct(
         &mut self,
         picture: &Picture,
         spec: &OutputSpec,
