@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::cli::{fixture, stills};
-use common::ffmpeg::{ffmpeg, ffmpeg_to_file};
+use common::ffmpeg::{ffmpeg_to_file, first_raw_frame};
 use common::gpu::*;
 use common::harness::gpu_turn;
 use common::metrics::psnr8;
@@ -207,22 +207,12 @@ fn one_big_frame(scratch: &Scratch, width: u32, height: u32) -> PathBuf {
 /// The frame of `path` as FFmpeg decodes it, scaled to `width`×`height`
 /// with zscale's Lanczos: RGB24.
 fn ffmpeg_rgb(path: &Path, width: u32, height: u32) -> Vec<u8> {
-    ffmpeg(
-        &[
-            "-i",
-            path.to_str().expect("a UTF-8 path"),
-            "-vf",
-            &format!(
-                "zscale=w={width}:h={height}:min=709:rin=limited:cin=left:f=lanczos:m=gbr:r=full,\
-                 format=gbrp,format=rgb24"
-            ),
-            "-frames:v",
-            "1",
-            "-f",
-            "rawvideo",
-            "-",
-        ],
-        None,
+    first_raw_frame(
+        &["-i", path.to_str().expect("a UTF-8 path")],
+        &format!(
+            "zscale=w={width}:h={height}:min=709:rin=limited:cin=left:f=lanczos:m=gbr:r=full,\
+             format=gbrp,format=rgb24"
+        ),
     )
 }
 

@@ -19,7 +19,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::ffmpeg::{ffmpeg, ffmpeg_to_file, ffprobe};
+use common::ffmpeg::{ffmpeg, ffmpeg_to_file, ffprobe, first_raw_frame};
 use common::harness::{generator, gpu_turn, read_code, shared_file};
 use common::scratch::Scratch;
 use stills::asset::geometry::Orientation;
@@ -97,20 +97,7 @@ fn ffmpeg_rgb(path: &Path, n: u32, filters: &str) -> Vec<u8> {
         "setparams=color_primaries=smpte170m:color_trc=smpte170m:colorspace=smpte170m,\
          {filters}select=eq(n\\,{n}),zscale=min=470bg:rin=limited:cin=left:f=lanczos,format=rgb24"
     );
-    ffmpeg(
-        &[
-            "-i",
-            path.to_str().expect("UTF-8 path"),
-            "-vf",
-            &vf,
-            "-frames:v",
-            "1",
-            "-f",
-            "rawvideo",
-            "-",
-        ],
-        None,
-    )
+    first_raw_frame(&["-i", path.to_str().expect("UTF-8 path")], &vf)
 }
 
 /// FFmpeg's `bwdif` of frame `n`: one output per frame, each frame's own

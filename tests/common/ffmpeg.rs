@@ -30,6 +30,14 @@ pub fn ffmpeg_to_file(args: &[&str], output: &Path) -> Vec<u8> {
     std::fs::read(output).unwrap_or_else(|e| panic!("{}: {e}", output.display()))
 }
 
+/// The first frame ffmpeg makes of `input` (its input options and `-i`)
+/// through the filter chain `vf`, as raw video in the chain's last format.
+pub fn first_raw_frame(input: &[&str], vf: &str) -> Vec<u8> {
+    let mut args = input.to_vec();
+    args.extend_from_slice(&["-vf", vf, "-frames:v", "1", "-f", "rawvideo", "-"]);
+    ffmpeg(&args, None)
+}
+
 /// Runs the ffprobe CLI quietly with `args` and returns its stdout.
 pub fn ffprobe(args: &[&str]) -> String {
     let stdout = run("ffprobe", &["-hide_banner", "-v", "error"], args, None);

@@ -11,7 +11,7 @@ use stills::render::spec::{
     Affine2, ColorSpec, OutputEncoding, OutputSpec, Rect, TransferFunction,
 };
 
-use super::ffmpeg::ffmpeg;
+use super::ffmpeg::{ffmpeg, first_raw_frame};
 use super::scratch::kept_path;
 
 /// One context per test binary: creating a device and compiling the
@@ -32,22 +32,7 @@ pub fn lavfi_frame(source: &str, filters: &str, pix_fmt: &str) -> Vec<u8> {
     } else {
         format!("{filters},format={pix_fmt}")
     };
-    ffmpeg(
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            source,
-            "-vf",
-            &vf,
-            "-frames:v",
-            "1",
-            "-f",
-            "rawvideo",
-            "-",
-        ],
-        None,
-    )
+    first_raw_frame(&["-f", "lavfi", "-i", source], &vf)
 }
 
 /// Converts a raw frame with an ffmpeg filter chain, returning raw output.
