@@ -461,10 +461,13 @@ impl<M: FrameMapper> Decoder for Engine<M> {
 }
 
 /// The frame pts (on the decoder's clock: index pts plus `offset`) of the
-/// picture shown just before each of `run`'s targets, where the run decodes
-/// it anyway: among the packets it feeds, not the seek's sync packet's
-/// predecessors. `None` for a target shown first after the seek (a
-/// keyframe request) or whose predecessor lies before the run.
+/// picture shown just before each of `run`'s targets, where the run feeds
+/// its packet: not the seek's sync packet's predecessors, nor packets past
+/// the run's end. `None` for a target shown first after the seek (a
+/// keyframe request) or whose predecessor lies outside the run. A fed
+/// non-reference picture nothing targets is still skipped by the decoder:
+/// nothing comes out at its time, and its target is deinterlaced
+/// spatially.
 fn shown_before(index: &FrameIndex, run: &Run, offset: i64) -> Vec<Option<i64>> {
     let pts_of = |i: &u32| index.packets.get(*i as usize).and_then(|p| p.pts);
     let fed = run.start()..=run.end();
