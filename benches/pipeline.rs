@@ -7,7 +7,11 @@
 //! resampling and a third pass-1 dispatch) to 320 and at native size,
 //! beside the opaque frame at native size; and the cost of deinterlacing:
 //! the same 1080p frame flagged interlaced (1080i, top field first), its
-//! spatial deinterlace stage before the passes, to 320 and at native size.
+//! spatial deinterlace stage before the passes, to 320 and at native size,
+//! and motion-adaptive, which adds the previous picture's upload and
+//! reads: after an identical picture (still: every missing sample is
+//! woven) and after another (moving everywhere: every missing sample takes
+//! the spatial filter and the checks).
 //!
 //! `cargo bench --bench pipeline`
 
@@ -20,6 +24,7 @@ use stills::gpu::{AdapterPreference, FramePipeline, GpuContext};
 use stills::picture::{DecodedFormat, PictureDesc, Scan};
 use stills::render::{OutputSpec, RenderSettings, Size, SourceGeometry};
 use stills::surface::Picture;
+use stills::Deinterlacer;
 
 /// A deterministic picture with detail in every plane, so the resampler
 /// reads real data.
@@ -29,6 +34,19 @@ fn picture(
     format: DecodedFormat,
     color: ColorInfo,
     hdr: HdrInfo,
+) -> Picture {
+    seeded_picture(width, height, format, color, hdr, 0)
+}
+
+/// [`picture`] with other samples for another `seed`: another instant of
+/// a scene where everything moves.
+fn seeded_picture(
+    width: u32,
+    height: u32,
+    format: DecodedFormat,
+    color: ColorInfo,
+    hdr: HdrInfo,
+    seed: usize,
 ) -> Picture {
     let desc = format.desc();
     let planes = desc
@@ -44,7 +62,9 @@ fn picture(
             let mut data = Vec::with_capacity(stride * h);
             for y in 0..h {
                 for x in 0..w * p.samples_per_texel as usize {
-                    let v = (((x * 7 + y * 13 + i * 101) as u32).wrapping_mul(2654435761) >> 20)
+                    let v = (((x * 7 + y * 13 + i * 101 + seed * 31) as u32)
+                        .wrapping_mul(2654435761)
+                        >> 20)
                         % (max + 1);
                     match p.bytes_per_sample {
                         1 => data.push(v as u8),
@@ -138,6 +158,26 @@ fn bench(c: &mut Criterion) {
     group.bench_function("1080i 8-bit deinterlaced native", |b| {
         b.iter(|| pipeline.render(&interlaced, &native_1080i).expect("render"))
     });
+    let mut still = picture(1920, 1080, DecodedFormat::Yuv420p, sdr, HdrInfo::SDR);
+    let mut moved = seeded_picture(1920, 1080, DecodedFormat::Yuv420p, sdr, HdrInfo::SDR, 1);
+    still.desc.scan = interlaced.desc.scan;
+    moved.desc.scan = interlaced.desc.scan;
+    for (name, previous) in [("still", &still), ("moving", &moved)] {
+        for (size, spec) in [
+            ("-> 320 thumbnail", &thumb_1080i),
+            ("native", &native_1080i),
+        ] {
+            group.bench_function(format!("1080i 8-bit motion-adaptive {name} {size}"), |b| {
+                b.iter(|| {
+                    let image = pipeline
+                        .render_after(&interlaced, Some(previous), spec)
+                        .expect("render");
+                    assert_eq!(image.deinterlaced, Some(Deinterlacer::MotionAdaptive));
+                    image
+                })
+            });
+        }
+    }
 
     let pq = ColorInfo {
         primaries: ColorPrimaries::Bt2020,

@@ -16,6 +16,21 @@
 // a staircase. Vertically (no better direction) it is bwdif's four-tap
 // filter over the field's lines at -3, -1, +1, +3.
 //
+// Motion-adaptive (when the picture shown just before this one was decoded
+// anyway and is bound as `prev`): the missing lines were also captured by
+// the other field, half a field period after the kept one, and by the
+// previous picture's field of the same parity, half a period before. Where
+// those two agree and the kept field's lines match the previous picture's,
+// nothing moved: the missing sample is the mean of the two captures
+// (bwdif's and yadif's temporal prediction `d`), which is the other field's
+// own line where the picture is still, so a static region keeps its full
+// vertical resolution. Elsewhere the edge-directed spatial prediction is
+// used, clamped into `d ± diff`, the largest temporal change measured
+// widened by yadif's spatial check, so a small motion moves the sample
+// only as far as the captures allow. The previous picture's next field is
+// not needed: the rules are bwdif's with no temporal difference to the
+// next frame, which is not decoded yet.
+//
 // A plane is a grid of samples: `samples per texel` interleaved channels
 // (2 for NV12's CbCr, 4 for packed RGBA) of 1 or 2 bytes; a neighbour
 // along the row is a texel away, the same channel. One invocation writes
@@ -28,13 +43,15 @@ struct Plane {
     // samples per row, rows, bytes per sample, samples per texel
     shape: vec4<u32>,
     // parity of the kept field's lines (0 top, 1 bottom), words per
-    // destination row
+    // destination row, 1 when `prev` holds the previous picture (laid out
+    // as the destination: row 0 at the same offset, the same pitch)
     field: vec4<u32>,
 }
 
 @group(0) @binding(0) var<uniform> plane: Plane;
 @group(0) @binding(1) var<storage, read> src: array<u32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<u32>;
+@group(0) @binding(3) var<storage, read> prev: array<u32>;
 
 // bwdif's spatial filter coefficients (of 8192) for the field's lines at
 // ±1 and ±3.
@@ -50,12 +67,27 @@ fn sample(t: i32, ch: u32, row: u32, texels: i32) -> f32 {
     return f32((src[b >> 2u] >> (8u * (b & 3u))) & ((1u << bits) - 1u));
 }
 
+// The sample of channel `ch` of texel `t` (within the row) of row `row`
+// of the previous picture.
+fn previous(t: i32, ch: u32, row: u32) -> f32 {
+    let s = u32(t) * plane.shape.w + ch;
+    let b = plane.at.z + row * plane.at.w + s * plane.shape.z;
+    let bits = 8u * plane.shape.z;
+    return f32((prev[b >> 2u] >> (8u * (b & 3u))) & ((1u << bits) - 1u));
+}
+
+// Row `r` of the parity of row `like`, clamped to the plane's lines of that
+// parity.
+fn row_like(r: i32, like: i32) -> u32 {
+    let parity = like & 1;
+    let last = parity + 2 * ((i32(plane.shape.y) - 1 - parity) / 2);
+    return u32(clamp(r, parity, last));
+}
+
 // Row `r` of the kept field's parity, clamped to the plane's lines of that
 // parity.
 fn kept_row(r: i32) -> u32 {
-    let parity = i32(plane.field.x);
-    let last = parity + 2 * ((i32(plane.shape.y) - 1 - parity) / 2);
-    return u32(clamp(r, parity, last));
+    return row_like(r, i32(plane.field.x));
 }
 
 // Texels t-3 to t+3 of one line (index 3 is texel t).
@@ -110,6 +142,34 @@ fn interpolate(t: i32, ch: u32, y: i32, texels: i32) -> f32 {
     return pred;
 }
 
+// The missing sample of channel `ch` of texel `t` on row `y`, from this
+// picture and the previous one (see the top of the file).
+fn motion_adaptive(t: i32, ch: u32, y: i32, texels: i32) -> f32 {
+    let row = u32(y);
+    let above = kept_row(y - 1);
+    let below = kept_row(y + 1);
+    let c = sample(t, ch, above, texels);
+    let e = sample(t, ch, below, texels);
+    let before = previous(t, ch, row);
+    let after = sample(t, ch, row, texels);
+    let d = 0.5 * (before + after);
+    // As bwdif's integer halvings: a change of one code is no motion.
+    let across = floor(0.5 * abs(before - after));
+    let kept = floor(0.5 * (abs(previous(t, ch, above) - c) + abs(previous(t, ch, below) - e)));
+    var diff = max(across, kept);
+    if (diff == 0.0) {
+        return d;
+    }
+    let up = row_like(y - 2, y);
+    let down = row_like(y + 2, y);
+    let b = 0.5 * (previous(t, ch, up) + sample(t, ch, up, texels)) - c;
+    let f = 0.5 * (previous(t, ch, down) + sample(t, ch, down, texels)) - e;
+    let hi = max(max(d - e, d - c), min(b, f));
+    let lo = min(min(d - e, d - c), max(b, f));
+    diff = max(max(diff, lo), -hi);
+    return clamp(interpolate(t, ch, y, texels), d - diff, d + diff);
+}
+
 @compute @workgroup_size(64, 1, 1)
 fn deinterlace(@builtin(global_invocation_id) id: vec3<u32>) {
     let words = plane.field.y;
@@ -135,7 +195,13 @@ fn deinterlace(@builtin(global_invocation_id) id: vec3<u32>) {
         let ch = s % plane.shape.w;
         var v = sample(t, ch, y, texels);
         if (missing) {
-            v = clamp(round(interpolate(t, ch, i32(y), texels)), 0.0, top);
+            var p: f32;
+            if (plane.field.z == 1u) {
+                p = motion_adaptive(t, ch, i32(y), texels);
+            } else {
+                p = interpolate(t, ch, i32(y), texels);
+            }
+            v = clamp(round(p), 0.0, top);
         }
         word = word | (u32(v) << (8u * bytes * i));
     }

@@ -100,8 +100,20 @@ pub enum Deinterlacer {
     /// the direction in which the lines above and below match best
     /// (yadif's spatial check), else with bwdif's four-tap vertical
     /// filter. It needs no other picture, so it costs no extra decoding,
-    /// whatever the request's tolerances.
+    /// whatever the request's tolerances: what a picture gets when it was
+    /// the first decoded after the seek (a keyframe or window request
+    /// served by a sync frame), or when the picture before it is not at
+    /// hand in host memory.
     Spatial,
+    /// Yadif/bwdif-style temporal check against the picture shown just
+    /// before, which the decoder made anyway on its way from the sync frame
+    /// to this one (exact requests past the sync frame): where the other
+    /// field and the previous picture agree that nothing moved, the
+    /// missing lines are woven from the other field (the mean of its two
+    /// captures), keeping the still parts' full vertical resolution; where
+    /// something moved, the spatial interpolation, kept within the range
+    /// the captures allow. Software-decoded (host) pictures only.
+    MotionAdaptive,
 }
 
 impl Deinterlacer {
@@ -109,6 +121,7 @@ impl Deinterlacer {
     pub fn name(self) -> &'static str {
         match self {
             Deinterlacer::Spatial => "spatial",
+            Deinterlacer::MotionAdaptive => "motion-adaptive",
         }
     }
 }

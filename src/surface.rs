@@ -160,6 +160,18 @@ pub struct Picture {
 }
 
 impl Picture {
+    /// Another handle on a host picture's planes (shared, not copied);
+    /// `None` for a picture on a device, which only one holder may own.
+    pub(crate) fn share_host(&self) -> Option<Picture> {
+        match &self.surface {
+            Surface::Host(host) => Some(Picture {
+                desc: self.desc,
+                surface: Surface::Host(host.clone()),
+            }),
+            _ => None,
+        }
+    }
+
     /// A picture in host memory, checked against its description: one
     /// buffer per plane, each long enough for every row at its pitch from
     /// its offset (the last row may stop at its last sample, as FFmpeg's

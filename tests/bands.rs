@@ -33,6 +33,11 @@ fn picture(width: u32, height: u32, format: DecodedFormat) -> Picture {
     } else {
         ""
     };
+    filtered_picture(width, height, format, filters)
+}
+
+/// The test pattern through `filters` (an FFmpeg filter chain, or empty).
+fn filtered_picture(width: u32, height: u32, format: DecodedFormat, filters: &str) -> Picture {
     let raw = lavfi_frame(
         &format!("testsrc2=s={width}x{height}:d=1"),
         filters,
@@ -121,8 +126,9 @@ fn a_frame_split_into_bands_has_the_pixels_of_one_run() {
 
 /// An interlaced picture's deinterlace stage feeds the passes as any
 /// other input does: rendered in bands (the cap splits the output and the
-/// stage's planes are bound in parts), it has the pixels of one run, and
-/// both differ from the woven picture's.
+/// stage's planes are bound in parts), it has the pixels of one run,
+/// spatial or motion-adaptive (after a mirrored picture: moving in most
+/// places), and both differ from the woven picture's.
 #[test]
 fn a_deinterlaced_frame_split_into_bands_has_the_pixels_of_one_run() {
     let mut frame = picture(320, 240, DecodedFormat::Yuv420p);
@@ -130,18 +136,25 @@ fn a_deinterlaced_frame_split_into_bands_has_the_pixels_of_one_run() {
     frame.desc.scan = Scan::Interlaced {
         top_field_first: false,
     };
+    let mut previous = filtered_picture(320, 240, DecodedFormat::Yuv420p, "hflip");
+    previous.desc.scan = frame.desc.scan;
     let mut whole = FramePipeline::new(context()).unwrap();
     let mut banded = FramePipeline::new(context()).unwrap();
     banded.set_max_binding_size(Some(128 * 1024));
     for size in [Size::NATIVE, Size::new(200, 0)] {
         let spec = spec(&frame, 0, size);
         assert!(spec.deinterlace.is_some());
-        let one = whole.render(&frame, &spec).unwrap();
-        let split = banded.render(&frame, &spec).unwrap();
-        assert_eq!(one.deinterlaced, Some(Deinterlacer::Spatial));
-        assert_eq!(split.deinterlaced, Some(Deinterlacer::Spatial));
-        assert_eq!((split.width, split.height), (one.width, one.height));
-        assert!(one.data == split.data, "{size:?}");
+        for (before, deinterlacer) in [
+            (None, Deinterlacer::Spatial),
+            (Some(&previous), Deinterlacer::MotionAdaptive),
+        ] {
+            let one = whole.render_after(&frame, before, &spec).unwrap();
+            let split = banded.render_after(&frame, before, &spec).unwrap();
+            assert_eq!(one.deinterlaced, Some(deinterlacer));
+            assert_eq!(split.deinterlaced, Some(deinterlacer));
+            assert_eq!((split.width, split.height), (one.width, one.height));
+            assert!(one.data == split.data, "{size:?} {deinterlacer:?}");
+        }
     }
     let native = whole
         .render(&frame, &spec(&frame, 0, Size::NATIVE))

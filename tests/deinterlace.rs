@@ -8,9 +8,15 @@
 //! field first; plus `croscodecs/test-25fps-interlaced.h264` from the
 //! shared media (MBAFF with `pic_struct`).
 //!
-//! Each deinterlaced image must be the right frame (its code), have a
-//! vertical comb energy within 1.5× of FFmpeg's `bwdif` output of the same
-//! frame, and its luma PSNR against that output is printed. With
+//! An exact request is deinterlaced motion-adaptively when the picture
+//! shown before it was decoded on the way from the sync frame, else
+//! spatially (the sync frame itself, a keyframe request). Each deinterlaced
+//! image must be the pipeline's image of FFmpeg's decode of the frame (and
+//! of the one before), the right frame (its code), have a vertical comb
+//! energy within 1.5× of FFmpeg's `bwdif` output of the same frame; its
+//! luma PSNR against that output is printed beside the spatial filter's,
+//! and motion-adaptive must be at least as close. A synthetic picture
+//! shows still parts woven and moving parts interpolated. With
 //! deinterlacing off an interlaced frame is the woven picture, bit-exact
 //! with the pipeline's progressive path; progressive and soft-telecined
 //! files are unchanged.
@@ -24,7 +30,7 @@ use common::harness::{generator, gpu_turn, read_code, shared_file};
 use common::scratch::Scratch;
 use stills::asset::geometry::Orientation;
 use stills::gpu::FramePipeline;
-use stills::picture::{DecodedFormat, Field};
+use stills::picture::{DecodedFormat, Field, Scan};
 use stills::render::{OutputSpec, RenderSettings};
 use stills::surface::Picture;
 use stills::{Asset, Deinterlace, Deinterlacer, Image, Time};
@@ -100,6 +106,9 @@ fn ffmpeg_rgb(path: &Path, n: u32, filters: &str) -> Vec<u8> {
     first_raw_frame(&["-i", path.to_str().expect("UTF-8 path")], &vf)
 }
 
+const SPATIAL: Deinterlacer = Deinterlacer::Spatial;
+const MOTION: Deinterlacer = Deinterlacer::MotionAdaptive;
+
 /// FFmpeg's `bwdif` of frame `n`: one output per frame, each frame's own
 /// field order, only frames flagged interlaced.
 const BWDIF: &str = "bwdif=mode=send_frame:parity=auto:deint=interlaced,";
@@ -157,18 +166,90 @@ fn field_psnr(a: &[f64], b: &[f64], width: usize, field: Field) -> f64 {
     psnr(&lines(a), &lines(b))
 }
 
+/// Frame `n` (decode output order) of `path` as FFmpeg decodes it, 8-bit
+/// 4:2:0, as a picture of the track's colour and `scan`.
+fn decoded_picture(path: &Path, n: u32, scan: Scan) -> Picture {
+    let asset = Asset::open(path).unwrap();
+    let track = asset.default_video_track().unwrap().clone();
+    let raw = ffmpeg(
+        &[
+            "-i",
+            path.to_str().unwrap(),
+            "-vf",
+            &format!("select=eq(n\\,{n})"),
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "yuv420p",
+            "-",
+        ],
+        None,
+    );
+    let mut picture = Picture::from_packed(
+        track.coded_width,
+        track.coded_height,
+        DecodedFormat::Yuv420p,
+        raw,
+    )
+    .unwrap();
+    picture.desc.color = track.color;
+    picture.desc.scan = scan;
+    picture
+}
+
+/// What the pipeline makes of frame `n` of `path` (FFmpeg's decode, shown
+/// `first` field first) deinterlaced spatially, and after frame `n - 1`
+/// (motion-adaptive), at native size.
+fn pipeline_references(path: &Path, n: u32, first: Field) -> (Vec<u8>, Option<Vec<u8>>) {
+    let scan = Scan::Interlaced {
+        top_field_first: first == Field::Top,
+    };
+    let asset = Asset::open(path).unwrap();
+    let track = asset.default_video_track().unwrap().clone();
+    let picture = decoded_picture(path, n, scan);
+    let spec =
+        OutputSpec::new(&picture.desc, &track.geometry(), &RenderSettings::default()).unwrap();
+    let mut pipeline = FramePipeline::new(common::gpu::context()).unwrap();
+    let spatial = pipeline.render(&picture, &spec).unwrap();
+    assert_eq!(spatial.deinterlaced, Some(Deinterlacer::Spatial));
+    let motion = n.checked_sub(1).map(|before| {
+        let previous = decoded_picture(path, before, scan);
+        let motion = pipeline
+            .render_after(&picture, Some(&previous), &spec)
+            .unwrap();
+        assert_eq!(motion.deinterlaced, Some(Deinterlacer::MotionAdaptive));
+        motion.data
+    });
+    (spatial.data, motion)
+}
+
 /// Checks frames `frames` of `path`, whose pictures the decoder says show
-/// `first` first: deinterlaced spatially, that field's lines kept from the
-/// right frame (its code, when `coded`, and its lines against FFmpeg's
-/// decode), comb energy within 1.5× of `bwdif`'s.
-fn check_deinterlaced(path: &Path, frames: &[u32], first: Field, coded: bool) {
+/// `first` first, each with the deinterlacer expected of an exact request
+/// (motion-adaptive unless the frame is the first decoded after the seek):
+/// the image is the pipeline's of FFmpeg's decode of the frame (and of the
+/// one before, motion-adaptive), that field's lines kept from the right
+/// frame (its code, when `coded`, and its lines against FFmpeg's decode),
+/// comb energy within 1.5× of `bwdif`'s; motion-adaptive, its luma PSNR
+/// against `bwdif` at least the spatial filter's.
+fn check_deinterlaced(path: &Path, frames: &[(u32, Deinterlacer)], first: Field, coded: bool) {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
-    for &n in frames {
+    for &(n, expected) in frames {
         let image = image_at(path, n, Deinterlace::Auto);
-        assert_eq!(image.deinterlaced(), Some(Deinterlacer::Spatial), "{name}");
+        assert_eq!(image.deinterlaced(), Some(expected), "{name} frame {n}");
         if coded {
             assert_eq!(read_code(&image, Orientation::IDENTITY), Ok(n), "{name}");
         }
+        let (spatial, motion) = pipeline_references(path, n, first);
+        let reference = match expected {
+            Deinterlacer::Spatial => &spatial,
+            Deinterlacer::MotionAdaptive => motion.as_ref().expect("a frame before"),
+        };
+        assert!(
+            image.data() == reference.as_slice(),
+            "{name} frame {n}: not the pipeline's {expected:?} image of FFmpeg's decode"
+        );
         let width = image.width() as usize;
         let ours = luma(image.data(), 4);
         let bwdif = luma(&ffmpeg_rgb(path, n, BWDIF), 3);
@@ -179,11 +260,13 @@ fn check_deinterlaced(path: &Path, frames: &[u32], first: Field, coded: bool) {
             comb_energy(&woven, width),
         );
         let db = psnr(&ours, &bwdif);
+        let db_spatial = psnr(&luma(&spatial, 4), &bwdif);
         let kept = field_psnr(&ours, &woven, width, first);
         eprintln!(
-            "{name} frame {n}: comb energy {e_ours:.2} (bwdif {e_bwdif:.2}, woven {e_woven:.2}, \
-             ratio to bwdif {:.2}), luma PSNR vs bwdif {db:.1} dB, kept {first:?} field's lines \
-             vs FFmpeg's decode {kept:.1} dB",
+            "{name} frame {n} ({}): comb energy {e_ours:.2} (bwdif {e_bwdif:.2}, woven \
+             {e_woven:.2}, ratio to bwdif {:.2}), luma PSNR vs bwdif {db:.2} dB (spatial \
+             {db_spatial:.2} dB), kept {first:?} field's lines vs FFmpeg's decode {kept:.1} dB",
+            expected.name(),
             e_ours / e_bwdif
         );
         // The kept field is the decoded one, line for line (the rest of
@@ -193,6 +276,12 @@ fn check_deinterlaced(path: &Path, frames: &[u32], first: Field, coded: bool) {
             e_ours <= 1.5 * e_bwdif,
             "{name} frame {n}: comb energy {e_ours:.2} > 1.5 x bwdif's {e_bwdif:.2}"
         );
+        if expected == Deinterlacer::MotionAdaptive {
+            assert!(
+                db >= db_spatial,
+                "{name} frame {n}: {db:.2} dB against bwdif, spatial {db_spatial:.2} dB"
+            );
+        }
         if coded {
             // The fixtures move between fields: woven, they comb.
             assert!(
@@ -209,7 +298,14 @@ fn h264_mbaff_top_field_first_is_deinterlaced() {
     let _turn = gpu_turn();
     let scratch = Scratch::new("deint-h264-tff");
     let path = interlaced_fixture(&scratch, Codec::H264Mbaff, true);
-    check_deinterlaced(&path, &[0, 3, 7], Field::Top, true);
+    // Keyframes every 5 frames: frame 0 is the first decoded after the
+    // seek, the others come after a decoded picture.
+    check_deinterlaced(
+        &path,
+        &[(0, SPATIAL), (3, MOTION), (7, MOTION)],
+        Field::Top,
+        true,
+    );
 }
 
 #[test]
@@ -217,7 +313,7 @@ fn h264_mbaff_bottom_field_first_is_deinterlaced() {
     let _turn = gpu_turn();
     let scratch = Scratch::new("deint-h264-bff");
     let path = interlaced_fixture(&scratch, Codec::H264Mbaff, false);
-    check_deinterlaced(&path, &[2, 6], Field::Bottom, true);
+    check_deinterlaced(&path, &[(2, MOTION), (6, MOTION)], Field::Bottom, true);
 }
 
 #[test]
@@ -225,7 +321,7 @@ fn mpeg2_top_field_first_is_deinterlaced() {
     let _turn = gpu_turn();
     let scratch = Scratch::new("deint-mpeg2-tff");
     let path = interlaced_fixture(&scratch, Codec::Mpeg2, true);
-    check_deinterlaced(&path, &[1, 5], Field::Top, true);
+    check_deinterlaced(&path, &[(1, MOTION), (5, SPATIAL)], Field::Top, true);
 }
 
 #[test]
@@ -233,7 +329,7 @@ fn mpeg2_bottom_field_first_is_deinterlaced() {
     let _turn = gpu_turn();
     let scratch = Scratch::new("deint-mpeg2-bff");
     let path = interlaced_fixture(&scratch, Codec::Mpeg2, false);
-    check_deinterlaced(&path, &[4, 8], Field::Bottom, true);
+    check_deinterlaced(&path, &[(4, MOTION), (8, MOTION)], Field::Bottom, true);
 }
 
 #[test]
@@ -247,9 +343,11 @@ fn croscodecs_interlaced_h264_is_deinterlaced() {
     // first (`top_field_first` 0), though the stream's `field_order` says
     // top: the picture's word counts. Its fields hold fine static detail,
     // which bwdif weaves where nothing moves and one field cannot hold:
-    // the luma PSNR against bwdif is low (about 20 dB) for a spatial
-    // deinterlacer, and only reported.
-    check_deinterlaced(&path, &[10, 100], Field::Bottom, false);
+    // the spatial filter is about 20 dB from bwdif, the motion-adaptive
+    // one about 35. Frame 9 is a reference picture, decoded on the way to
+    // frame 10; frame 99 a non-reference B-picture, which a request for
+    // frame 100 does not decode, so frame 100 is deinterlaced spatially.
+    check_deinterlaced(&path, &[(10, MOTION), (100, SPATIAL)], Field::Bottom, false);
 }
 
 #[test]
@@ -459,7 +557,8 @@ fn soft_telecined_mpeg2_is_unchanged() {
 }
 
 /// `grab --deinterlace auto|off` reaches the setting, and `--json` says
-/// which deinterlacer made each image.
+/// which deinterlacer made each image: motion-adaptive where the picture
+/// before was decoded on the way, spatial for the first after the seek.
 #[test]
 fn the_cli_deinterlaces_unless_told_not_to_and_says_so() {
     let _turn = gpu_turn();
@@ -468,16 +567,8 @@ fn the_cli_deinterlaces_unless_told_not_to_and_says_so() {
     let movie = movie.to_str().expect("UTF-8 path");
     let out = scratch.path("out");
     let out = out.to_str().expect("UTF-8 path");
-    let grab = |extra: &[&str]| {
-        let mut args = vec![
-            "grab",
-            movie,
-            "--at",
-            "0.1",
-            "--max-size",
-            "180x0",
-            "--json",
-        ];
+    let grab = |at: &str, extra: &[&str]| {
+        let mut args = vec!["grab", movie, "--at", at, "--max-size", "180x0", "--json"];
         args.extend(["-o", out]);
         args.extend(extra);
         let run = common::cli::stills(&args, "");
@@ -485,9 +576,110 @@ fn the_cli_deinterlaces_unless_told_not_to_and_says_so() {
         let line: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
         line["deinterlaced"].clone()
     };
-    assert_eq!(grab(&[]), "spatial");
-    assert_eq!(grab(&["--deinterlace", "auto"]), "spatial");
-    assert_eq!(grab(&["--deinterlace", "off"]), serde_json::Value::Null);
+    // Exact: frame 2 comes after frame 1, decoded on the way from the
+    // keyframe; frame 0 is the keyframe.
+    assert_eq!(grab("0.1", &[]), "motion-adaptive");
+    assert_eq!(grab("0.1", &["--deinterlace", "auto"]), "motion-adaptive");
+    assert_eq!(grab("0", &[]), "spatial");
+    assert_eq!(
+        grab("0.1", &["--deinterlace", "off"]),
+        serde_json::Value::Null
+    );
     let bad = common::cli::stills(&["grab", movie, "--at", "0", "--deinterlace", "bob"], "");
     assert!(!bad.status.success());
+}
+
+/// The motion-adaptive filter on a synthetic interlaced picture: a still
+/// band of one-line stripes (detail only the two fields together hold)
+/// above a band whose fields differ, as something moving combs. After an
+/// identical previous picture nothing moved: the image is the woven
+/// picture's, exactly, stripes and all. After a previous picture that
+/// differs in the lower band, that band is the spatial filter's (its
+/// comb gone) while the still band stays woven.
+#[test]
+fn still_parts_are_woven_and_moving_parts_interpolated() {
+    let _turn = gpu_turn();
+    let (width, height) = (64u32, 64u32);
+    let luma = |x: u32, y: u32| -> u8 {
+        if y < 32 {
+            // Still: stripes, and a ramp along the row.
+            if y % 2 == 0 {
+                40 + x as u8
+            } else {
+                200 - x as u8
+            }
+        } else if y % 2 == 0 {
+            // Moving: the top field shows the object, the bottom field
+            // what was there before it.
+            200
+        } else {
+            50
+        }
+    };
+    let frame = |luma: &dyn Fn(u32, u32) -> u8, scan: Scan| {
+        let mut raw = Vec::new();
+        for y in 0..height {
+            raw.extend((0..width).map(|x| luma(x, y)));
+        }
+        raw.resize(raw.len() + 2 * (width * height / 4) as usize, 128);
+        let mut picture = Picture::from_packed(width, height, DecodedFormat::Yuv420p, raw).unwrap();
+        picture.desc.scan = scan;
+        picture
+    };
+    let interlaced = Scan::Interlaced {
+        top_field_first: true,
+    };
+    let picture = frame(&luma, interlaced);
+    let same = frame(&luma, interlaced);
+    // Before, the lower band was empty (black) in both fields.
+    let before = frame(&|x, y| if y < 32 { luma(x, y) } else { 16 }, interlaced);
+    let geometry = stills::render::SourceGeometry::default();
+    let settings = RenderSettings::default();
+    let spec = OutputSpec::new(&picture.desc, &geometry, &settings).unwrap();
+    assert_eq!(spec.deinterlace, Some(Field::Top));
+    let progressive = frame(&luma, Scan::Progressive);
+    let woven_spec = OutputSpec::new(&progressive.desc, &geometry, &settings).unwrap();
+    let mut pipeline = FramePipeline::new(common::gpu::context()).unwrap();
+    let woven = pipeline.render(&progressive, &woven_spec).unwrap();
+    let spatial = pipeline.render(&picture, &spec).unwrap();
+    let still = pipeline.render_after(&picture, Some(&same), &spec).unwrap();
+    let moved = pipeline
+        .render_after(&picture, Some(&before), &spec)
+        .unwrap();
+    assert_eq!(woven.deinterlaced, None);
+    assert_eq!(spatial.deinterlaced, Some(Deinterlacer::Spatial));
+    assert_eq!(still.deinterlaced, Some(Deinterlacer::MotionAdaptive));
+    assert_eq!(moved.deinterlaced, Some(Deinterlacer::MotionAdaptive));
+    assert!(still.data == woven.data, "a still picture is woven");
+    let rows = |image: &stills::gpu::RenderedImage, range: std::ops::Range<usize>| {
+        image.data[range.start * image.stride..range.end * image.stride].to_vec()
+    };
+    // A few lines from the bands' edge, whose filters reach across it.
+    let (still_band, moving_band) = (0..28, 36..64);
+    assert!(rows(&moved, still_band.clone()) == rows(&woven, still_band.clone()));
+    assert!(rows(&spatial, still_band.clone()) != rows(&woven, still_band));
+    assert!(rows(&moved, moving_band.clone()) == rows(&spatial, moving_band.clone()));
+    assert!(rows(&moved, moving_band.clone()) != rows(&woven, moving_band));
+}
+
+/// A request that takes the nearest keyframe decodes nothing before its
+/// picture: spatial, whatever comes after it.
+#[test]
+fn keyframe_requests_are_deinterlaced_spatially() {
+    let _turn = gpu_turn();
+    let scratch = Scratch::new("deint-keyframe");
+    let path = interlaced_fixture(&scratch, Codec::H264Mbaff, true);
+    let generator = generator(&path, 1, |_| {});
+    for n in [3, 7] {
+        let (image, _) = generator
+            .copy_image(Time::new(i64::from(n) * 2 + 1, 50))
+            .unwrap();
+        assert_eq!(
+            image.deinterlaced(),
+            Some(Deinterlacer::Spatial),
+            "frame {n}"
+        );
+        let code = read_code(&image, Orientation::IDENTITY).unwrap();
+        assert!(code % 5 == 0, "frame {n} was served by keyframe {code}");
+    }
 }

@@ -19,6 +19,7 @@ use crate::decode::frame::DecodedFrame;
 use crate::decode::Decoder;
 use crate::error::{DecodeError, Error, FfmpegError, Result, Unsupported};
 use crate::ffmpeg::{self, av, Demuxer, Source};
+use crate::picture::Scan;
 use crate::plan::{Run, Target};
 use crate::surface::Picture;
 
@@ -49,6 +50,15 @@ pub(crate) trait FrameMapper {
     /// Sets the codec context up for this backend before it is opened.
     fn configure(&mut self, _context: &mut av::codec::Context) -> Result<()> {
         Ok(())
+    }
+
+    /// Whether [`map`](Self::map) makes host pictures, cheap to hold: only
+    /// then does the engine keep the picture shown before an interlaced
+    /// target for the motion-adaptive deinterlacer (holding a hardware
+    /// surface would take one from the decoder's fixed pool, and mapping
+    /// it costs an export or a copy).
+    fn host_pictures(&self) -> bool {
+        false
     }
 
     /// Why `frame` was decoded in software although this backend is a
@@ -276,6 +286,7 @@ impl<M: FrameMapper> Engine<M> {
         &mut self,
         index: &IndexSnapshot,
         run: &Run,
+        previous: bool,
         cancelled: &dyn Fn() -> bool,
         delivered: &mut [bool],
         deliver: &mut dyn FnMut(&Target, Result<DecodedFrame>),
@@ -298,6 +309,11 @@ impl<M: FrameMapper> Engine<M> {
             .map(|(i, t)| (t.pts + offset, i))
             .collect();
         let target_packets: HashSet<usize> = run.targets().iter().map(|t| t.packet).collect();
+        let mut before = Before::new(if previous && self.mapper.host_pictures() {
+            shown_before(self.index(), run, offset)
+        } else {
+            vec![None; run.targets().len()]
+        });
         let mut remaining = run.targets().len();
         let mut last_error: Option<FfmpegError> = None;
         let mut frame = av::frame::Video::empty();
@@ -329,14 +345,14 @@ impl<M: FrameMapper> Engine<M> {
             if let Err(e) = sent {
                 last_error = Some(e.into());
             }
-            remaining -= self.receive(&mut frame, &by_pts, run, delivered, deliver);
+            remaining -= self.receive(&mut frame, &by_pts, run, &mut before, delivered, deliver);
         }
         if remaining > 0 {
             // The last targets are still in the decoder's reorder buffer.
             let clock = Instant::now();
             self.decoder.send_eof().ok();
             self.spent.decode += clock.elapsed();
-            remaining -= self.receive(&mut frame, &by_pts, run, delivered, deliver);
+            remaining -= self.receive(&mut frame, &by_pts, run, &mut before, delivered, deliver);
         }
         self.decoder.flush();
         if remaining > 0 {
@@ -355,13 +371,15 @@ impl<M: FrameMapper> Engine<M> {
         Ok(())
     }
 
-    /// Takes every picture the decoder has ready, handing over targets.
+    /// Takes every picture the decoder has ready, handing over targets
+    /// (each with the picture shown before it, where `before` kept it).
     /// Returns how many targets were delivered.
     fn receive(
         &mut self,
         frame: &mut av::frame::Video,
         by_pts: &HashMap<i64, usize>,
         run: &Run,
+        before: &mut Before,
         delivered: &mut [bool],
         deliver: &mut dyn FnMut(&Target, Result<DecodedFrame>),
     ) -> usize {
@@ -371,12 +389,17 @@ impl<M: FrameMapper> Engine<M> {
             let Some(pts) = frame.pts().or(frame.timestamp()) else {
                 continue;
             };
-            let Some(&i) = by_pts.get(&pts) else {
+            let scan = ffmpeg::frame_scan(frame);
+            let keep = before.wanted(pts, scan);
+            let Some(&i) = by_pts.get(&pts).filter(|&&i| !delivered[i]) else {
+                if keep {
+                    // Shown just before a target: held (a reference to the
+                    // decoder's buffer) until that target comes out.
+                    let kept = self.mapper.map(frame, self.color, self.hdr).ok();
+                    before.keep(pts, kept);
+                }
                 continue;
             };
-            if delivered[i] {
-                continue;
-            }
             delivered[i] = true;
             count += 1;
             let target = &run.targets()[i];
@@ -388,7 +411,6 @@ impl<M: FrameMapper> Engine<M> {
             hdr.content_light_level = hdr.content_light_level.or(light);
             // Mappers describe the planes; whether this picture's fields
             // are of two instants is the decoder's word for each frame.
-            let scan = ffmpeg::frame_scan(frame);
             let picture = self.mapper.map(frame, self.color, hdr).map(|mut p| {
                 p.desc.scan = scan;
                 p
@@ -396,9 +418,14 @@ impl<M: FrameMapper> Engine<M> {
             let fallback = self.mapper.software_fallback(frame);
             self.spent.decode += clock.elapsed();
             let spent = std::mem::take(&mut self.spent);
+            let previous = before.take(i, scan);
+            if keep {
+                before.keep(pts, picture.as_ref().ok().and_then(Picture::share_host));
+            }
             let result = picture.map(|picture| DecodedFrame {
                 pts: target.pts,
                 picture,
+                previous,
                 demux: spent.demux,
                 decode: spent.decode,
                 fallback,
@@ -416,11 +443,12 @@ impl<M: FrameMapper> Decoder for Engine<M> {
         &mut self,
         index: &IndexSnapshot,
         run: &Run,
+        previous: bool,
         cancelled: &dyn Fn() -> bool,
         deliver: &mut dyn FnMut(&Target, Result<DecodedFrame>),
     ) {
         let mut delivered = vec![false; run.targets().len()];
-        if let Err(e) = self.run_inner(index, run, cancelled, &mut delivered, deliver) {
+        if let Err(e) = self.run_inner(index, run, previous, cancelled, &mut delivered, deliver) {
             // Leave the decoder clean for the next run whatever happened.
             self.decoder.flush();
             self.position = None;
@@ -429,6 +457,66 @@ impl<M: FrameMapper> Decoder for Engine<M> {
                 deliver(target, Err(e.clone()));
             }
         }
+    }
+}
+
+/// The frame pts (on the decoder's clock: index pts plus `offset`) of the
+/// picture shown just before each of `run`'s targets, where the run feeds
+/// its packet: not the seek's sync packet's predecessors, nor packets past
+/// the run's end. `None` for a target shown first after the seek (a
+/// keyframe request) or whose predecessor lies outside the run. A fed
+/// non-reference picture nothing targets is still skipped by the decoder:
+/// nothing comes out at its time, and its target is deinterlaced
+/// spatially.
+fn shown_before(index: &FrameIndex, run: &Run, offset: i64) -> Vec<Option<i64>> {
+    let pts_of = |i: &u32| index.packets.get(*i as usize).and_then(|p| p.pts);
+    let fed = run.start()..=run.end();
+    run.targets()
+        .iter()
+        .map(|target| {
+            let at = index
+                .presentation
+                .partition_point(|i| pts_of(i).is_some_and(|pts| pts < target.pts));
+            let &packet = index.presentation.get(at.checked_sub(1)?)?;
+            fed.contains(&(packet as usize))
+                .then(|| pts_of(&packet).map(|pts| pts + offset))
+                .flatten()
+        })
+        .collect()
+}
+
+/// The picture shown before each target of a run, for the motion-adaptive
+/// deinterlacer: which frames to keep, and the one kept. At most one
+/// picture is held, the latest decoded that some target shows after; it is
+/// handed to that target only if both are interlaced.
+struct Before {
+    /// By target: the frame pts of the picture shown before it.
+    pts: Vec<Option<i64>>,
+    kept: Option<(i64, Picture)>,
+}
+
+impl Before {
+    fn new(pts: Vec<Option<i64>>) -> Before {
+        Before { pts, kept: None }
+    }
+
+    /// Whether the frame at `pts`, of `scan`, is to be kept: shown just
+    /// before a target, and interlaced.
+    fn wanted(&self, pts: i64, scan: Scan) -> bool {
+        scan.first_field().is_some() && self.pts.contains(&Some(pts))
+    }
+
+    /// Holds `picture` (at `pts`) in place of the one held, if any.
+    fn keep(&mut self, pts: i64, picture: Option<Picture>) {
+        self.kept = picture.map(|p| (pts, p));
+    }
+
+    /// The picture shown before target `i`, of `scan`, if it is held and
+    /// the target is interlaced; it is released either way.
+    fn take(&mut self, i: usize, scan: Scan) -> Option<Picture> {
+        let wanted = self.pts.get(i).copied().flatten();
+        let (pts, picture) = self.kept.take()?;
+        (scan.first_field().is_some() && Some(pts) == wanted).then_some(picture)
     }
 }
 
@@ -474,4 +562,100 @@ fn open_decoder(
         e => DecodeError::OpenDecoder(e.into()).into(),
     })?;
     Ok((demuxer, decoder))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::asset::IndexEntry;
+    use crate::plan::{Planner, Request};
+    use crate::ratio::Ratio;
+
+    /// Packets in decode order as (pts, sync), every one shown.
+    fn index(packets: &[(i64, bool)]) -> FrameIndex {
+        let packets: Vec<IndexEntry> = packets
+            .iter()
+            .map(|&(pts, sync)| IndexEntry {
+                pts: Some(pts),
+                duration: 1,
+                sync,
+                shown: true,
+            })
+            .collect();
+        let mut presentation: Vec<u32> = (0..packets.len() as u32).collect();
+        presentation.sort_by_key(|&i| packets[i as usize].pts);
+        FrameIndex {
+            time_base: Ratio { num: 1, den: 25 },
+            timeline_offset: 0,
+            end: packets.iter().filter_map(|p| p.pts).max().unwrap_or(0) + 1,
+            packets,
+            presentation,
+        }
+    }
+
+    fn before(index: &FrameIndex, targets: &[i64], offset: i64) -> Vec<Vec<Option<i64>>> {
+        let requests: Vec<Request> = targets.iter().map(|&t| Request::exact(t)).collect();
+        Planner::new(index)
+            .plan(&requests)
+            .decode
+            .runs()
+            .iter()
+            .map(|run| shown_before(index, run, offset))
+            .collect()
+    }
+
+    #[test]
+    fn the_picture_shown_before_a_target_is_one_the_run_decodes() {
+        // I0 P3 B1 B2 | I6 P7: B-pictures decoded after the P-picture
+        // they are shown before.
+        let gop = index(&[
+            (0, true),
+            (3, false),
+            (1, false),
+            (2, false),
+            (6, true),
+            (7, false),
+        ]);
+        // The sync frame is shown first after its seek; a B-picture comes
+        // after one the run feeds.
+        assert_eq!(before(&gop, &[0], 0), [vec![None]]);
+        assert_eq!(before(&gop, &[2], 0), [vec![Some(1)]]);
+        // The P-picture is shown after B2, which is decoded after it: a
+        // run for P3 alone stops before B2, one that goes on for B2 has it
+        // (the targets in decode order: P3, B2).
+        assert_eq!(before(&gop, &[3], 0), [vec![None]]);
+        assert_eq!(before(&gop, &[3, 2], 0), [vec![Some(2), Some(1)]]);
+        // On the decoder's clock.
+        assert_eq!(before(&gop, &[1], 100), [vec![Some(100)]]);
+        // A run from the second sync frame feeds nothing shown before
+        // frame 6 (frame 3 is the first group's); frame 7 comes after 6.
+        assert_eq!(before(&gop, &[6], 0), [vec![None]]);
+        assert_eq!(before(&gop, &[7], 0), [vec![Some(6)]]);
+    }
+
+    #[test]
+    fn one_picture_is_held_and_given_only_to_its_interlaced_target() {
+        let interlaced = Scan::Interlaced {
+            top_field_first: true,
+        };
+        let picture = || {
+            Picture::from_packed(2, 2, crate::picture::DecodedFormat::Yuv444p, vec![0u8; 12])
+                .unwrap()
+        };
+        let mut before = Before::new(vec![Some(4), Some(5)]);
+        assert!(before.wanted(4, interlaced));
+        assert!(!before.wanted(4, Scan::Progressive));
+        assert!(!before.wanted(3, interlaced));
+        before.keep(4, Some(picture()));
+        // Target 0 (shown after 4) takes it; nothing is held after.
+        assert!(before.take(0, interlaced).is_some());
+        assert!(before.take(1, interlaced).is_none());
+        // A held picture of another time is released, not given.
+        before.keep(4, Some(picture()));
+        assert!(before.take(1, interlaced).is_none());
+        assert!(before.kept.is_none());
+        // A progressive target gets none.
+        before.keep(5, Some(picture()));
+        assert!(before.take(1, Scan::Progressive).is_none());
+    }
 }

@@ -10,6 +10,11 @@ pub struct DecodedFrame {
     /// Presentation time on the asset timeline, in stream ticks.
     pub pts: i64,
     pub picture: Picture,
+    /// The picture shown just before this one, when this one is interlaced,
+    /// the run was asked to keep it, and the decoder made it anyway on the
+    /// way from the sync frame: the motion-adaptive deinterlacer's second
+    /// input. Host pictures only.
+    pub previous: Option<Picture>,
     /// Time spent reading and seeking to the packets this picture needed
     /// (since the decoder's previous picture of the same run).
     pub demux: Duration,

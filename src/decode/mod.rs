@@ -46,12 +46,15 @@ pub use vaapi_caps::{VaEntrypoint, VaProfile, VaapiDevice, VaapiProfile};
 /// (a picture or the error that prevented it), check `cancelled` between
 /// packets and stop early when it returns true (the remaining targets then
 /// get `Error::Cancelled`), and leave the decoder ready for any later run,
-/// whatever happened.
+/// whatever happened. With `previous`, each interlaced target comes with
+/// the picture shown just before it where the run decodes that anyway
+/// ([`DecodedFrame::previous`]); nothing extra is ever decoded for it.
 pub trait Decoder {
     fn decode_run(
         &mut self,
         index: &IndexSnapshot,
         run: &Run,
+        previous: bool,
         cancelled: &dyn Fn() -> bool,
         deliver: &mut dyn FnMut(&Target, Result<DecodedFrame>),
     );

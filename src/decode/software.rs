@@ -26,6 +26,10 @@ pub(crate) struct HostMapper {
 type ScaleKey = (av::format::Pixel, u32, u32, DecodedFormat);
 
 impl FrameMapper for HostMapper {
+    fn host_pictures(&self) -> bool {
+        true
+    }
+
     fn map(
         &mut self,
         frame: &av::frame::Video,

@@ -17,7 +17,7 @@ use crate::gpu::{FramePipeline, GpuContext, GpuError, RenderTimings, RenderedIma
 use crate::image::{ColorSpace, FrameTimings, Image, PixelFormat};
 use crate::plan::{Choice, Request, RunShares, Target};
 use crate::render::spec::OutputEncoding;
-use crate::render::OutputSpec;
+use crate::render::{Deinterlace, OutputSpec};
 use crate::surface::Picture;
 use crate::time::Time;
 
@@ -157,18 +157,21 @@ impl Pool {
         Ok(FramePipeline::new(&self.gpu()?)?)
     }
 
-    /// Renders one picture on one of the pool's pipelines, waiting for
-    /// one to be free when as many renders as allowed are in flight.
+    /// Renders one picture (after `previous`, see
+    /// [`FramePipeline::render_after`]) on one of the pool's pipelines,
+    /// waiting for one to be free when as many renders as allowed are in
+    /// flight.
     fn render(
         &self,
         picture: &Picture,
+        previous: Option<&Picture>,
         spec: &OutputSpec,
     ) -> Result<(RenderedImage, RenderTimings)> {
         let mut slot = self
             .pipelines
             .take(|| self.new_pipeline(), renders_in_flight)?;
         let pipeline = slot.get();
-        let rendered = pipeline.render(picture, spec);
+        let rendered = pipeline.render_after(picture, previous, spec);
         let timings = pipeline.last_timings();
         // A failed render leaves its pipeline usable (its errors are
         // checked ones); only a panic unwinding through the slot drops it.
@@ -450,7 +453,10 @@ impl Worker {
                     batch.resolve(work.request_ids[last], result);
                 }
             };
-            decoder.decode_run(&work.index, run, &cancelled, &mut deliver);
+            // The previous picture serves the motion-adaptive
+            // deinterlacer only.
+            let previous = batch.settings.deinterlace == Deinterlace::Auto;
+            decoder.decode_run(&work.index, run, previous, &cancelled, &mut deliver);
         }
         self.keep_decoder(shared, work, decoder);
         Ok(())
@@ -488,7 +494,9 @@ impl Worker {
                 allowed: batch.settings.max_request_bytes,
             });
         }
-        let (rendered, gpu_timings) = self.pool.render(&frame.picture, &spec)?;
+        let (rendered, gpu_timings) =
+            self.pool
+                .render(&frame.picture, frame.previous.as_ref(), &spec)?;
         let (alpha, deinterlaced) = (rendered.alpha, rendered.deinterlaced);
         let (format, color_space) = match rendered.encoding {
             OutputEncoding::Srgb8 => (PixelFormat::Rgba8, ColorSpace::SRGB),

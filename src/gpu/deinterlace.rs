@@ -1,13 +1,17 @@
 //! The deinterlace stage: an interlaced picture made progressive from the
 //! field shown first, on the device, before the resample passes (see
-//! `shaders/deinterlace.wgsl` for the filter). It reads the planes where
+//! `shaders/deinterlace.wgsl` for the filters). It reads the planes where
 //! the input stage bound them and writes a progressive copy, each plane's
 //! rows word-aligned, which the passes then read as an ordinary buffer-bound
-//! picture. The plan is pure arithmetic; the pipeline runs it.
+//! picture. Motion-adaptive, it also reads the picture shown just before,
+//! copied from the host into a buffer laid out as the stage's output. The
+//! plan and that copy's packing are pure arithmetic; the pipeline runs them.
 
 use bytemuck::{Pod, Zeroable};
 
+use crate::image::Deinterlacer;
 use crate::picture::{ComponentSource, Field, PictureDesc, PlaneDesc, Scan};
+use crate::surface::HostPlanes;
 
 use super::GpuError;
 
@@ -29,7 +33,8 @@ pub(super) struct PlaneParams {
     pub at: [u32; 4],
     /// Samples per row, rows, bytes per sample, samples per texel.
     pub shape: [u32; 4],
-    /// Parity of the kept field's lines, words per output row.
+    /// Parity of the kept field's lines, words per output row, 1 when the
+    /// previous picture is bound (motion-adaptive), 0.
     pub field: [u32; 4],
 }
 
@@ -49,6 +54,7 @@ pub(super) struct PlaneJob {
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct DeinterlacePlan {
     pub planes: Vec<PlaneJob>,
+    pub deinterlacer: Deinterlacer,
     /// The picture the passes read: the planes packed from offset 0 of the
     /// stage's output buffer, progressive.
     pub out: PictureDesc,
@@ -58,8 +64,15 @@ pub(super) struct DeinterlacePlan {
 
 impl DeinterlacePlan {
     /// The stage's work on `bound` (the picture as the input stage bound
-    /// it to buffers: each plane's offset in its binding), keeping `field`.
-    pub fn new(bound: &PictureDesc, field: Field) -> Result<DeinterlacePlan, GpuError> {
+    /// it to buffers: each plane's offset in its binding), keeping `field`,
+    /// with `deinterlacer` (motion-adaptive reads the previous picture as
+    /// [`pack_previous`] lays it out).
+    pub fn new(
+        bound: &PictureDesc,
+        field: Field,
+        deinterlacer: Deinterlacer,
+    ) -> Result<DeinterlacePlan, GpuError> {
+        let motion = u32::from(deinterlacer == Deinterlacer::MotionAdaptive);
         let desc = bound.format.desc();
         let mut out = *bound;
         out.scan = Scan::Progressive;
@@ -104,7 +117,7 @@ impl DeinterlacePlan {
                         u32::from(format.bytes_per_sample),
                         u32::from(format.samples_per_texel),
                     ],
-                    field: [field.parity(), words, 0, 0],
+                    field: [field.parity(), words, motion, 0],
                 },
                 binding,
                 groups: [words.div_ceil(GROUP_WIDTH), rows],
@@ -115,10 +128,65 @@ impl DeinterlacePlan {
         u32_of(offset, "the deinterlaced planes")?;
         Ok(DeinterlacePlan {
             planes,
+            deinterlacer,
             out,
             bytes: offset,
         })
     }
+}
+
+/// Whether `previous` can stand for the picture shown before `current` in
+/// the motion-adaptive filter: the same format and size, in host memory
+/// (the pictures a software decoder makes; a hardware surface would need
+/// its own import, so its picture is deinterlaced spatially).
+pub(super) fn usable_previous<'a>(
+    current: &PictureDesc,
+    previous: &'a crate::surface::Picture,
+) -> Option<&'a HostPlanes> {
+    let same = previous.desc.format == current.format
+        && previous.desc.width == current.width
+        && previous.desc.height == current.height;
+    match &previous.surface {
+        crate::surface::Surface::Host(host) if same => Some(host),
+        _ => None,
+    }
+}
+
+/// Copies the planes of `previous` (in `host`) as the stage's output lays
+/// its planes out (`plan.out`), where the shader reads them: each row goes
+/// to `write` with its byte offset, within `plan.bytes`.
+pub(super) fn pack_previous(
+    plan: &DeinterlacePlan,
+    previous: &PictureDesc,
+    host: &HostPlanes,
+    mut write: impl FnMut(usize, &[u8]),
+) -> Result<(), GpuError> {
+    for (index, job) in plan.planes.iter().enumerate() {
+        let [_, _, out_offset, out_pitch] = job.params.at;
+        let (row_bytes, rows) = previous
+            .plane_extent(index)
+            .ok_or_else(|| GpuError::Internal(format!("plane {index} has no extent")))?;
+        let source = previous.planes[index];
+        let bytes: &[u8] = host.plane(index);
+        for row in 0..u64::from(rows) {
+            let from = source.offset + row * source.pitch;
+            let to = u64::from(out_offset) + row * u64::from(out_pitch);
+            let out_of_bounds = || {
+                GpuError::Internal(format!(
+                    "plane {index} row {row} of the previous picture is out of bounds"
+                ))
+            };
+            if to + row_bytes > plan.bytes {
+                return Err(out_of_bounds());
+            }
+            let line = usize::try_from(from)
+                .ok()
+                .and_then(|f| bytes.get(f..f + row_bytes as usize))
+                .ok_or_else(out_of_bounds)?;
+            write(to as usize, line);
+        }
+    }
+    Ok(())
 }
 
 fn u32_of(value: u64, what: &'static str) -> Result<u32, GpuError> {
@@ -170,6 +238,7 @@ impl DeinterlaceStage {
                 },
                 storage(1, true),
                 storage(2, false),
+                storage(3, true),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -257,7 +326,7 @@ mod tests {
             plane.offset = 0;
             plane.pitch = plane.pitch.div_ceil(64) * 64;
         }
-        let plan = DeinterlacePlan::new(&bound, Field::Bottom).unwrap();
+        let plan = DeinterlacePlan::new(&bound, Field::Bottom, Deinterlacer::Spatial).unwrap();
         assert_eq!(plan.out.scan, Scan::Progressive);
         let luma = plan.planes[0];
         assert_eq!(luma.params.at, [0, 768, 0, 724]);
@@ -282,17 +351,30 @@ mod tests {
 
     #[test]
     fn interleaved_and_wide_samples_keep_their_texel_shape() {
-        let nv12 =
-            DeinterlacePlan::new(&interlaced(64, 48, DecodedFormat::Nv12), Field::Top).unwrap();
+        let nv12 = DeinterlacePlan::new(
+            &interlaced(64, 48, DecodedFormat::Nv12),
+            Field::Top,
+            Deinterlacer::Spatial,
+        )
+        .unwrap();
         assert_eq!(nv12.planes[1].params.shape, [64, 24, 1, 2]);
         assert_eq!(nv12.planes[1].binding, 1);
-        let p010 =
-            DeinterlacePlan::new(&interlaced(64, 48, DecodedFormat::P010), Field::Top).unwrap();
+        let p010 = DeinterlacePlan::new(
+            &interlaced(64, 48, DecodedFormat::P010),
+            Field::Top,
+            Deinterlacer::MotionAdaptive,
+        )
+        .unwrap();
         assert_eq!(p010.planes[0].params.shape, [64, 48, 2, 1]);
         assert_eq!(p010.planes[1].params.shape, [64, 24, 2, 2]);
-        assert_eq!(p010.planes[0].params.field, [0, 32, 0, 0]);
-        let alpha =
-            DeinterlacePlan::new(&interlaced(8, 8, DecodedFormat::Yuva420p), Field::Top).unwrap();
+        // Motion-adaptive: the shader reads the previous picture.
+        assert_eq!(p010.planes[0].params.field, [0, 32, 1, 0]);
+        let alpha = DeinterlacePlan::new(
+            &interlaced(8, 8, DecodedFormat::Yuva420p),
+            Field::Top,
+            Deinterlacer::Spatial,
+        )
+        .unwrap();
         assert_eq!(alpha.planes[3].binding, 3);
     }
 
@@ -301,8 +383,60 @@ mod tests {
         let mut bound = interlaced(64, 48, DecodedFormat::Yuv420p);
         bound.planes[1].offset += 2;
         assert!(matches!(
-            DeinterlacePlan::new(&bound, Field::Top),
+            DeinterlacePlan::new(&bound, Field::Top, Deinterlacer::Spatial),
             Err(GpuError::UnalignedPlane { plane: 1, .. })
         ));
+    }
+
+    #[test]
+    fn the_previous_picture_is_packed_as_the_output_lays_planes_out() {
+        // A 6x4 4:2:0 picture with padded rows, each byte its plane,
+        // row and column.
+        let mut previous = interlaced(6, 4, DecodedFormat::Yuv420p);
+        let pitches = [8u64, 4, 4];
+        let mut planes = Vec::new();
+        for (index, &pitch) in pitches.iter().enumerate() {
+            previous.planes[index] = PlaneDesc { offset: 2, pitch };
+            let rows = if index == 0 { 4 } else { 2 };
+            let mut bytes = vec![0xEEu8; 2 + (pitch * rows) as usize];
+            for row in 0..rows {
+                for x in 0..pitch {
+                    bytes[(2 + row * pitch + x) as usize] =
+                        (index * 64) as u8 + (row * 16 + x) as u8;
+                }
+            }
+            planes.push(bytes.into());
+        }
+        let host = crate::surface::Picture::host(previous, planes).unwrap();
+        let crate::surface::Surface::Host(host_planes) = &host.surface else {
+            unreachable!("a host picture");
+        };
+        // The current picture as an upload binds it.
+        let mut bound = interlaced(6, 4, DecodedFormat::Yuv420p);
+        for plane in bound.planes.iter_mut().take(3) {
+            *plane = PlaneDesc {
+                offset: 0,
+                pitch: 64,
+            };
+        }
+        let plan = DeinterlacePlan::new(&bound, Field::Top, Deinterlacer::MotionAdaptive).unwrap();
+        assert!(usable_previous(&bound, &host).is_some());
+        let mut dst = vec![0u8; plan.bytes as usize];
+        pack_previous(&plan, &previous, host_planes, |at, row| {
+            dst[at..at + row.len()].copy_from_slice(row)
+        })
+        .unwrap();
+        // Luma rows of 6 bytes at a pitch of 8, then chroma rows of 3 at 4.
+        assert_eq!(&dst[..6], &[0, 1, 2, 3, 4, 5]);
+        assert_eq!(&dst[8..14], &[16, 17, 18, 19, 20, 21]);
+        assert_eq!(&dst[24..30], &[48, 49, 50, 51, 52, 53]);
+        assert_eq!(&dst[32..35], &[64, 65, 66]);
+        assert_eq!(&dst[36..39], &[80, 81, 82]);
+        assert_eq!(&dst[40..43], &[128, 129, 130]);
+        assert_eq!(&dst[44..47], &[144, 145, 146]);
+        assert_eq!(plan.bytes, 48);
+        // Another size is no previous picture of this one.
+        let other = interlaced(8, 4, DecodedFormat::Yuv420p);
+        assert!(usable_previous(&other, &host).is_none());
     }
 }

@@ -9,7 +9,7 @@ use crate::surface::{Picture, Surface};
 use super::bands::{self, BandFrame, BandPlan, ByteRange, DeviceBounds};
 use super::context::scoped;
 use super::decimate::Decimation;
-use super::deinterlace::{DeinterlacePlan, PARAMS_STRIDE};
+use super::deinterlace::{pack_previous, usable_previous, DeinterlacePlan, PARAMS_STRIDE};
 use super::frame_plan::FramePlan;
 use super::input::{self, bind_images, bind_in_place, BoundInput, PlaneBinding, PlaneBindings};
 use super::params::Params;
@@ -114,6 +114,10 @@ pub struct FramePipeline {
     /// and its uniform blocks, one slot per plane; made on the first
     /// interlaced picture.
     deinterlaced: Option<(wgpu::Buffer, wgpu::Buffer)>,
+    /// The previous picture's planes for the motion-adaptive deinterlacer,
+    /// laid out as the deinterlace stage's output (grown to the largest
+    /// yet); made on the first picture that has one.
+    previous: Option<wgpu::Buffer>,
     /// The CUDA context's imports of this pipeline's copy buffers and
     /// timeline, made on the first CUDA picture.
     #[cfg(feature = "nvdec")]
@@ -159,6 +163,7 @@ impl FramePipeline {
             max_binding: None,
             last_deinterlacer: None,
             deinterlaced: None,
+            previous: None,
             #[cfg(feature = "nvdec")]
             cuda: None,
         })
@@ -217,8 +222,23 @@ impl FramePipeline {
         picture: &Picture,
         spec: &OutputSpec,
     ) -> Result<RenderedImage, GpuError> {
+        self.render_after(picture, None, spec)
+    }
+
+    /// Renders `picture` as `spec` describes, `previous` being the picture
+    /// shown just before it where the decoder has it at hand: an interlaced
+    /// picture that `spec` deinterlaces then gets the motion-adaptive
+    /// filter ([`Deinterlacer::MotionAdaptive`]) when `previous` is a host
+    /// picture of its format and size, else the spatial one. `previous` is
+    /// read only then.
+    pub fn render_after(
+        &mut self,
+        picture: &Picture,
+        previous: Option<&Picture>,
+        spec: &OutputSpec,
+    ) -> Result<RenderedImage, GpuError> {
         let mut data = Vec::new();
-        let (width, height, stride) = self.render_into(picture, spec, &mut data)?;
+        let (width, height, stride) = self.render_frame(picture, previous, spec, &mut data)?;
         Ok(RenderedImage {
             width,
             height,
@@ -238,6 +258,18 @@ impl FramePipeline {
         spec: &OutputSpec,
         dst: &mut Vec<u8>,
     ) -> Result<(u32, u32, usize), GpuError> {
+        self.render_frame(picture, None, spec, dst)
+    }
+
+    /// [`render_into`](Self::render_into), with the previous picture of
+    /// [`render_after`](Self::render_after).
+    fn render_frame(
+        &mut self,
+        picture: &Picture,
+        previous: Option<&Picture>,
+        spec: &OutputSpec,
+        dst: &mut Vec<u8>,
+    ) -> Result<(u32, u32, usize), GpuError> {
         // An interlaced picture's boxes would mix its two fields: it keeps
         // the direct path, deinterlaced first.
         let decimate = self.decimate_host && spec.deinterlace.is_none();
@@ -247,18 +279,19 @@ impl FramePipeline {
                 let small = decimation.picture(&picture.desc, host, spec)?;
                 let small_spec = decimation.spec(spec);
                 let took = clock.elapsed();
-                let size = self.render_direct(&small, &small_spec, dst)?;
+                let size = self.render_direct(&small, None, &small_spec, dst)?;
                 self.last_timings.upload += took;
                 return Ok(size);
             }
         }
-        self.render_direct(picture, spec, dst)
+        self.render_direct(picture, previous, spec, dst)
     }
 
-    /// [`render_into`](Self::render_into) on the picture as it is.
+    /// [`render_frame`](Self::render_frame) on the picture as it is.
     fn render_direct(
         &mut self,
         picture: &Picture,
+        previous: Option<&Picture>,
         spec: &OutputSpec,
         dst: &mut Vec<u8>,
     ) -> Result<(u32, u32, usize), GpuError> {
@@ -266,17 +299,32 @@ impl FramePipeline {
         let result = self.bind_input(picture).and_then(|mut input| {
             // Deinterlacing reads planes bound as buffers; an imported
             // tiled image is read as it is (woven), and reported so.
+            let mut previous_upload = Duration::ZERO;
             let deinterlace = match (spec.deinterlace, &input.bindings) {
                 (Some(field), PlaneBindings::Buffers(_)) => {
-                    let plan = DeinterlacePlan::new(&input.picture, field)?;
-                    Some(self.deinterlace_into(&mut input, plan)?)
+                    let previous =
+                        previous.and_then(|p| Some((p, usable_previous(&picture.desc, p)?)));
+                    let deinterlacer = match previous {
+                        Some(_) => Deinterlacer::MotionAdaptive,
+                        None => Deinterlacer::Spatial,
+                    };
+                    let plan = DeinterlacePlan::new(&input.picture, field, deinterlacer)?;
+                    let mut stage = self.deinterlace_into(&mut input, plan)?;
+                    if let Some((previous, host)) = previous {
+                        let clock = Instant::now();
+                        stage.previous =
+                            Some(self.upload_previous(&stage.plan, &previous.desc, host)?);
+                        previous_upload = clock.elapsed();
+                    }
+                    Some(stage)
                 }
                 _ => None,
             };
             let plan = FramePlan::new(&input.picture, spec, input.bindings.kind())?;
             let bands = self.plan_bands(&input, &plan)?;
             self.run(picture, input, deinterlace.as_ref(), &plan, &bands, dst)?;
-            self.last_deinterlacer = deinterlace.map(|_| Deinterlacer::Spatial);
+            self.last_timings.upload += previous_upload;
+            self.last_deinterlacer = deinterlace.map(|stage| stage.plan.deinterlacer);
             Ok(plan)
         });
         match result {
@@ -645,7 +693,46 @@ impl FramePipeline {
             source,
             planes,
             uniforms,
+            previous: None,
         })
+    }
+
+    /// The buffer the motion-adaptive deinterlacer reads the previous
+    /// picture from, `previous`'s planes (in `host`) written into it as
+    /// `plan` lays the stage's output out (before the frame's commands run,
+    /// as queue writes are).
+    fn upload_previous(
+        &mut self,
+        plan: &DeinterlacePlan,
+        previous: &PictureDesc,
+        host: &crate::surface::HostPlanes,
+    ) -> Result<wgpu::Buffer, GpuError> {
+        let device = self.ctx.device();
+        if self.previous.as_ref().is_none_or(|b| b.size() < plan.bytes) {
+            self.previous = Some(device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("stills previous picture"),
+                size: plan.bytes.max(16),
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }));
+        }
+        let buffer = self
+            .previous
+            .clone()
+            .ok_or_else(|| GpuError::Internal("the previous picture's buffer vanished".into()))?;
+        let size = wgpu::BufferSize::new(plan.bytes)
+            .ok_or_else(|| GpuError::Internal("an empty previous picture".into()))?;
+        scoped(device, || -> Result<(), GpuError> {
+            let mut view = self
+                .ctx
+                .queue()
+                .write_buffer_with(&buffer, 0, size)
+                .ok_or_else(|| GpuError::Internal("the previous picture's upload failed".into()))?;
+            pack_previous(plan, previous, host, |at, row| {
+                view.slice(at..at + row.len()).copy_from_slice(row)
+            })
+        })??;
+        Ok(buffer)
     }
 
     /// The deinterlace stage's output buffer, at least `plan.bytes` long,
@@ -801,13 +888,15 @@ impl FramePipeline {
 }
 
 /// A picture's deinterlace stage: its plan, the bindings it reads the
-/// picture from, and the buffers it writes the progressive planes to and
-/// takes its uniform blocks from.
+/// picture from, the buffers it writes the progressive planes to and
+/// takes its uniform blocks from, and the previous picture's planes when
+/// it is motion-adaptive.
 struct Deinterlacing {
     plan: DeinterlacePlan,
     source: PlaneBindings,
     planes: wgpu::Buffer,
     uniforms: wgpu::Buffer,
+    previous: Option<wgpu::Buffer>,
 }
 
 /// Records the deinterlace stage: one dispatch per plane, each reading the
@@ -823,6 +912,7 @@ fn encode_deinterlace(
         source,
         planes,
         uniforms,
+        previous,
     } = stage;
     let PlaneBindings::Buffers(sources) = source else {
         return Err(GpuError::Internal(
@@ -836,6 +926,17 @@ fn encode_deinterlace(
         .iter()
         .map(|job| {
             let source = &sources[job.binding];
+            let source = wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: &source.buffer,
+                offset: source.offset,
+                size: wgpu::BufferSize::new(source.size),
+            });
+            // The spatial filter reads no previous picture: the binding
+            // gets the source again, read-only as it is at binding 1.
+            let previous = match previous {
+                Some(buffer) => buffer.as_entire_binding(),
+                None => source.clone(),
+            };
             device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("stills deinterlace"),
                 layout: &stage.layout,
@@ -850,15 +951,15 @@ fn encode_deinterlace(
                     },
                     wgpu::BindGroupEntry {
                         binding: 1,
-                        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                            buffer: &source.buffer,
-                            offset: source.offset,
-                            size: wgpu::BufferSize::new(source.size),
-                        }),
+                        resource: source,
                     },
                     wgpu::BindGroupEntry {
                         binding: 2,
                         resource: planes.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 3,
+                        resource: previous,
                     },
                 ],
             })
