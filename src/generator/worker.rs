@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::Instant;
 
 use crate::asset::{Asset, IndexSnapshot, VideoTrack};
 use crate::decode::{self, BackendChoice, BackendKind, BackendStatus, DecodedFrame, Decoder};
@@ -167,12 +168,26 @@ impl Pool {
         previous: Option<&Picture>,
         spec: &OutputSpec,
     ) -> Result<(RenderedImage, RenderTimings)> {
+        // A CPU adapter renders one picture at a time: a steep downscale's
+        // box-averaging (see `gpu::host_decimated`) runs here, beside
+        // another worker's render, rather than while holding a pipeline.
+        let clock = Instant::now();
+        let decimated = if self.gpu()?.info().is_software() {
+            crate::gpu::host_decimated(picture, spec)?
+        } else {
+            None
+        };
+        let host = clock.elapsed();
         let mut slot = self
             .pipelines
             .take(|| self.new_pipeline(), renders_in_flight)?;
         let pipeline = slot.get();
-        let rendered = pipeline.render_after(picture, previous, spec);
-        let timings = pipeline.last_timings();
+        let rendered = match &decimated {
+            Some((small, small_spec)) => pipeline.render_prepared(small, None, small_spec),
+            None => pipeline.render_prepared(picture, previous, spec),
+        };
+        let mut timings = pipeline.last_timings();
+        timings.upload += host;
         // A failed render leaves its pipeline usable (its errors are
         // checked ones); only a panic unwinding through the slot drops it.
         slot.keep();

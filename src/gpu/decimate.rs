@@ -37,7 +37,7 @@
 
 use crate::picture::{ComponentSource, DecodedFormat, PictureDesc, PlaneDesc};
 use crate::render::spec::{Affine2, OutputSpec, Rect};
-use crate::surface::{HostPlanes, Picture, PlaneBytes};
+use crate::surface::{HostPlanes, Picture, PlaneBytes, Surface};
 
 use super::frame_plan::texel_range;
 use super::GpuError;
@@ -88,6 +88,27 @@ pub(super) struct Decimation {
     size: [u32; 2],
     /// The 4:4:4 layout of the same depth the boxes are stored in.
     format: DecodedFormat,
+}
+
+/// `picture` box-averaged on the host for `spec`, with `spec` moved onto
+/// the smaller picture, where [`Decimation::plan`] takes the pair; `None`
+/// where the picture renders as it is: one not on the host, or one to be
+/// deinterlaced (a box would mix its two fields).
+pub(crate) fn host_decimated(
+    picture: &Picture,
+    spec: &OutputSpec,
+) -> Result<Option<(Picture, OutputSpec)>, GpuError> {
+    let Surface::Host(host) = &picture.surface else {
+        return Ok(None);
+    };
+    if spec.deinterlace.is_some() {
+        return Ok(None);
+    }
+    let Some(decimation) = Decimation::plan(&picture.desc, spec) else {
+        return Ok(None);
+    };
+    let small = decimation.picture(&picture.desc, host, spec)?;
+    Ok(Some((small, decimation.spec(spec))))
 }
 
 /// The 4:4:4 layout of `format`'s depth and sample alignment, with no

@@ -8,7 +8,7 @@ use crate::surface::{Picture, Surface};
 
 use super::bands::{self, BandFrame, BandPlan, ByteRange, DeviceBounds};
 use super::context::scoped;
-use super::decimate::Decimation;
+use super::decimate::host_decimated;
 use super::deinterlace::{pack_previous, usable_previous, DeinterlacePlan, PARAMS_STRIDE};
 use super::frame_plan::FramePlan;
 use super::input::{self, bind_images, bind_in_place, BoundInput, PlaneBinding, PlaneBindings};
@@ -238,8 +238,36 @@ impl FramePipeline {
         spec: &OutputSpec,
     ) -> Result<RenderedImage, GpuError> {
         let mut data = Vec::new();
-        let (width, height, stride) = self.render_frame(picture, previous, spec, &mut data)?;
-        Ok(RenderedImage {
+        let size = self.render_frame(picture, previous, spec, &mut data)?;
+        Ok(self.rendered(picture, spec, size, data))
+    }
+
+    /// [`render_after`](Self::render_after) with the host's part already
+    /// done: `picture` and `spec` are what
+    /// [`host_decimated`](super::host_decimated) made of them, or the
+    /// originals where it made nothing, and render as they are. The
+    /// pool's workers decimate before they take a pipeline, so that on a
+    /// CPU adapter, which renders one picture at a time, one picture's
+    /// box-averaging runs beside another's render.
+    pub(crate) fn render_prepared(
+        &mut self,
+        picture: &Picture,
+        previous: Option<&Picture>,
+        spec: &OutputSpec,
+    ) -> Result<RenderedImage, GpuError> {
+        let mut data = Vec::new();
+        let size = self.render_direct(picture, previous, spec, &mut data)?;
+        Ok(self.rendered(picture, spec, size, data))
+    }
+
+    fn rendered(
+        &self,
+        picture: &Picture,
+        spec: &OutputSpec,
+        (width, height, stride): (u32, u32, usize),
+        data: Vec<u8>,
+    ) -> RenderedImage {
+        RenderedImage {
             width,
             height,
             stride,
@@ -247,7 +275,7 @@ impl FramePipeline {
             alpha: picture.desc.has_alpha(),
             deinterlaced: self.last_deinterlacer,
             data,
-        })
+        }
     }
 
     /// Like [`render`](Self::render), writing the pixels into `dst` (cleared
@@ -270,14 +298,9 @@ impl FramePipeline {
         spec: &OutputSpec,
         dst: &mut Vec<u8>,
     ) -> Result<(u32, u32, usize), GpuError> {
-        // An interlaced picture's boxes would mix its two fields: it keeps
-        // the direct path, deinterlaced first.
-        let decimate = self.decimate_host && spec.deinterlace.is_none();
-        if let (true, Surface::Host(host)) = (decimate, &picture.surface) {
-            if let Some(decimation) = Decimation::plan(&picture.desc, spec) {
-                let clock = Instant::now();
-                let small = decimation.picture(&picture.desc, host, spec)?;
-                let small_spec = decimation.spec(spec);
+        if self.decimate_host {
+            let clock = Instant::now();
+            if let Some((small, small_spec)) = host_decimated(picture, spec)? {
                 let took = clock.elapsed();
                 let size = self.render_direct(&small, None, &small_spec, dst)?;
                 self.last_timings.upload += took;
