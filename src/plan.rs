@@ -526,6 +526,11 @@ pub struct Run {
     start: usize,
     end: usize,
     targets: Vec<Target>,
+    /// Packets where the run may be cut in two that feed the same packets:
+    /// every target before one is fed by the packet before it, and every
+    /// target from it on starts its decoding there (a sync packet). Every
+    /// frame of a file is one run whose seams are its GOPs' starts.
+    seams: Vec<usize>,
 }
 
 impl Run {
@@ -553,6 +558,36 @@ impl Run {
     /// The targets in decode order; the last one is at `end`.
     pub fn targets(&self) -> &[Target] {
         &self.targets
+    }
+
+    /// Where the run may be cut without feeding any packet twice.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub fn seams(&self) -> &[usize] {
+        &self.seams
+    }
+
+    /// The run cut at every seam, in decode order: together the pieces
+    /// feed exactly its packets and deliver exactly its targets, each
+    /// piece one seek more.
+    fn pieces(self) -> Vec<Run> {
+        let mut pieces = Vec::with_capacity(self.seams.len() + 1);
+        let mut targets = self.targets.into_iter().peekable();
+        let mut start = self.start;
+        for seam in self.seams.into_iter().chain([self.end + 1]) {
+            let mut piece = Vec::new();
+            while let Some(target) = targets.next_if(|t| t.packet < seam) {
+                piece.push(target);
+            }
+            pieces.push(Run {
+                part: self.part,
+                start,
+                end: seam - 1,
+                targets: piece,
+                seams: Vec::new(),
+            });
+            start = seam;
+        }
+        pieces
     }
 
     /// The run cut at its targets, in decode order. Each span's `lead`
@@ -622,6 +657,9 @@ impl DecodePlan {
         for (part, start, target) in wanted {
             match runs.last_mut() {
                 Some(run) if run.part == part && start <= run.end + 1 => {
+                    if start == run.end + 1 {
+                        run.seams.push(start);
+                    }
                     run.end = run.end.max(target.packet);
                     run.targets.push(target);
                 }
@@ -630,6 +668,7 @@ impl DecodePlan {
                     start,
                     end: target.packet,
                     targets: vec![target],
+                    seams: Vec::new(),
                 }),
             }
         }
@@ -663,9 +702,18 @@ impl DecodePlan {
     /// follow while they narrow the gap. Estimates are never exact, so
     /// lanes that run dry take work from the others as they go
     /// ([`RunShares::next`]).
+    ///
+    /// With more than one lane, runs are first cut at their seams: a run
+    /// through many GOPs (every frame of a file, or one a second of a
+    /// file with short GOPs) is then decoded by every lane side by side,
+    /// for one seek per piece and no packet fed twice.
     pub fn share(self, lanes: NonZeroUsize) -> RunShares {
-        let count = lanes.get().min(self.runs.len());
-        let mut runs = self.runs;
+        let mut runs = if lanes.get() > 1 {
+            self.runs.into_iter().flat_map(Run::pieces).collect()
+        } else {
+            self.runs
+        };
+        let count = lanes.get().min(runs.len());
         runs.sort_by_key(|run| (Reverse(run.packets()), run.part, run.start));
         let mut shares: Vec<Vec<Run>> = vec![Vec::new(); count];
         let mut load = vec![0usize; count];
@@ -1264,6 +1312,36 @@ mod tests {
         let many = NonZeroUsize::new(9).expect("9");
         assert_eq!(whole.share(many).lanes(), 5);
         assert_eq!(DecodePlan::default().share(two).lanes(), 0);
+    }
+
+    /// Every frame of four GOPs back to back (no packet between them) is
+    /// one run with a seam at each later GOP's sync frame; two lanes get
+    /// its GOPs, one lane the run whole.
+    #[test]
+    fn shares_cut_a_run_through_many_gops_at_its_seams() {
+        let sizes = [4, 3, 5, 2];
+        let mut spec = Vec::new();
+        let mut requests = Vec::new();
+        let mut pts = 0;
+        for size in sizes {
+            for k in 0..size {
+                spec.push(format!("{}{pts}", if k == 0 { 'I' } else { 'P' }));
+                requests.push(Request::exact(pts));
+                pts += 1;
+            }
+        }
+        let whole = plan(&index(&spec.join(" "), pts), &requests).decode;
+        assert_eq!(starts_and_lengths(&whole), [(0, 14)]);
+        assert_eq!(whole.runs()[0].seams(), [4, 7, 12]);
+        assert_eq!(lengths(&whole.clone().share(NonZeroUsize::MIN)), [vec![14]]);
+        let mut shares = whole.share(NonZeroUsize::new(2).expect("2"));
+        assert_eq!(lengths(&shares), [vec![5, 2], vec![4, 3]]);
+        let mut pieces = Vec::new();
+        while let Some(run) = shares.next(pieces.len() % 2) {
+            pieces.push((run.start(), run.end(), run.targets().len()));
+        }
+        pieces.sort_unstable();
+        assert_eq!(pieces, [(0, 3, 4), (4, 6, 3), (7, 11, 5), (12, 13, 2)]);
     }
 
     #[test]

@@ -169,29 +169,56 @@ pub fn check(index: &FrameIndex, requests: &[Request], workers: usize) -> Result
     }
     ensure_eq!(plan.decode.packets(), needed.iter().filter(|&&n| n).count());
 
-    // Sharing keeps every run whole and balances: no lane is more than
-    // its longest run above the least loaded (the longest-first rule's
-    // bound, which the exchanges only improve).
+    // Sharing cuts runs at their seams only (one lane: not at all), and
+    // balances: no lane is more than its longest piece above the least
+    // loaded (the longest-first rule's bound, which the exchanges only
+    // improve).
     let lanes = NonZeroUsize::new(workers).ok_or("no workers to share the plan among")?;
     let mut shares = plan.decode.clone().share(lanes);
-    ensure_eq!(shares.lanes(), workers.min(runs.len()));
     let loads: Vec<usize> = shares
         .0
         .iter()
         .map(|share| share.iter().map(Run::packets).sum())
         .collect();
-    let longest = runs.iter().map(Run::packets).max().unwrap_or(0);
+    // Lanes taking turns get every piece exactly once.
+    let mut pieces: Vec<Run> = Vec::new();
+    let mut lane = 0;
+    while let Some(run) = shares.next(lane % workers) {
+        pieces.push(run);
+        lane += 1;
+    }
+    pieces.sort_by_key(Run::start);
+    ensure_eq!(loads.len(), workers.min(pieces.len()));
+    let longest = pieces.iter().map(Run::packets).max().unwrap_or(0);
     if let (Some(&lo), Some(&hi)) = (loads.iter().min(), loads.iter().max()) {
         ensure!(hi - lo <= longest);
     }
-    // Lanes taking turns get every run exactly once.
-    let mut all: Vec<Run> = Vec::new();
-    let mut lane = 0;
-    while let Some(run) = shares.next(lane % workers) {
-        all.push(run);
-        lane += 1;
+    let mut pieces = pieces.into_iter().peekable();
+    for run in runs {
+        let mut cuts = vec![run.start()];
+        if workers > 1 {
+            cuts.extend_from_slice(run.seams());
+        }
+        let mut targets = Vec::new();
+        for (k, &cut) in cuts.iter().enumerate() {
+            let piece = pieces.next().ok_or("a run's piece is missing")?;
+            let end = cuts.get(k + 1).map_or(run.end(), |&next| next - 1);
+            ensure_eq!(
+                (piece.part(), piece.start(), piece.end()),
+                (run.part(), cut, end)
+            );
+            for target in piece.targets() {
+                ensure!(target.packet <= piece.end());
+                for &id in &target.requests {
+                    if let Choice::Frame(f) = &plan.choices[id] {
+                        ensure!(f.start >= piece.start());
+                    }
+                }
+            }
+            targets.extend_from_slice(piece.targets());
+        }
+        ensure_eq!(targets.as_slice(), run.targets());
     }
-    all.sort_by_key(Run::start);
-    ensure_eq!(all.as_slice(), runs);
+    ensure!(pieces.next().is_none());
     Ok(())
 }
