@@ -388,12 +388,16 @@ fn average(
     let mut out = vec![0u8; pitch * down.len()];
     let total = |weights: &[(usize, u32)]| weights.iter().map(|w| u64::from(w.1)).sum::<u64>();
     let divisor = total(&across[0]) * total(&down[0]);
-    // x / divisor rounded, as one 128-bit multiply: exact for every
-    // x below 2^64 / divisor.
-    let reciprocal = u128::from(u64::MAX / divisor + 1);
-    let mut sums = vec![0u32; texels];
+    let columns = Columns::new(across, divisor);
+    // A box's vertical weights add up to 4 quarters per texel it spans, at
+    // most 256 (MOST_BOX): 8-bit samples then sum in 16 bits, which SSE2
+    // multiplies eight at a time (it has no 32-bit multiply).
+    let narrow = bytes_per_sample == 1 && total(&down[0]) * 255 <= u64::from(u16::MAX);
+    let mut wide = vec![0u32; if narrow { 0 } else { texels }];
+    let mut short = vec![0u16; if narrow { texels } else { 0 }];
     for (row, weights) in down.iter().enumerate() {
-        sums.iter_mut().for_each(|s| *s = 0);
+        wide.iter_mut().for_each(|s| *s = 0);
+        short.iter_mut().for_each(|s| *s = 0);
         for &(line, weight) in weights {
             let start = layout.offset as usize
                 + (y.lo as usize + line) * layout.pitch as usize
@@ -402,39 +406,103 @@ fn average(
             let samples =
                 bytes.get(start..start + (texels - 1) * texel_bytes + bytes_per_sample)?;
             // Planar rows as plain slices, which the compiler vectorises.
-            match (bytes_per_sample, texel_bytes == bytes_per_sample) {
-                (1, true) => sums
+            match (narrow, bytes_per_sample, texel_bytes == bytes_per_sample) {
+                (true, _, true) => {
+                    let weight = weight as u16;
+                    short
+                        .iter_mut()
+                        .zip(samples)
+                        .for_each(|(s, v)| *s += weight * u16::from(*v))
+                }
+                (true, _, false) => {
+                    let weight = weight as u16;
+                    short
+                        .iter_mut()
+                        .zip(samples.iter().step_by(texel_bytes))
+                        .for_each(|(s, v)| *s += weight * u16::from(*v))
+                }
+                (false, 1, true) => wide
                     .iter_mut()
                     .zip(samples)
                     .for_each(|(s, v)| *s += weight * u32::from(*v)),
-                (1, false) => sums
+                (false, 1, false) => wide
                     .iter_mut()
                     .zip(samples.iter().step_by(texel_bytes))
                     .for_each(|(s, v)| *s += weight * u32::from(*v)),
-                (_, true) => sums
+                (false, _, true) => wide
                     .iter_mut()
                     .zip(samples.chunks_exact(2))
                     .for_each(|(s, v)| *s += weight * u32::from(u16::from_le_bytes([v[0], v[1]]))),
-                (_, false) => sums
+                (false, _, false) => wide
                     .iter_mut()
                     .zip(samples.chunks(texel_bytes))
                     .for_each(|(s, v)| *s += weight * u32::from(u16::from_le_bytes([v[0], v[1]]))),
             }
         }
         let dst = &mut out[row * pitch..row * pitch + row_bytes];
-        for (column, weights) in across.iter().enumerate() {
-            let sum: u64 = weights
-                .iter()
-                .map(|&(texel, weight)| u64::from(weight) * u64::from(sums[texel]))
-                .sum();
-            let mean = ((u128::from(sum + divisor / 2) * reciprocal) >> 64) as u64;
-            match bytes_per_sample {
-                1 => dst[column] = mean as u8,
-                _ => dst[2 * column..2 * column + 2].copy_from_slice(&(mean as u16).to_le_bytes()),
-            }
+        if narrow {
+            columns.mean_into(&short, dst, |d, m| d[0] = m as u8);
+        } else if bytes_per_sample == 1 {
+            columns.mean_into(&wide, dst, |d, m| d[0] = m as u8);
+        } else {
+            columns.mean_into(&wide, dst, |d, m| {
+                d.copy_from_slice(&(m as u16).to_le_bytes())
+            });
         }
     }
     Some((out, pitch))
+}
+
+/// The box columns of one plane, flattened: column `j`'s texels and
+/// quarter weights are `texels[ends[j - 1]..ends[j]]`, and the divisor
+/// that turns a box's weighted sum into its mean.
+struct Columns {
+    texels: Vec<(usize, u64)>,
+    ends: Vec<usize>,
+    divisor: u64,
+    /// `x / divisor` rounded is `((x + divisor / 2) · reciprocal) >> 64`,
+    /// exact for every `x` below 2^64 / divisor.
+    reciprocal: u128,
+}
+
+impl Columns {
+    fn new(across: &[BoxWeights], divisor: u64) -> Columns {
+        let mut texels = Vec::new();
+        let mut ends = Vec::with_capacity(across.len());
+        for weights in across {
+            texels.extend(weights.iter().map(|&(t, w)| (t, u64::from(w))));
+            ends.push(texels.len());
+        }
+        Columns {
+            texels,
+            ends,
+            divisor,
+            reciprocal: u128::from(u64::MAX / divisor + 1),
+        }
+    }
+
+    /// Each column's mean of the rows' weighted sums `sums`, written by
+    /// `put` into its sample of `dst`.
+    fn mean_into<T: Copy + Into<u64>>(
+        &self,
+        sums: &[T],
+        dst: &mut [u8],
+        put: impl Fn(&mut [u8], u64),
+    ) {
+        let size = dst.len() / self.ends.len().max(1);
+        let mut from = 0;
+        for (sample, &end) in dst.chunks_exact_mut(size).zip(&self.ends) {
+            let sum: u64 = self.texels[from..end]
+                .iter()
+                .map(|&(texel, weight)| weight * sums[texel].into())
+                .sum();
+            from = end;
+            put(
+                sample,
+                ((u128::from(sum + self.divisor / 2) * self.reciprocal) >> 64) as u64,
+            );
+        }
+    }
 }
 
 #[cfg(test)]
