@@ -279,24 +279,7 @@ mod tests {
         )
         .validate(&module)
         .expect("the WGSL validates");
-        let (members, span) = module
-            .types
-            .iter()
-            .find_map(|(_, ty)| match &ty.inner {
-                naga::TypeInner::Struct { members, span }
-                    if ty.name.as_deref() == Some("Plane") =>
-                {
-                    Some((
-                        members
-                            .iter()
-                            .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
-                            .collect::<Vec<_>>(),
-                        *span,
-                    ))
-                }
-                _ => None,
-            })
-            .expect("struct Plane");
+        let (members, span) = crate::gpu::shaders::struct_layout(&module, "Plane");
         let rust = [
             ("at".to_string(), offset_of!(PlaneParams, at) as u32),
             ("shape".to_string(), offset_of!(PlaneParams, shape) as u32),

@@ -286,6 +286,28 @@ fn compute_pipeline(
     })
 }
 
+/// The members (name, byte offset) and size of WGSL struct `name` as naga
+/// lays it out, for the tests that hold a Rust uniform to its WGSL twin.
+#[cfg(test)]
+pub(super) fn struct_layout(module: &wgpu::naga::Module, name: &str) -> (Vec<(String, u32)>, u32) {
+    module
+        .types
+        .iter()
+        .find_map(|(_, ty)| match &ty.inner {
+            wgpu::naga::TypeInner::Struct { members, span } if ty.name.as_deref() == Some(name) => {
+                Some((
+                    members
+                        .iter()
+                        .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
+                        .collect(),
+                    *span,
+                ))
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("struct {name} in the WGSL"))
+}
+
 #[cfg(test)]
 mod tests {
     use std::mem::offset_of;
@@ -334,26 +356,7 @@ mod tests {
     #[test]
     fn rust_and_wgsl_uniform_layouts_agree() {
         let module = parse();
-        let layout = |name: &str| {
-            module
-                .types
-                .iter()
-                .find_map(|(_, ty)| match &ty.inner {
-                    naga::TypeInner::Struct { members, span }
-                        if ty.name.as_deref() == Some(name) =>
-                    {
-                        Some((
-                            members
-                                .iter()
-                                .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
-                                .collect::<Vec<_>>(),
-                            *span,
-                        ))
-                    }
-                    _ => None,
-                })
-                .unwrap_or_else(|| panic!("struct {name} in the WGSL"))
-        };
+        let layout = |name: &str| super::struct_layout(&module, name);
         let (members, span) = layout("Params");
         let rust = [
             ("out_size", offset_of!(Params, out_size)),
