@@ -92,13 +92,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("pipeline");
     group.sample_size(10);
 
-    let sdr = ColorInfo {
-        primaries: ColorPrimaries::Bt709,
-        transfer: TransferCharacteristic::Bt709,
-        matrix: MatrixCoefficients::Bt709,
-        range: ColorRange::Limited,
-        chroma_location: ChromaLocation::Left,
-    };
+    let sdr = ColorInfo::BT709;
     let hd = picture(1920, 1080, DecodedFormat::Yuv420p, sdr, HdrInfo::SDR);
     let thumb = OutputSpec::new(
         &hd.desc,

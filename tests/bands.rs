@@ -12,10 +12,7 @@ use common::gpu::*;
 use common::harness::gpu_turn;
 use common::metrics::psnr8;
 use common::scratch::Scratch;
-use stills::asset::color::{
-    ChromaLocation, ColorInfo, ColorPrimaries, ColorRange, HdrInfo, MatrixCoefficients,
-    TransferCharacteristic,
-};
+use stills::asset::color::{ColorInfo, HdrInfo};
 use stills::asset::geometry::Orientation;
 use stills::gpu::{FramePipeline, GpuError};
 use stills::picture::{DecodedFormat, PictureDesc, Scan};
@@ -43,13 +40,7 @@ fn filtered_picture(width: u32, height: u32, format: DecodedFormat, filters: &st
         filters,
         format.ffmpeg_name(),
     );
-    let color = ColorInfo {
-        primaries: ColorPrimaries::Bt709,
-        transfer: TransferCharacteristic::Bt709,
-        matrix: MatrixCoefficients::Bt709,
-        range: ColorRange::Limited,
-        chroma_location: ChromaLocation::Left,
-    };
+    let color = ColorInfo::BT709;
     let desc = PictureDesc::packed(width, height, format, color, HdrInfo::SDR).unwrap();
     let bytes = PlaneBytes::from(raw);
     let planes = vec![bytes; format.desc().planes.len()];

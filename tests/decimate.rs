@@ -103,16 +103,6 @@ fn pattern(
     Picture::host(desc, vec![raw.into(); format.desc().planes.len()]).unwrap()
 }
 
-fn bt709() -> ColorInfo {
-    ColorInfo {
-        primaries: ColorPrimaries::Bt709,
-        transfer: TransferCharacteristic::Bt709,
-        matrix: MatrixCoefficients::Bt709,
-        range: ColorRange::Limited,
-        chroma_location: ChromaLocation::Left,
-    }
-}
-
 fn hdr10() -> (ColorInfo, HdrInfo) {
     let color = ColorInfo {
         primaries: ColorPrimaries::Bt2020,
@@ -144,7 +134,13 @@ fn cases() -> Vec<Case> {
         })
     };
     let plain = SourceGeometry::default();
-    let hd = pattern(1920, 1080, DecodedFormat::Yuv420p, bt709(), HdrInfo::SDR);
+    let hd = pattern(
+        1920,
+        1080,
+        DecodedFormat::Yuv420p,
+        ColorInfo::BT709,
+        HdrInfo::SDR,
+    );
     add(
         "testsrc2 1080p → 160",
         hd,
@@ -165,7 +161,13 @@ fn cases() -> Vec<Case> {
     };
     add(
         "testsrc2 1080p cropped → 158",
-        pattern(1920, 1080, DecodedFormat::Yuv420p, bt709(), HdrInfo::SDR),
+        pattern(
+            1920,
+            1080,
+            DecodedFormat::Yuv420p,
+            ColorInfo::BT709,
+            HdrInfo::SDR,
+        ),
         geometry,
         settings(158, 0),
         Expect::Decimated,
@@ -206,7 +208,13 @@ fn cases() -> Vec<Case> {
     ] {
         add(
             name,
-            pattern(1920, 1080, DecodedFormat::Yuv420p, bt709(), HdrInfo::SDR),
+            pattern(
+                1920,
+                1080,
+                DecodedFormat::Yuv420p,
+                ColorInfo::BT709,
+                HdrInfo::SDR,
+            ),
             SourceGeometry {
                 orientation: Some(orientation),
                 ..plain

@@ -5,10 +5,7 @@ mod common;
 
 use common::gpu::*;
 use common::metrics::*;
-use stills::asset::color::{
-    ChromaLocation, ColorInfo, ColorPrimaries, ColorRange, HdrInfo, MatrixCoefficients,
-    TransferCharacteristic,
-};
+use stills::asset::color::{ColorInfo, ColorPrimaries, HdrInfo};
 use stills::asset::geometry::{CleanAperture, Orientation};
 use stills::gpu::{FramePipeline, GpuContext, GpuError};
 use stills::picture::{ColorModel, DecodedFormat, PictureDesc, PlaneDesc, SampleAlignment};
@@ -321,13 +318,7 @@ fn sdr_source(
     orientation: Orientation,
     clap: Option<CleanAperture>,
 ) -> (PictureDesc, SourceGeometry) {
-    let color = ColorInfo {
-        primaries: ColorPrimaries::Bt709,
-        transfer: TransferCharacteristic::Bt709,
-        matrix: MatrixCoefficients::Bt709,
-        range: ColorRange::Limited,
-        chroma_location: ChromaLocation::Left,
-    };
+    let color = ColorInfo::BT709;
     let picture =
         PictureDesc::packed(width, height, DecodedFormat::Yuv444p, color, HdrInfo::SDR).unwrap();
     let geometry = SourceGeometry {

@@ -234,6 +234,16 @@ impl ColorInfo {
         range: ColorRange::Unspecified,
         chroma_location: ChromaLocation::Unspecified,
     };
+
+    /// HD video as encoders tag it: BT.709 primaries, transfer and matrix,
+    /// limited range, chroma sited left.
+    pub const BT709: ColorInfo = ColorInfo {
+        primaries: ColorPrimaries::Bt709,
+        transfer: TransferCharacteristic::Bt709,
+        matrix: MatrixCoefficients::Bt709,
+        range: ColorRange::Limited,
+        chroma_location: ChromaLocation::Left,
+    };
 }
 
 /// The HDR families stills tone maps.

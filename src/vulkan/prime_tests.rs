@@ -14,10 +14,7 @@ use std::sync::OnceLock;
 
 use super::exporter::Exporter;
 use super::memory::HandleType;
-use crate::asset::color::{
-    ChromaLocation, ColorInfo, ColorPrimaries, ColorRange, HdrInfo, MatrixCoefficients,
-    TransferCharacteristic,
-};
+use crate::asset::color::{ColorInfo, HdrInfo};
 use crate::decode::prime::{PrimeLayer, PrimeObject, PrimePlane, PrimeSurface};
 use crate::decode::vaapi_caps::fourcc;
 use crate::gpu::{AdapterPreference, FramePipeline, GpuContext};
@@ -55,20 +52,10 @@ const LAYOUTS: [Layout; 4] = [
     Layout::Cropped,
 ];
 
-fn bt709() -> ColorInfo {
-    ColorInfo {
-        primaries: ColorPrimaries::Bt709,
-        transfer: TransferCharacteristic::Bt709,
-        matrix: MatrixCoefficients::Bt709,
-        range: ColorRange::Limited,
-        chroma_location: ChromaLocation::Left,
-    }
-}
-
 /// Samples a decoder could produce: high bits only for 10 and 12 bits.
 fn packed(format: DecodedFormat, depth: u8, seed: u8) -> (PictureDesc, Vec<u8>) {
     let (w, h) = PICTURE;
-    let desc = PictureDesc::packed(w, h, format, bt709(), HdrInfo::SDR).unwrap();
+    let desc = PictureDesc::packed(w, h, format, ColorInfo::BT709, HdrInfo::SDR).unwrap();
     let len = desc.planes().iter().enumerate().fold(0, |end, (i, p)| {
         end.max(p.offset + desc.plane_span(i).unwrap())
     });
@@ -228,7 +215,14 @@ fn va_api_exports_render_like_the_upload() {
                 layers,
             };
             let picture = prime
-                .into_picture(w, h, crop, bt709(), HdrInfo::SDR, KeepAlive::NOTHING)
+                .into_picture(
+                    w,
+                    h,
+                    crop,
+                    ColorInfo::BT709,
+                    HdrInfo::SDR,
+                    KeepAlive::NOTHING,
+                )
                 .unwrap_or_else(|e| panic!("{format:?} {layout:?}: {e}"));
             assert!(matches!(picture.surface, Surface::DmaBuf(_)));
             for maximum_size in [Size::NATIVE, Size::new(48, 0)] {

@@ -665,10 +665,7 @@ fn submissions_wait_for_and_signal_timeline_semaphores() {
 // planes arrive as foreign memory renders exactly what the upload of the
 // same planes renders.
 
-use crate::asset::color::{
-    ChromaLocation, ColorInfo, ColorPrimaries, ColorRange, HdrInfo, MatrixCoefficients,
-    TransferCharacteristic,
-};
+use crate::asset::color::{ColorInfo, HdrInfo};
 use crate::gpu::FramePipeline;
 use crate::picture::{DecodedFormat, PictureDesc, PlaneDesc};
 use crate::render::{OutputSpec, RenderSettings, Size, SourceGeometry};
@@ -682,21 +679,11 @@ const PICTURE: (u32, u32) = (150, 86);
 /// The formats hardware decoders hand over.
 const HARDWARE_FORMATS: [DecodedFormat; 2] = [DecodedFormat::Nv12, DecodedFormat::P010];
 
-fn bt709() -> ColorInfo {
-    ColorInfo {
-        primaries: ColorPrimaries::Bt709,
-        transfer: TransferCharacteristic::Bt709,
-        matrix: MatrixCoefficients::Bt709,
-        range: ColorRange::Limited,
-        chroma_location: ChromaLocation::Left,
-    }
-}
-
 /// A picture of `format` as packed planes, with samples a decoder could
 /// produce (P010's low six bits zero).
 fn packed_picture(format: DecodedFormat, seed: u8) -> (PictureDesc, Vec<u8>) {
     let (w, h) = PICTURE;
-    let desc = PictureDesc::packed(w, h, format, bt709(), HdrInfo::SDR).unwrap();
+    let desc = PictureDesc::packed(w, h, format, ColorInfo::BT709, HdrInfo::SDR).unwrap();
     let len = desc.planes().iter().enumerate().fold(0, |end, (i, p)| {
         end.max(p.offset + desc.plane_span(i).unwrap())
     });
