@@ -157,6 +157,7 @@ mod decimate;
 mod deinterlace;
 mod error;
 mod frame_plan;
+mod host_render;
 mod input;
 mod params;
 mod pipeline;
@@ -171,6 +172,7 @@ pub use context::{AdapterInfo, AdapterPreference, GpuContext};
 pub(crate) use decimate::host_decimated;
 pub use error::{GpuError, ImportError, ImportKind, LayoutError, VkResultCode};
 pub use frame_plan::frame_memory;
+pub use host_render::HostRenderer;
 #[cfg(test)]
 pub(crate) use input::{drm_fourcc as input_drm_fourcc, texel_format as input_texel_format};
 pub use pipeline::{FramePipeline, RenderTimings, RenderedImage};

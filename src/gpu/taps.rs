@@ -77,6 +77,11 @@ impl TapTables {
         )
     }
 
+    /// The taps of pass 1 of group 0 and 1 (`k` 0, 1), then of pass 2.
+    pub(super) fn axis(&self, k: usize) -> Option<AxisTaps> {
+        self.axes[k]
+    }
+
     /// Length of the buffer in 32-bit words.
     pub fn words(&self) -> u32 {
         self.words
@@ -182,6 +187,11 @@ impl AxisTaps {
         let (first, last) = self.reach(o);
         let clamp = |k: i64| k.clamp(i64::from(self.lo), i64::from(self.hi)) as i32;
         (clamp(first), clamp(last))
+    }
+
+    /// The texel index table entries count from.
+    pub(super) fn origin(&self) -> i32 {
+        self.origin
     }
 
     /// The same taps with `columns` neighbouring outputs per table entry.

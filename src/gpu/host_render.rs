@@ -1,0 +1,528 @@
+//! The frame passes on the CPU, for a machine whose only adapter is a CPU.
+//!
+//! On lavapipe every WGSL pass already runs on the host's cores, through a
+//! Vulkan driver: a process pays for loading it, creating a device and
+//! compiling the pipelines with LLVM (about 100 ms before its first image),
+//! and every picture for the upload, the submission and the readback. This
+//! module evaluates the same [`FramePlan`] — its tap tables, grids, matrices
+//! and tone curve, resolved by the same code — in plain Rust on the
+//! picture's host planes, so everything the plan decides (geometry,
+//! orientation, crop, scaling filter, colour, tone mapping) is decided once
+//! for both paths, and `tests/host_render.rs` holds the two to each other
+//! (50 dB or better on every fixture, tone mapping included).
+//!
+//! It renders what lavapipe would with the arithmetic of the passes: pass 1
+//! filters every usable line of each plane along the source axis output x
+//! runs on, pass 2 filters those lines along the other axis, then the
+//! colour stage of `color.wgsl` and the unorm packing of `resample.wgsl`.
+//! Sums run in `f32` like the shaders', in another order, so a pixel can
+//! differ by one code where a value lies on a rounding boundary.
+//!
+//! Pictures the passes treat specially stay on the GPU path: alpha (filtered
+//! premultiplied) and pictures to be deinterlaced (see [`HostRenderer::can_render`]).
+
+use crate::picture::ComponentSource;
+use crate::render::spec::OutputSpec;
+use crate::surface::{Picture, Surface};
+
+use super::frame_plan::FramePlan;
+use super::params::{
+    Params, FLAG_GAMUT, FLAG_PASSTHROUGH, FLAG_TONE_MAP, TRANSFER_HLG, TRANSFER_PQ, TRANSFER_SDR,
+};
+use super::shaders::InputKind;
+use super::taps::AxisTaps;
+use super::{GpuError, RenderedImage};
+
+/// Renders host pictures on the CPU with the frame passes' own plan. Keeps
+/// its working lines between frames, so keep one per thread and feed it
+/// many frames.
+#[derive(Debug, Default)]
+pub struct HostRenderer {
+    /// Pass-1 output of component 0, 1 and 2: one row of output columns
+    /// per usable source line.
+    mid: [Vec<f32>; 3],
+    /// One source line as samples, and one output row of each component.
+    line: Vec<f32>,
+    rows: [Vec<f32>; 3],
+}
+
+/// The taps of every output sample of one pass along one axis: where each
+/// output's first texel lies (relative to the axis' origin) and its
+/// weights, which sum to one.
+struct Taps {
+    spans: Vec<(usize, std::ops::Range<usize>)>,
+    weights: Vec<f32>,
+}
+
+impl Taps {
+    fn of(axis: &AxisTaps, outputs: u32, origin: i32) -> Taps {
+        let mut spans = Vec::with_capacity(outputs as usize);
+        let mut weights = Vec::new();
+        let mut bits = Vec::new();
+        for o in 0..outputs {
+            let (first, last) = axis.span(o);
+            let n = (last - first + 1) as usize;
+            bits.clear();
+            axis.write_weights(o, first - axis.origin(), n.div_ceil(4) as u32, &mut bits);
+            let start = weights.len();
+            weights.extend(bits[..n].iter().map(|&b| f32::from_bits(b)));
+            spans.push(((first - origin) as usize, start..weights.len()));
+        }
+        Taps { spans, weights }
+    }
+
+    /// Output `o`'s first texel and weights.
+    fn of_output(&self, o: usize) -> (usize, &[f32]) {
+        let (first, range) = &self.spans[o];
+        (*first, &self.weights[range.clone()])
+    }
+}
+
+/// Where one component's samples lie in its host plane.
+#[derive(Clone, Copy)]
+struct Samples<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+    pitch: usize,
+    texel: usize,
+    wide: bool,
+}
+
+impl Samples<'_> {
+    /// Texels `x0..x0 + out.len()` of row `y`, as the integers they hold.
+    fn row(&self, x0: usize, y: usize, out: &mut [f32]) {
+        let start = self.offset + y * self.pitch + x0 * self.texel;
+        let row = &self.bytes[start..];
+        if self.wide {
+            for (k, v) in out.iter_mut().enumerate() {
+                let at = k * self.texel;
+                *v = f32::from(u16::from_le_bytes([row[at], row[at + 1]]));
+            }
+        } else if self.texel == 1 {
+            for (v, &b) in out.iter_mut().zip(row) {
+                *v = f32::from(b);
+            }
+        } else {
+            for (k, v) in out.iter_mut().enumerate() {
+                *v = f32::from(row[k * self.texel]);
+            }
+        }
+    }
+}
+
+impl HostRenderer {
+    pub fn new() -> HostRenderer {
+        HostRenderer::default()
+    }
+
+    /// Whether [`render`](Self::render) takes `picture` as `spec` describes
+    /// it: a host picture, without alpha, not to be deinterlaced.
+    pub fn can_render(picture: &Picture, spec: &OutputSpec) -> bool {
+        matches!(picture.surface, Surface::Host(_))
+            && !picture.desc.has_alpha()
+            && spec.deinterlace.is_none()
+    }
+
+    /// Renders `picture` as `spec` describes, as
+    /// [`FramePipeline::render`](super::FramePipeline::render) would on a
+    /// picture it takes (see [`can_render`](Self::can_render)).
+    pub fn render(
+        &mut self,
+        picture: &Picture,
+        spec: &OutputSpec,
+    ) -> Result<RenderedImage, GpuError> {
+        let Surface::Host(host) = &picture.surface else {
+            return Err(GpuError::UnsupportedSpec(format!(
+                "the CPU renderer reads host pictures, not {}",
+                picture.surface.kind()
+            )));
+        };
+        if !Self::can_render(picture, spec) {
+            return Err(GpuError::UnsupportedSpec(
+                "the CPU renderer takes neither alpha nor deinterlacing".into(),
+            ));
+        }
+        let plan = FramePlan::new(&picture.desc, spec, InputKind::Image)?;
+        let p = &plan.params;
+        let desc = picture.desc.format.desc();
+        let samples = |c: usize| -> Option<Samples<'_>> {
+            let ComponentSource::Plane { plane, channel } = desc.components[c] else {
+                return None;
+            };
+            let bytes_per_sample = usize::from(desc.planes[usize::from(plane)].bytes_per_sample);
+            let placed = picture.desc.planes[usize::from(plane)];
+            Some(Samples {
+                bytes: &host.plane(usize::from(plane))[..],
+                offset: placed.offset as usize + usize::from(channel) * bytes_per_sample,
+                pitch: placed.pitch as usize,
+                texel: p.texel_bytes[c] as usize,
+                wide: bytes_per_sample == 2,
+            })
+        };
+        let out_w = plan.out_width as usize;
+        let out_h = plan.out_height as usize;
+        let primary_axis = p.out_size[2] as usize;
+        let mut vertical = [None, None];
+        for (group, down_taps) in vertical.iter_mut().enumerate() {
+            if plan.primary[group].is_none() {
+                continue;
+            }
+            let grid = &p.grid[group];
+            let lo = [grid.size_lo[2], grid.size_lo[3]];
+            let hi = [grid.hi_lines[0], grid.hi_lines[1]];
+            let lines = grid.hi_lines[3] as usize;
+            let across = plan.taps.axis(group).ok_or_else(missing_taps)?;
+            let down = plan.taps.axis(2 + group).ok_or_else(missing_taps)?;
+            let taps = Taps::of(&across, plan.out_width, lo[primary_axis]);
+            let components: &[usize] = if group == 0 { &[0] } else { &[1, 2] };
+            for &c in components {
+                let source = samples(c).ok_or_else(missing_plane)?;
+                let mid = &mut self.mid[c];
+                mid.clear();
+                mid.resize(lines * out_w, 0.0);
+                if primary_axis == 0 {
+                    filter_rows(source, &taps, lo, hi, &mut self.line, mid, out_w);
+                } else {
+                    filter_columns(source, &taps, lo, hi, &mut self.line, mid, out_w);
+                }
+            }
+            *down_taps = Some(Taps::of(&down, plan.out_height, lo[1 - primary_axis]));
+        }
+
+        let words = plan.words_per_pixel as usize;
+        let stride = out_w * 4 * words;
+        let mut data = vec![0u8; stride * out_h];
+        let colour = Colour::new(p, plan.secondary.transfer, plan.secondary.flags);
+        let scale = p.sample[0];
+        let neutral = p.sample[1];
+        for (j, out_row) in data.chunks_exact_mut(stride).enumerate() {
+            for (group, components) in [(0, 0..1), (1, 1..3)] {
+                for c in components {
+                    let row = &mut self.rows[c];
+                    row.clear();
+                    match &vertical[group] {
+                        Some(taps) => {
+                            row.resize(out_w, 0.0);
+                            let (first, weights) = taps.of_output(j);
+                            for (l, &w) in weights.iter().enumerate() {
+                                let line = &self.mid[c][(first + l) * out_w..][..out_w];
+                                for (v, &m) in row.iter_mut().zip(line) {
+                                    *v += w * m;
+                                }
+                            }
+                            row.iter_mut().for_each(|v| *v *= scale);
+                        }
+                        None => row.resize(out_w, neutral),
+                    }
+                }
+            }
+            let [r0, r1, r2] = &self.rows;
+            for (i, pixel) in out_row.chunks_exact_mut(4 * words).enumerate() {
+                let rgb = colour.to_output(colour.yuv_to_rgb([r0[i], r1[i], r2[i]]));
+                if words == 1 {
+                    pixel.copy_from_slice(&[unorm8(rgb[0]), unorm8(rgb[1]), unorm8(rgb[2]), 255]);
+                } else {
+                    for (k, v) in rgb.into_iter().chain([1.0]).enumerate() {
+                        pixel[2 * k..2 * k + 2].copy_from_slice(&unorm16(v).to_le_bytes());
+                    }
+                }
+            }
+        }
+        Ok(RenderedImage {
+            width: plan.out_width,
+            height: plan.out_height,
+            stride,
+            encoding: spec.color.output,
+            alpha: false,
+            deinterlaced: None,
+            data,
+        })
+    }
+}
+
+fn missing_plane() -> GpuError {
+    GpuError::Internal("a frame plan reading a component its format has no plane for".into())
+}
+
+fn missing_taps() -> GpuError {
+    GpuError::Internal("a frame plan without the taps of a plane it reads".into())
+}
+
+/// Pass 1 along x: each usable line of the plane (a source row) filtered
+/// into its row of `mid`.
+fn filter_rows(
+    source: Samples<'_>,
+    taps: &Taps,
+    lo: [i32; 2],
+    hi: [i32; 2],
+    line: &mut Vec<f32>,
+    mid: &mut [f32],
+    out_w: usize,
+) {
+    line.clear();
+    line.resize((hi[0] - lo[0] + 1) as usize, 0.0);
+    for (l, out) in mid.chunks_exact_mut(out_w).enumerate() {
+        source.row(lo[0] as usize, lo[1] as usize + l, line);
+        for (o, v) in out.iter_mut().enumerate() {
+            let (first, weights) = taps.of_output(o);
+            *v = dot(weights, &line[first..first + weights.len()]);
+        }
+    }
+}
+
+/// Pass 1 along y (output x runs down the source, a quarter turn): each
+/// usable line of the plane is a source column, and output column `o` of
+/// every line is the weighted sum of the source rows `o` reads.
+fn filter_columns(
+    source: Samples<'_>,
+    taps: &Taps,
+    lo: [i32; 2],
+    hi: [i32; 2],
+    line: &mut Vec<f32>,
+    mid: &mut [f32],
+    out_w: usize,
+) {
+    let lines = (hi[0] - lo[0] + 1) as usize;
+    line.clear();
+    line.resize(lines, 0.0);
+    let mut column = vec![0.0f32; lines];
+    for o in 0..out_w {
+        let (first, weights) = taps.of_output(o);
+        column.iter_mut().for_each(|v| *v = 0.0);
+        for (t, &w) in weights.iter().enumerate() {
+            source.row(lo[0] as usize, lo[1] as usize + first + t, line);
+            for (v, &s) in column.iter_mut().zip(line.iter()) {
+                *v += w * s;
+            }
+        }
+        for (l, &v) in column.iter().enumerate() {
+            mid[l * out_w + o] = v;
+        }
+    }
+}
+
+/// A dot product in eight independent sums, which the compiler keeps in
+/// vector registers.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (a8, a_rest) = a.split_at(a.len() / 8 * 8);
+    let (b8, b_rest) = b.split_at(a8.len());
+    for (x, y) in a8.chunks_exact(8).zip(b8.chunks_exact(8)) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let tail: f32 = a_rest.iter().zip(b_rest).map(|(x, y)| x * y).sum();
+    acc.iter().sum::<f32>() + tail
+}
+
+/// WGSL's `pack4x8unorm` of one component.
+fn unorm8(v: f32) -> u8 {
+    (0.5 + 255.0 * v.clamp(0.0, 1.0)) as u8
+}
+
+/// WGSL's `pack2x16unorm` of one component.
+fn unorm16(v: f32) -> u16 {
+    (0.5 + 65535.0 * v.clamp(0.0, 1.0)) as u16
+}
+
+const PQ_M1: f32 = 0.159_301_76;
+const PQ_M2: f32 = 78.84375;
+const PQ_C1: f32 = 0.835_937_5;
+const PQ_C2: f32 = 18.851_563;
+const PQ_C3: f32 = 18.6875;
+const HLG_A: f32 = 0.178_832_77;
+const HLG_B: f32 = 0.284_668_92;
+const HLG_C: f32 = 0.559_910_7;
+
+/// The colour stage of `color.wgsl` and `resample_secondary`, function for
+/// function, on the plan's uniforms.
+struct Colour {
+    p: Params,
+    transfer: u32,
+    flags: u32,
+}
+
+impl Colour {
+    fn new(p: &Params, transfer: u32, flags: u32) -> Colour {
+        Colour {
+            p: *p,
+            transfer,
+            flags,
+        }
+    }
+
+    fn yuv_to_rgb(&self, c: [f32; 3]) -> [f32; 3] {
+        self.p
+            .yuv
+            .map(|row| row[0] * c[0] + row[1] * c[1] + row[2] * c[2] + row[3])
+    }
+
+    fn linearize(&self, rgb: [f32; 3]) -> [f32; 3] {
+        let white = self.p.tone2[2];
+        match self.transfer {
+            TRANSFER_PQ => rgb.map(|v| pq_eotf(v) * 10000.0 / white),
+            TRANSFER_HLG => {
+                let scene = rgb.map(hlg_inverse_oetf);
+                let l = self.p.luma_src;
+                let ys = (l[0] * scene[0] + l[1] * scene[1] + l[2] * scene[2]).max(0.0);
+                let gain = self.p.hlg[1] * ys.max(1e-6).powf(self.p.hlg[0] - 1.0);
+                scene.map(|v| v * gain / white)
+            }
+            _ => rgb.map(|v| v.max(0.0).powf(2.4)),
+        }
+    }
+
+    fn eetf(&self, nits: f32) -> f32 {
+        let [black, peak, knee, max_lum] = self.p.tone;
+        let min_lum = self.p.tone2[0];
+        let e = pq_inverse_eotf(nits / 10000.0);
+        let e1 = ((e - black) / (peak - black)).clamp(0.0, 1.0);
+        let mut e2 = e1;
+        if knee < 1.0 && e1 > knee {
+            let t = (e1 - knee) / (1.0 - knee);
+            let t2 = t * t;
+            let t3 = t2 * t;
+            e2 = (2.0 * t3 - 3.0 * t2 + 1.0) * knee
+                + (t3 - 2.0 * t2 + t) * (1.0 - knee)
+                + (-2.0 * t3 + 3.0 * t2) * max_lum;
+        }
+        let rest = (1.0 - e2).max(0.0);
+        let e3 = e2 + min_lum * rest * rest * rest * rest;
+        let e4 = e3 * (peak - black) + black;
+        pq_eotf(e4) * 10000.0
+    }
+
+    fn tone_map(&self, lin: [f32; 3]) -> [f32; 3] {
+        let target_black = self.p.tone2[1];
+        let white = self.p.tone2[2];
+        let m = lin[0].max(lin[1]).max(lin[2]);
+        if m <= 0.0 {
+            return [0.0; 3];
+        }
+        let mapped = (self.eetf(m * white) - target_black) / (white - target_black);
+        lin.map(|v| v * (mapped.max(0.0) / m))
+    }
+
+    fn apply_gamut(&self, lin: [f32; 3]) -> [f32; 3] {
+        self.p
+            .gamut
+            .map(|row| row[0] * lin[0] + row[1] * lin[1] + row[2] * lin[2])
+    }
+
+    fn clip_preserving_hue(&self, c: [f32; 3]) -> [f32; 3] {
+        let clipped = c.map(|v| v.clamp(0.0, 1.0));
+        let l = self.p.luma_out;
+        let y = (l[0] * c[0] + l[1] * c[1] + l[2] * c[2]).clamp(0.0, 1.0);
+        let excursion = (-c[0].min(c[1]).min(c[2])).max(c[0].max(c[1]).max(c[2]) - 1.0);
+        let w = smoothstep(0.01, 0.05, excursion / y.max(1e-4));
+        let mut t = 1.0f32;
+        for v in c {
+            if v > 1.0 {
+                t = t.min((1.0 - y) / (v - y));
+            } else if v < 0.0 {
+                t = t.min(y / (y - v));
+            }
+        }
+        std::array::from_fn(|k| {
+            let desaturated = (y + t * (c[k] - y)).clamp(0.0, 1.0);
+            clipped[k] + (desaturated - clipped[k]) * w
+        })
+    }
+
+    fn to_output(&self, rgb: [f32; 3]) -> [f32; 3] {
+        if self.flags & FLAG_PASSTHROUGH != 0 {
+            return rgb.map(|v| v.clamp(0.0, 1.0));
+        }
+        let mut lin = self.linearize(rgb);
+        if self.flags & FLAG_GAMUT != 0 {
+            lin = self.apply_gamut(lin);
+        }
+        if self.flags & FLAG_TONE_MAP != 0 {
+            lin = self.tone_map(lin);
+        }
+        lin = self.clip_preserving_hue(lin);
+        if self.transfer == TRANSFER_SDR {
+            return lin.map(|v| v.powf(1.0 / 2.4));
+        }
+        lin.map(srgb_oetf)
+    }
+}
+
+fn pq_eotf(e: f32) -> f32 {
+    let p = e.clamp(0.0, 1.0).powf(1.0 / PQ_M2);
+    ((p - PQ_C1).max(0.0) / (PQ_C2 - PQ_C3 * p)).powf(1.0 / PQ_M1)
+}
+
+fn pq_inverse_eotf(y: f32) -> f32 {
+    let p = y.clamp(0.0, 1.0).powf(PQ_M1);
+    ((PQ_C1 + PQ_C2 * p) / (1.0 + PQ_C3 * p)).powf(PQ_M2)
+}
+
+fn hlg_inverse_oetf(e: f32) -> f32 {
+    let x = e.clamp(0.0, 1.0);
+    if x <= 0.5 {
+        x * x / 3.0
+    } else {
+        (((x - HLG_C) / HLG_A).exp() + HLG_B) / 12.0
+    }
+}
+
+fn srgb_oetf(l: f32) -> f32 {
+    if l <= 0.003_130_8 {
+        12.92 * l
+    } else {
+        1.055 * l.powf(1.0 / 2.4) - 0.055
+    }
+}
+
+fn smoothstep(e0: f32, e1: f32, x: f32) -> f32 {
+    let t = ((x - e0) / (e1 - e0)).clamp(0.0, 1.0);
+    t * t * (3.0 - 2.0 * t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dot_product_sums_every_pair() {
+        let a: Vec<f32> = (0..19).map(|k| k as f32).collect();
+        let b = vec![2.0f32; 19];
+        assert_eq!(dot(&a, &b), 2.0 * (0..19).sum::<i32>() as f32);
+        assert_eq!(dot(&[], &[]), 0.0);
+    }
+
+    #[test]
+    fn unorm_packing_rounds_half_up_and_clamps() {
+        assert_eq!(unorm8(0.5), 128);
+        assert_eq!(unorm8(-1.0), 0);
+        assert_eq!(unorm8(2.0), 255);
+        assert_eq!(unorm16(1.0), 65535);
+        assert_eq!(unorm16(0.5 / 65535.0), 1);
+    }
+
+    #[test]
+    fn pq_curves_invert_each_other() {
+        for nits in [0.01f32, 1.0, 100.0, 203.0, 1000.0, 10000.0] {
+            let back = pq_eotf(pq_inverse_eotf(nits / 10000.0)) * 10000.0;
+            assert!((back - nits).abs() <= nits * 1e-3, "{nits} -> {back}");
+        }
+    }
+
+    #[test]
+    fn the_hue_preserving_clip_keeps_in_gamut_colours() {
+        let p = Params {
+            luma_out: [0.2126, 0.7152, 0.0722, 0.0],
+            ..bytemuck::Zeroable::zeroed()
+        };
+        let colour = Colour::new(&p, TRANSFER_SDR, 0);
+        assert_eq!(colour.clip_preserving_hue([0.2, 0.5, 0.9]), [0.2, 0.5, 0.9]);
+        let out = colour.clip_preserving_hue([1.5, 0.2, 0.1]);
+        assert!(out.iter().all(|v| (0.0..=1.0).contains(v)), "{out:?}");
+        assert!(
+            out[0] > out[1] && out[1] > out[2],
+            "hue order kept: {out:?}"
+        );
+    }
+}

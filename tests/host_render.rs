@@ -1,0 +1,416 @@
+//! Parity of the CPU renderer (`HostRenderer`, what a machine whose only
+//! adapter is a CPU renders with) with the WGSL passes on the same picture
+//! and spec: 50 dB or better on the first frame of every video fixture and
+//! of the shared real footage, at its own size, as a thumbnail and in a
+//! small box, and on synthetic pictures of every layout family the
+//! decoders hand over (planar, semi-planar, high-bit containers, gray, RGB,
+//! packed RGBA) with tone mapping, HDR kept, rotations, mirrors and crops.
+
+mod common;
+
+use std::path::Path;
+
+use common::ffmpeg::ffmpeg;
+use common::gpu::context;
+use common::harness::{gpu_turn, shared_file};
+use stills::asset::color::{
+    ChromaLocation, ColorInfo, ColorPrimaries, ColorRange, ContentLightLevel, HdrFormat, HdrInfo,
+    MatrixCoefficients, TransferCharacteristic,
+};
+use stills::asset::geometry::{CleanAperture, Orientation};
+use stills::gpu::{FramePipeline, HostRenderer, RenderedImage};
+use stills::picture::{DecodedFormat, PictureDesc};
+use stills::render::spec::OutputEncoding;
+use stills::render::{DynamicRangePolicy, OutputSpec, RenderSettings, Size, SourceGeometry};
+use stills::surface::Picture;
+use stills::{Asset, Ratio};
+
+const THRESHOLD: f64 = 50.0;
+
+struct Case {
+    name: String,
+    picture: Picture,
+    geometry: SourceGeometry,
+    settings: RenderSettings,
+}
+
+fn settings(width: u32, height: u32) -> RenderSettings {
+    RenderSettings {
+        maximum_size: Size::new(width, height),
+        applies_preferred_track_transform: true,
+        ..RenderSettings::default()
+    }
+}
+
+/// The first frame of `path` in the layout its decoder gives (packed RGBA
+/// and alpha layouts aside, which become planar YUV), described with the
+/// track's tags; `None` for a file without a video track stills opens.
+fn fixture_frame(path: &Path) -> Option<(Picture, SourceGeometry)> {
+    let asset = Asset::open(path).ok()?;
+    let track = asset.default_video_track().ok()?.clone();
+    let name = track.pixel_format.as_deref().unwrap_or("yuv420p");
+    let (format, pix_fmt) = match name {
+        "yuvj420p" => (DecodedFormat::Yuv420p, "yuvj420p"),
+        _ => match DecodedFormat::from_ffmpeg_name(name) {
+            Some(format) if format.desc().alpha.is_none() => (format, name),
+            _ => (DecodedFormat::Yuv420p, "yuv420p"),
+        },
+    };
+    let raw = ffmpeg(
+        &[
+            "-i",
+            path.to_str()?,
+            "-map",
+            "0:v:0",
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            pix_fmt,
+            "-",
+        ],
+        None,
+    );
+    let (w, h) = (track.coded_width, track.coded_height);
+    let desc = PictureDesc::packed(w, h, format, track.color, track.hdr)?;
+    let picture = Picture::host(desc, vec![raw.into(); format.desc().planes.len()]).ok()?;
+    Some((picture, track.geometry()))
+}
+
+fn pattern(
+    width: u32,
+    height: u32,
+    format: DecodedFormat,
+    color: ColorInfo,
+    hdr: HdrInfo,
+) -> Picture {
+    let raw = common::gpu::lavfi_frame(
+        &format!("testsrc2=s={width}x{height}:d=1"),
+        "",
+        format.ffmpeg_name(),
+    );
+    let mut desc = PictureDesc::packed(width, height, format, color, hdr).unwrap();
+    // Opaque, as the decoders hand over RGB converted to packed RGBA.
+    desc.alpha = false;
+    Picture::host(desc, vec![raw.into(); format.desc().planes.len()]).unwrap()
+}
+
+fn hdr10() -> (ColorInfo, HdrInfo) {
+    let color = ColorInfo {
+        primaries: ColorPrimaries::Bt2020,
+        transfer: TransferCharacteristic::Pq,
+        matrix: MatrixCoefficients::Bt2020Ncl,
+        range: ColorRange::Limited,
+        chroma_location: ChromaLocation::Left,
+    };
+    let hdr = HdrInfo {
+        format: Some(HdrFormat::Pq),
+        content_light_level: Some(ContentLightLevel {
+            max_cll: 1000,
+            max_fall: 400,
+        }),
+        ..HdrInfo::SDR
+    };
+    (color, hdr)
+}
+
+fn synthetic_cases(cases: &mut Vec<Case>) {
+    let plain = SourceGeometry::default();
+    let mut add = |name: &str, picture, geometry, settings| {
+        cases.push(Case {
+            name: name.to_string(),
+            picture,
+            geometry,
+            settings,
+        })
+    };
+    for format in [
+        DecodedFormat::Yuv420p,
+        DecodedFormat::Nv12,
+        DecodedFormat::P010,
+        DecodedFormat::Yuv422p10,
+        DecodedFormat::Yuv444p16,
+        DecodedFormat::Gray8,
+        DecodedFormat::Gray10,
+        DecodedFormat::Gbrp,
+        DecodedFormat::Gbrp12,
+        DecodedFormat::Rgba8,
+        DecodedFormat::Bgra8,
+    ] {
+        add(
+            &format!("testsrc2 {} 322x182 → 120", format.ffmpeg_name()),
+            pattern(322, 182, format, ColorInfo::BT709, HdrInfo::SDR),
+            plain,
+            settings(120, 0),
+        );
+    }
+    add(
+        "testsrc2 nv12 162x122 → 500 (upscale)",
+        pattern(
+            162,
+            122,
+            DecodedFormat::Nv12,
+            ColorInfo::BT709,
+            HdrInfo::SDR,
+        ),
+        plain,
+        settings(500, 0),
+    );
+    let (color, hdr) = hdr10();
+    add(
+        "testsrc2 PQ 10-bit tone mapped → 200",
+        pattern(640, 360, DecodedFormat::Yuv420p10, color, hdr),
+        plain,
+        settings(200, 0),
+    );
+    add(
+        "testsrc2 P010 PQ tone mapped, own size",
+        pattern(320, 180, DecodedFormat::P010, color, hdr),
+        plain,
+        settings(0, 0),
+    );
+    add(
+        "testsrc2 PQ kept as PQ16 → 200",
+        pattern(640, 360, DecodedFormat::Yuv420p10, color, hdr),
+        plain,
+        RenderSettings {
+            dynamic_range_policy: DynamicRangePolicy::MatchSource,
+            ..settings(200, 0)
+        },
+    );
+    let hlg = ColorInfo {
+        transfer: TransferCharacteristic::Hlg,
+        ..color
+    };
+    let hlg_hdr = HdrInfo {
+        format: Some(HdrFormat::Hlg),
+        ..HdrInfo::SDR
+    };
+    add(
+        "testsrc2 HLG tone mapped → 200",
+        pattern(640, 360, DecodedFormat::Yuv420p10, hlg, hlg_hdr),
+        plain,
+        settings(200, 0),
+    );
+    add(
+        "testsrc2 HLG kept as HLG16 → 200",
+        pattern(640, 360, DecodedFormat::Yuv420p10, hlg, hlg_hdr),
+        plain,
+        RenderSettings {
+            dynamic_range_policy: DynamicRangePolicy::MatchSource,
+            ..settings(200, 0)
+        },
+    );
+    add(
+        "testsrc2 BT.2020 SDR (gamut only) → 200",
+        pattern(
+            640,
+            360,
+            DecodedFormat::Yuv420p10,
+            ColorInfo {
+                transfer: TransferCharacteristic::Bt709,
+                ..color
+            },
+            HdrInfo::SDR,
+        ),
+        plain,
+        settings(200, 0),
+    );
+    for (rotation, mirror) in [(90, false), (180, true), (270, true), (0, true)] {
+        add(
+            &format!("testsrc2 rotated {rotation}°, mirrored {mirror} → 100"),
+            pattern(
+                400,
+                226,
+                DecodedFormat::Yuv420p,
+                ColorInfo::BT709,
+                HdrInfo::SDR,
+            ),
+            SourceGeometry {
+                orientation: Some(Orientation { rotation, mirror }),
+                ..plain
+            },
+            settings(100, 0),
+        );
+    }
+    add(
+        "testsrc2 clean aperture, anamorphic → 150",
+        pattern(
+            400,
+            226,
+            DecodedFormat::Yuv420p,
+            ColorInfo::BT709,
+            HdrInfo::SDR,
+        ),
+        SourceGeometry {
+            clean_aperture: Some(CleanAperture {
+                width: Ratio::new(371, 1).unwrap(),
+                height: Ratio::new(201, 1).unwrap(),
+                horizontal_offset: Ratio::new(-7, 2).unwrap(),
+                vertical_offset: Ratio::new(3, 1).unwrap(),
+            }),
+            sample_aspect_ratio: Some(Ratio::new(4, 3).unwrap()),
+            ..plain
+        },
+        settings(150, 0),
+    );
+}
+
+fn fixture_cases(cases: &mut Vec<Case>) {
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"));
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+            ["mp4", "mov", "mkv", "webm", "ts"].contains(&ext)
+        })
+        .collect();
+    files.sort();
+    let shared = [
+        "androidx/sample_with_colr_mdcv_and_clli.mp4",
+        "androidx/dolbyVision-hdr.MOV",
+        "androidx/sample_empty_track.mp4",
+    ];
+    files.extend(shared.iter().filter_map(|f| shared_file(f)));
+    let mut opened = 0;
+    for path in files {
+        let Some((picture, geometry)) = fixture_frame(&path) else {
+            continue;
+        };
+        opened += 1;
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        for (width, height) in [(0, 0), (160, 0), (48, 48)] {
+            cases.push(Case {
+                name: format!("{file} → {width}x{height}"),
+                picture: Picture {
+                    desc: picture.desc,
+                    surface: match &picture.surface {
+                        stills::surface::Surface::Host(host) => {
+                            stills::surface::Surface::Host(host.clone())
+                        }
+                        _ => unreachable!("fixture frames are host pictures"),
+                    },
+                },
+                geometry,
+                settings: settings(width, height),
+            });
+        }
+    }
+    assert!(
+        opened >= 25,
+        "only {opened} fixtures opened: the parity test lost its inputs"
+    );
+}
+
+fn psnr(a: &RenderedImage, b: &RenderedImage) -> f64 {
+    let (samples_a, samples_b, peak): (Vec<f64>, Vec<f64>, f64) = match a.encoding {
+        OutputEncoding::Srgb8 => (
+            a.data.iter().map(|&v| f64::from(v)).collect(),
+            b.data.iter().map(|&v| f64::from(v)).collect(),
+            255.0,
+        ),
+        OutputEncoding::Pq16 | OutputEncoding::Hlg16 => {
+            let wide = |d: &[u8]| {
+                d.chunks_exact(2)
+                    .map(|s| f64::from(u16::from_le_bytes([s[0], s[1]])))
+                    .collect()
+            };
+            (wide(&a.data), wide(&b.data), 65535.0)
+        }
+    };
+    let (mut total, mut count) = (0.0, 0usize);
+    for (i, (x, y)) in samples_a.iter().zip(&samples_b).enumerate() {
+        if i % 4 != 3 {
+            total += (x - y) * (x - y);
+            count += 1;
+        }
+    }
+    let mse = total / count as f64;
+    if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (peak * peak / mse).log10()
+    }
+}
+
+#[test]
+fn the_cpu_renderer_matches_the_wgsl_passes_within_50_db() {
+    let _turn = gpu_turn();
+    let mut cases = Vec::new();
+    synthetic_cases(&mut cases);
+    fixture_cases(&mut cases);
+    let mut pipeline = FramePipeline::new(context()).unwrap();
+    // The direct path on both sides: the stages are compared, not the
+    // decimation in front of them (`tests/decimate.rs`).
+    pipeline.set_host_decimation(false);
+    let mut host = HostRenderer::new();
+    let mut problems = Vec::new();
+    let mut worst = f64::INFINITY;
+    for case in &cases {
+        let spec = OutputSpec::new(&case.picture.desc, &case.geometry, &case.settings).unwrap();
+        assert!(
+            HostRenderer::can_render(&case.picture, &spec),
+            "{}",
+            case.name
+        );
+        let gpu = pipeline.render(&case.picture, &spec).unwrap();
+        let cpu = host.render(&case.picture, &spec).unwrap();
+        let shape = |r: &RenderedImage| (r.width, r.height, r.stride, r.encoding, r.alpha);
+        if shape(&cpu) != shape(&gpu) {
+            problems.push(format!(
+                "{}: CPU {:?}, GPU {:?}",
+                case.name,
+                shape(&cpu),
+                shape(&gpu)
+            ));
+            continue;
+        }
+        let db = psnr(&gpu, &cpu);
+        let differing = gpu
+            .data
+            .iter()
+            .zip(&cpu.data)
+            .filter(|(a, b)| a != b)
+            .count();
+        eprintln!(
+            "{}: {}x{} {:?}: {db:.2} dB, {differing} of {} bytes differ",
+            case.name,
+            gpu.width,
+            gpu.height,
+            gpu.encoding,
+            gpu.data.len()
+        );
+        worst = worst.min(db);
+        if db < THRESHOLD {
+            problems.push(format!("{}: {db:.2} dB < {THRESHOLD}", case.name));
+        }
+    }
+    eprintln!("{} cases, worst {worst:.2} dB", cases.len());
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn the_cpu_renderer_leaves_alpha_and_deinterlacing_to_the_gpu() {
+    let alpha = pattern(
+        64,
+        36,
+        DecodedFormat::Yuva420p,
+        ColorInfo::BT709,
+        HdrInfo::SDR,
+    );
+    let mut desc = alpha.desc;
+    desc.alpha = true;
+    assert!(desc.has_alpha());
+    let with_alpha = Picture { desc, ..alpha };
+    let spec = OutputSpec::new(
+        &with_alpha.desc,
+        &SourceGeometry::default(),
+        &settings(32, 0),
+    )
+    .unwrap();
+    assert!(!HostRenderer::can_render(&with_alpha, &spec));
+    let error = HostRenderer::new().render(&with_alpha, &spec).unwrap_err();
+    assert!(error.to_string().contains("alpha"), "{error}");
+}
