@@ -82,12 +82,37 @@ pub struct FrameTimings {
     /// Decoding them (and mapping the decoded picture).
     pub decode: Duration,
     /// Copying host planes to the GPU's staging buffer; zero when the
-    /// picture was already on the device.
+    /// picture was already on the device. Where the passes run on a CPU (a
+    /// CPU adapter, or the CPU renderer), also box-averaging the planes
+    /// first for a steep downscale.
     pub upload: Duration,
-    /// The GPU passes, from submission to completion.
+    /// The frame passes: on the GPU from submission to completion, or the
+    /// CPU renderer's run (see [`Image::rendered_by`]).
     pub gpu: Duration,
     /// Mapping the readback buffer and copying the pixels out.
     pub readback: Duration,
+}
+
+/// What ran the frame passes (colour, crop, rotation, scaling, tone
+/// mapping) of an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RenderedBy {
+    /// The WGSL passes on the pool's GPU adapter (lavapipe included).
+    Gpu,
+    /// The CPU renderer ([`HostRenderer`](crate::gpu::HostRenderer)): the
+    /// same plan evaluated on the host, where the only adapter is a CPU.
+    Cpu,
+}
+
+impl RenderedBy {
+    /// The name `grab --json` and the docs use.
+    pub fn name(self) -> &'static str {
+        match self {
+            RenderedBy::Gpu => "gpu",
+            RenderedBy::Cpu => "cpu",
+        }
+    }
 }
 
 /// How an interlaced picture was made progressive for its image.
@@ -151,6 +176,7 @@ pub struct Image {
     /// How the picture was deinterlaced; `None` when it was not.
     deinterlaced: Option<Deinterlacer>,
     backend: Option<BackendChoice>,
+    rendered_by: Option<RenderedBy>,
     timings: Option<FrameTimings>,
 }
 
@@ -205,6 +231,7 @@ impl Image {
             alpha: false,
             deinterlaced: None,
             backend: None,
+            rendered_by: None,
             timings: None,
         })
     }
@@ -232,6 +259,17 @@ impl Image {
 
     pub(crate) fn with_deinterlaced(mut self, d: Option<Deinterlacer>) -> Image {
         self.deinterlaced = d;
+        self
+    }
+
+    /// What ran the frame passes of this image; `None` for an image not
+    /// made by a generator.
+    pub fn rendered_by(&self) -> Option<RenderedBy> {
+        self.rendered_by
+    }
+
+    pub(crate) fn with_rendered_by(mut self, by: RenderedBy) -> Image {
+        self.rendered_by = Some(by);
         self
     }
 

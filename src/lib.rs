@@ -82,10 +82,12 @@ pub use decode::{
 pub use error::{DecodeError, Error, FfmpegError, IndexError, Result, Unsupported};
 pub use generator::{
     GeneratedImage, GeneratorPool, GeneratorSettings, ImageFuture, ImageGenerator, ImageResult,
-    ImageStream, Outcome,
+    ImageStream, Outcome, Renderer,
 };
 pub use gpu::{GpuContext, Interop};
-pub use image::{ColorSpace, Deinterlacer, FrameTimings, Image, ImageFormat, PixelFormat};
+pub use image::{
+    ColorSpace, Deinterlacer, FrameTimings, Image, ImageFormat, PixelFormat, RenderedBy,
+};
 pub use limits::{Limit, Limits, OpenOptions, DEFAULT_TIMEOUT};
 pub use ratio::Ratio;
 pub use render::{ApertureMode, Deinterlace, DynamicRangePolicy, Size};

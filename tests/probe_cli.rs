@@ -173,13 +173,15 @@ fn probe_goes_on_after_a_failure() {
 }
 
 /// The GPU stills would render on is reported beside the backends: the
-/// adapter, what it imports, and a one-line summary; `--no-gpu` leaves it
-/// out without losing anything else.
+/// adapter, what it imports, and a one-line summary (by default only where
+/// a hardware adapter may exist, with `--gpu` everywhere); `--no-gpu`
+/// leaves it out without losing anything else. `renderer` says what
+/// `grab` renders with.
 #[test]
 fn probe_reports_the_gpu_beside_the_backends() {
     let fixture = common::readme::fixture_path("h264_bframes.mp4");
     let fixture = fixture.to_str().expect("UTF-8 path");
-    let run = stills(&["probe", fixture]);
+    let run = stills(&["probe", "--gpu", fixture]);
     assert!(run.status.success(), "{}", run.stderr);
     let doc = &documents(&run.stdout)[0];
     let gpu = &doc["gpu"];
@@ -205,6 +207,19 @@ fn probe_reports_the_gpu_beside_the_backends() {
     assert!(backends
         .iter()
         .all(|b| b["reason"].as_str().is_some_and(|r| !r.is_empty())));
+
+    let software = gpu["device_type"] == "cpu";
+    assert_eq!(doc["renderer"], if software { "cpu" } else { "gpu" });
+
+    let run = stills(&["probe", fixture]);
+    assert!(run.status.success(), "{}", run.stderr);
+    let default = &documents(&run.stdout)[0];
+    if stills::gpu::hardware_adapter_possible() {
+        assert_eq!(default["gpu"], doc["gpu"]);
+    } else {
+        assert!(default["gpu"].is_null(), "{}", default["gpu"]);
+        assert_eq!(default["renderer"], "cpu");
+    }
 
     let run = stills(&["probe", "--no-gpu", fixture]);
     assert!(run.status.success(), "{}", run.stderr);

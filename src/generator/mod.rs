@@ -106,6 +106,13 @@ impl GeneratorPool {
         self
     }
 
+    /// Sets what runs the frame passes (default [`Renderer::Auto`]). Takes
+    /// effect before the first render; later calls change nothing.
+    pub fn with_renderer(self, renderer: Renderer) -> GeneratorPool {
+        self.owner.pool.set_renderer(renderer);
+        self
+    }
+
     /// How many worker threads the pool runs.
     pub fn workers(&self) -> usize {
         self.owner
@@ -127,6 +134,29 @@ impl std::fmt::Debug for GeneratorPool {
             .field("workers", &self.workers())
             .finish_non_exhaustive()
     }
+}
+
+/// What runs a pool's frame passes (colour, crop, rotation, scaling, tone
+/// mapping): the WGSL passes on the GPU, or the same plan evaluated on the
+/// host by the CPU renderer ([`HostRenderer`](crate::gpu::HostRenderer)),
+/// held to the WGSL passes by parity tests (`tests/host_render.rs`: 76 dB
+/// or better on every fixture, most of them bit for bit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Renderer {
+    /// The WGSL passes on a GPU; the CPU renderer where the adapter would be
+    /// a CPU (lavapipe): on a machine without a hardware GPU, the
+    /// passes cost the same arithmetic either way, and the CPU renderer
+    /// skips the Vulkan driver's start (about 100 ms of a cold process,
+    /// most of it compiling the pipelines with LLVM) and each picture's
+    /// upload, submission and readback. Pictures it does not take (alpha,
+    /// deinterlacing, pictures on a device) still render on the GPU.
+    #[default]
+    Auto,
+    /// The WGSL passes for every picture, on lavapipe where there is no
+    /// other adapter.
+    Gpu,
+    /// The CPU renderer for every picture it takes, whatever the adapter.
+    Cpu,
 }
 
 /// Owns a pool's threads; the last generator or pool handle to let go of

@@ -2,7 +2,7 @@
 //! planned runs with decoders they keep warm, and render each frame through
 //! the GPU pipeline straight into the waiting requests.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -14,8 +14,9 @@ use crate::decode::{self, BackendChoice, BackendKind, BackendStatus, DecodedFram
 use crate::error::{Error, Result};
 use crate::generator::batch::Batch;
 use crate::generator::render_slots::{RenderSlots, GPU_RENDERS_IN_FLIGHT};
-use crate::gpu::{FramePipeline, GpuContext, GpuError, RenderTimings, RenderedImage};
-use crate::image::{ColorSpace, FrameTimings, Image, PixelFormat};
+use crate::generator::Renderer;
+use crate::gpu::{FramePipeline, GpuContext, GpuError, HostRenderer, RenderTimings, RenderedImage};
+use crate::image::{ColorSpace, FrameTimings, Image, PixelFormat, RenderedBy};
 use crate::plan::{Choice, Request, RunShares, Target};
 use crate::render::spec::OutputEncoding;
 use crate::render::{Deinterlace, OutputSpec};
@@ -93,6 +94,11 @@ pub(crate) struct Pool {
     /// in flight as the GPU overlaps usefully (see `render_slots`), so a
     /// pipeline's buffers exist once per render in flight, not per worker.
     pipelines: RenderSlots<FramePipeline>,
+    /// The renderer asked for (`Auto` unless set before the first render).
+    renderer: OnceLock<Renderer>,
+    /// Whether host pictures render on the CPU renderer, decided on the
+    /// first render.
+    on_host: OnceLock<bool>,
     queue: Mutex<VecDeque<Job>>,
     ready: Condvar,
     pub shutdown: AtomicBool,
@@ -128,6 +134,8 @@ impl Pool {
             threads: AtomicUsize::new(threads),
             gpu,
             pipelines: RenderSlots::new(None),
+            renderer: OnceLock::new(),
+            on_host: OnceLock::new(),
             queue: Mutex::new(VecDeque::new()),
             ready: Condvar::new(),
             shutdown: AtomicBool::new(false),
@@ -141,8 +149,46 @@ impl Pool {
         }
     }
 
-    /// Makes one pipeline ahead of the first render, if there is none yet.
+    /// Sets the renderer; `false` once the first render has decided.
+    pub fn set_renderer(&self, renderer: Renderer) -> bool {
+        self.on_host.get().is_none() && self.renderer.set(renderer).is_ok()
+    }
+
+    /// Whether host pictures render on the CPU renderer: with
+    /// [`Renderer::Auto`], where the adapter would be a CPU. A machine
+    /// without a device node a hardware driver could open has no other, so
+    /// the default GPU is not even brought up there; otherwise it is, and
+    /// its adapter decides.
+    fn renders_on_host(&self) -> Result<bool> {
+        if let Some(&on_host) = self.on_host.get() {
+            return Ok(on_host);
+        }
+        let on_host = match self.renderer.get().copied().unwrap_or_default() {
+            Renderer::Gpu => false,
+            Renderer::Cpu => true,
+            Renderer::Auto => match &self.gpu {
+                GpuSource::Given(ctx) => ctx.info().is_software(),
+                GpuSource::Default => {
+                    !crate::gpu::hardware_adapter_possible() || default_gpu()?.info().is_software()
+                }
+            },
+        };
+        Ok(*self.on_host.get_or_init(|| on_host))
+    }
+
+    /// Whether the pool renders on the host of a machine without a
+    /// hardware adapter, where only pictures the CPU renderer does not take
+    /// (alpha, deinterlacing) need a GPU.
+    fn host_only(&self) -> Result<bool> {
+        Ok(self.renders_on_host()? && !crate::gpu::hardware_adapter_possible())
+    }
+
+    /// Makes one pipeline ahead of the first render, if there is none yet
+    /// and pictures will render on the GPU.
     pub fn prepare_pipeline(&self) {
+        if self.renders_on_host().unwrap_or(false) {
+            return;
+        }
         let _ = self
             .pipelines
             .prepare(|| self.new_pipeline(), renders_in_flight);
@@ -159,39 +205,52 @@ impl Pool {
     }
 
     /// Renders one picture (after `previous`, see
-    /// [`FramePipeline::render_after`]) on one of the pool's pipelines,
-    /// waiting for one to be free when as many renders as allowed are in
-    /// flight.
+    /// [`FramePipeline::render_after`]): on this thread's CPU renderer
+    /// where the pool renders on the host and the renderer takes the
+    /// picture, else on one of the pool's pipelines, waiting for one to be
+    /// free when as many renders as allowed are in flight.
     fn render(
         &self,
         picture: &Picture,
         previous: Option<&Picture>,
         spec: &OutputSpec,
-    ) -> Result<(RenderedImage, RenderTimings)> {
-        // A CPU adapter renders one picture at a time: a steep downscale's
-        // box-averaging (see `gpu::host_decimated`) runs here, beside
-        // another worker's render, rather than while holding a pipeline.
+    ) -> Result<(RenderedImage, RenderTimings, RenderedBy)> {
+        let on_host = self.renders_on_host()?;
+        // Where the passes run on a CPU, a steep downscale's box-averaging
+        // (see `gpu::host_decimated`) runs here, beside another worker's
+        // render, rather than while holding a pipeline.
         let clock = Instant::now();
-        let decimated = if self.gpu()?.info().is_software() {
+        let decimated = if on_host || self.gpu()?.info().is_software() {
             crate::gpu::host_decimated(picture, spec)?
         } else {
             None
         };
         let host = clock.elapsed();
+        let (picture, previous, spec) = match &decimated {
+            Some((small, small_spec)) => (small, None, small_spec),
+            None => (picture, previous, spec),
+        };
+        if on_host && HostRenderer::can_render(picture, spec) {
+            let clock = Instant::now();
+            let rendered = HOST_RENDERER.with(|r| r.borrow_mut().render(picture, spec))?;
+            let timings = RenderTimings {
+                upload: host,
+                gpu: clock.elapsed(),
+                readback: std::time::Duration::ZERO,
+            };
+            return Ok((rendered, timings, RenderedBy::Cpu));
+        }
         let mut slot = self
             .pipelines
             .take(|| self.new_pipeline(), renders_in_flight)?;
         let pipeline = slot.get();
-        let rendered = match &decimated {
-            Some((small, small_spec)) => pipeline.render_prepared(small, None, small_spec),
-            None => pipeline.render_prepared(picture, previous, spec),
-        };
+        let rendered = pipeline.render_prepared(picture, previous, spec);
         let mut timings = pipeline.last_timings();
         timings.upload += host;
         // A failed render leaves its pipeline usable (its errors are
         // checked ones); only a panic unwinding through the slot drops it.
         slot.keep();
-        Ok((rendered?, timings))
+        Ok((rendered?, timings, RenderedBy::Gpu))
     }
 
     /// Drops the idle pipelines after a panic, so the next frames start
@@ -247,6 +306,8 @@ impl Pool {
 
 thread_local! {
     static ON_WORKER: Cell<bool> = const { Cell::new(false) };
+    /// Each worker's CPU renderer, whose working lines outlive a frame.
+    static HOST_RENDERER: RefCell<HostRenderer> = RefCell::new(HostRenderer::new());
 }
 
 /// Whether the calling thread is one of a generator's workers (where
@@ -322,8 +383,11 @@ impl Worker {
         let asset = &shared.asset;
         let track = asset.image_track(batch.settings.track)?.clone();
         // A hardware backend serves only where the GPU can import its
-        // pictures: then the choice waits for the GPU context.
-        let gpu = if decode::choice_needs_gpu() {
+        // pictures: then the choice waits for the GPU context. A pool
+        // rendering on the host of a machine without a hardware adapter
+        // brings up no GPU: there is no hardware decoder either, and each
+        // backend says what the machine lacks without one.
+        let gpu = if decode::choice_needs_gpu() && !self.pool.host_only()? {
             Some(self.pool.gpu()?)
         } else {
             None
@@ -509,7 +573,7 @@ impl Worker {
                 allowed: batch.settings.max_request_bytes,
             });
         }
-        let (rendered, gpu_timings) =
+        let (rendered, gpu_timings, rendered_by) =
             self.pool
                 .render(&frame.picture, frame.previous.as_ref(), &spec)?;
         let (alpha, deinterlaced) = (rendered.alpha, rendered.deinterlaced);
@@ -543,6 +607,7 @@ impl Worker {
         ))?
         .with_alpha(alpha)
         .with_deinterlaced(deinterlaced)
+        .with_rendered_by(rendered_by)
         .with_backend(served_by(&work.backend, frame.fallback.as_deref()))
         .with_timings(FrameTimings {
             demux: frame.demux,

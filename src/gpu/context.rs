@@ -17,6 +17,20 @@ pub enum AdapterPreference {
     Software,
 }
 
+/// Whether this machine has a device node a hardware Vulkan driver could
+/// open: a DRM render node (Mesa's drivers for AMD, Intel and others) or
+/// NVIDIA's control device. Without one, the only adapter wgpu can find is
+/// a CPU implementation (lavapipe), which this tells without loading a
+/// driver: loading lavapipe and compiling the pipelines with LLVM is about
+/// 100 ms of a cold process.
+pub fn hardware_adapter_possible() -> bool {
+    let render_node = std::fs::read_dir("/dev/dri").is_ok_and(|dir| {
+        dir.flatten()
+            .any(|entry| entry.file_name().to_string_lossy().starts_with("renderD"))
+    });
+    render_node || std::path::Path::new("/dev/nvidiactl").exists()
+}
+
 /// What the chosen adapter is, for logs and `stills probe`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdapterInfo {

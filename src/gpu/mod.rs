@@ -168,7 +168,7 @@ mod variants;
 
 pub use crate::vulkan::{Interop, Uuid};
 pub(crate) use context::scoped;
-pub use context::{AdapterInfo, AdapterPreference, GpuContext};
+pub use context::{hardware_adapter_possible, AdapterInfo, AdapterPreference, GpuContext};
 pub(crate) use decimate::host_decimated;
 pub use error::{GpuError, ImportError, ImportKind, LayoutError, VkResultCode};
 pub use frame_plan::frame_memory;

@@ -16,7 +16,7 @@ use stills::gpu::{AdapterPreference, GpuContext};
 
 use stills::{
     backend_statuses, Asset, BackendKind, BackendPreference, GeneratorPool, ImageGenerator,
-    Outcome, Size, Time,
+    Outcome, Renderer, Size, Time,
 };
 
 use crate::common::{self, Format, Ticks};
@@ -51,6 +51,10 @@ pub struct BenchArgs {
     /// process for --mode all) and print the ratio.
     #[arg(long)]
     vs_ffmpeg: bool,
+    /// What runs the frame passes, as for `grab`: auto (the GPU's WGSL
+    /// passes, or the CPU renderer where the only adapter is a CPU), gpu, cpu.
+    #[arg(long, value_enum, default_value = "auto")]
+    renderer: common::RendererArg,
     /// One JSON line per backend.
     #[arg(long)]
     json: bool,
@@ -130,22 +134,40 @@ pub fn run(args: BenchArgs) -> ExitCode {
                 .collect()
         }
     };
+    // The GPU is brought up as `grab` brings it up: not at all where the
+    // CPU renderer renders for want of a hardware adapter.
+    let renderer = args.renderer.library();
+    let cpu_only = match renderer {
+        Renderer::Cpu => true,
+        Renderer::Gpu => false,
+        Renderer::Auto => !stills::gpu::hardware_adapter_possible(),
+    };
     let t = Instant::now();
-    let gpu = match GpuContext::new(AdapterPreference::default()) {
-        Ok(gpu) => gpu,
-        Err(e) => {
+    let gpu = match (!cpu_only).then(|| GpuContext::new(AdapterPreference::default())) {
+        None => None,
+        Some(Ok(gpu)) => Some(gpu),
+        Some(Err(e)) => {
             eprintln!("stills: GPU: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let gpu_context = t.elapsed();
+    let gpu_context = gpu.as_ref().map(|_| t.elapsed());
+    let renders_on = match (&gpu, renderer) {
+        (Some(gpu), Renderer::Auto) if !gpu.info().is_software() => "gpu",
+        (_, Renderer::Gpu) => "gpu",
+        _ => "cpu",
+    };
     let cold_setup = Cold {
         open,
         index: index_time,
         gpu_context,
         since_start: started.elapsed(),
     };
-    let pool = GeneratorPool::with_gpu(gpu.clone());
+    let pool = match &gpu {
+        Some(gpu) => GeneratorPool::with_gpu(gpu.clone()),
+        None => GeneratorPool::new(),
+    }
+    .with_renderer(renderer);
     let kinds: Vec<(BackendPreference, Option<BackendKind>)> = match args.backend {
         BenchBackend::Auto => vec![(BackendPreference::Auto, None)],
         BenchBackend::Software => vec![only(BackendKind::Software)],
@@ -153,7 +175,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
         BenchBackend::Nvdec => vec![only(BackendKind::Nvdec)],
         BenchBackend::Each => BackendKind::ALL.iter().map(|&k| only(k)).collect(),
     };
-    let statuses = backend_statuses(Some(&track), Some(gpu.interop()));
+    let statuses = backend_statuses(Some(&track), gpu.as_ref().map(GpuContext::interop));
     let ffmpeg = args.vs_ffmpeg.then(|| ffmpeg_run(&args, &times));
     let mut failed = false;
     let mut first_run = true;
@@ -181,10 +203,13 @@ pub fn run(args: BenchArgs) -> ExitCode {
                     "codec": track.codec, "width": track.coded_width,
                     "height": track.coded_height, "frames": timeline.frame_count,
                 });
-                line["adapter"] = json!({
-                    "name": gpu.info().name,
-                    "device_type": format!("{:?}", gpu.info().device_type).to_lowercase(),
-                    "driver": gpu.info().driver,
+                line["renderer"] = json!(renders_on);
+                line["adapter"] = gpu.as_ref().map_or(Value::Null, |gpu| {
+                    json!({
+                        "name": gpu.info().name,
+                        "device_type": format!("{:?}", gpu.info().device_type).to_lowercase(),
+                        "driver": gpu.info().driver,
+                    })
                 });
                 if let Some(Ok(ff)) = &ffmpeg {
                     line["ffmpeg"] = ffmpeg_json(ff, &line);
@@ -228,7 +253,8 @@ fn asset_for(args: &BenchArgs, first_run: bool, first: Arc<Asset>) -> Arc<Asset>
 struct Cold {
     open: Duration,
     index: Duration,
-    gpu_context: Duration,
+    /// `None` where no GPU was brought up.
+    gpu_context: Option<Duration>,
     since_start: Duration,
 }
 
@@ -343,7 +369,7 @@ fn bench_backend(
     let (backend_name, passed_over) = common::backend_json(backend.as_ref());
     let cold_json = match cold {
         Some(c) => json!({
-            "open": ms(c.open), "index": ms(c.index), "gpu_context": ms(c.gpu_context),
+            "open": ms(c.open), "index": ms(c.index), "gpu_context": c.gpu_context.map(ms),
             "first_image": ms(first_image), "total": ms(c.since_start + first_image),
         }),
         None => json!({
@@ -351,7 +377,9 @@ fn bench_backend(
             "first_image": ms(first_image), "total": null,
         }),
     };
-    let setup = cold.map_or(Duration::ZERO, |c| c.open + c.index + c.gpu_context);
+    let setup = cold.map_or(Duration::ZERO, |c| {
+        c.open + c.index + c.gpu_context.unwrap_or_default()
+    });
     Ok(json!({
         "schema": SCHEMA,
         "source": args.file,
@@ -543,7 +571,10 @@ fn emit(args: &BenchArgs, line: &Value) {
     println!(
         "{} on {}, {} mode, {} images of {} ({} {}x{})",
         backend,
-        line["adapter"]["name"].as_str().unwrap_or("?"),
+        match line["renderer"].as_str() {
+            Some("cpu") => "the CPU renderer".to_string(),
+            _ => line["adapter"]["name"].as_str().unwrap_or("?").to_string(),
+        },
         line["mode"].as_str().unwrap_or("?"),
         line["requests"],
         line["max_size"].as_str().unwrap_or("?"),

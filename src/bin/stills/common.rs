@@ -51,6 +51,28 @@ pub struct RenderArgs {
     /// keep their two fields woven, as stored.
     #[arg(long, value_enum, default_value = "auto")]
     pub deinterlace: DeinterlaceArg,
+    /// What runs the colour, crop, rotation, scaling and tone-mapping passes:
+    /// auto (the GPU's WGSL passes, or the CPU renderer where the only
+    /// adapter is a CPU), gpu (the WGSL passes, on lavapipe if need be), cpu.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub renderer: RendererArg,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum RendererArg {
+    Auto,
+    Gpu,
+    Cpu,
+}
+
+impl RendererArg {
+    pub fn library(self) -> stills::Renderer {
+        match self {
+            RendererArg::Auto => stills::Renderer::Auto,
+            RendererArg::Gpu => stills::Renderer::Gpu,
+            RendererArg::Cpu => stills::Renderer::Cpu,
+        }
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -109,6 +131,11 @@ impl Format {
 }
 
 impl RenderArgs {
+    /// The library's renderer for `--renderer`.
+    pub fn renderer(&self) -> stills::Renderer {
+        self.renderer.library()
+    }
+
     /// The tolerances the mode flags ask for; `default` when none is given.
     pub fn tolerances(&self, default: (Time, Time)) -> (Time, Time) {
         if self.exact {

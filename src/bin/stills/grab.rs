@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::json;
 use stills::{
     BackendChoice, Deinterlacer, GeneratorPool, GeneratorSettings, ImageFormat, ImageGenerator,
-    Outcome, Size, Time,
+    Outcome, RenderedBy, Size, Time,
 };
 
 use crate::common::{self, Backend, Format, RenderArgs, Ticks};
@@ -79,6 +79,7 @@ struct Written {
     path: PathBuf,
     size: (u32, u32),
     backend: BackendChoice,
+    rendered_by: Option<RenderedBy>,
     deinterlaced: Option<Deinterlacer>,
 }
 
@@ -164,7 +165,7 @@ pub fn run(args: GrabArgs) -> ExitCode {
     let job = Arc::new(Job {
         bar: bar.clone(),
         stop: stop.clone(),
-        pool: GeneratorPool::new(),
+        pool: GeneratorPool::new().with_renderer(args.render.renderer()),
         settings,
         times,
         out: args.out.clone(),
@@ -267,6 +268,7 @@ fn report_json(report: &Report) -> serde_json::Value {
                 "height": w.size.1,
                 "backend": backend,
                 "passed_over": passed_over,
+                "renderer": w.rendered_by.map(RenderedBy::name),
                 "deinterlaced": w.deinterlaced.map(Deinterlacer::name),
                 "error": null,
             })
@@ -281,6 +283,7 @@ fn report_json(report: &Report) -> serde_json::Value {
             "height": 0,
             "backend": null,
             "passed_over": [],
+            "renderer": null,
             "deinterlaced": null,
             "error": f.message,
         }),
@@ -491,6 +494,7 @@ fn grab_file(job: &Job, file: &Arc<str>, stem: &str, tx: &mpsc::Sender<Report>) 
                         path,
                         size: (image.width(), image.height()),
                         backend: backend.clone(),
+                        rendered_by: image.rendered_by(),
                         deinterlaced: image.deinterlaced(),
                     }),
                     (Ok(()), None) => Err("the image names no backend".to_string()),

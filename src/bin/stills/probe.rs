@@ -17,10 +17,16 @@ pub struct ProbeArgs {
     /// Pretty-print the JSON.
     #[arg(long)]
     pretty: bool,
-    /// Leave out the GPU (adapter and what it imports): asking the Vulkan
-    /// driver costs tens of milliseconds, which scripts probing many files
-    /// one process each may not want. Hardware backends are then reported
-    /// without it.
+    /// Ask the Vulkan driver for the adapter and what it imports even on a
+    /// machine without a hardware GPU (where it is lavapipe, and the CPU
+    /// renderer renders instead). By default the driver is asked only where
+    /// a hardware adapter may exist: loading lavapipe costs tens of
+    /// milliseconds.
+    #[arg(long, conflicts_with = "no_gpu")]
+    gpu: bool,
+    /// Leave out the GPU (adapter and what it imports) everywhere, for
+    /// scripts probing many files one process each. Hardware backends are
+    /// then reported without it.
     #[arg(long)]
     no_gpu: bool,
     /// Write each video track's whole frame index to the persistent index
@@ -44,8 +50,10 @@ pub fn run(args: ProbeArgs) -> ExitCode {
     }
     let write_to = cache.as_ref().filter(|_| args.index);
     // The driver loads on its own thread while the first file is opened.
-    let mut probing = (!args.no_gpu)
-        .then(|| std::thread::spawn(|| GpuContext::probe_adapter(AdapterPreference::Auto)));
+    let hardware = stills::gpu::hardware_adapter_possible();
+    let ask_gpu = args.gpu || (hardware && !args.no_gpu);
+    let mut probing =
+        ask_gpu.then(|| std::thread::spawn(|| GpuContext::probe_adapter(AdapterPreference::Auto)));
     let mut gpu: GpuReport = None;
     // Render nodes and their VA-API drivers, asked once for every file.
     let vaapi = vaapi_devices();
@@ -60,7 +68,8 @@ pub fn run(args: ProbeArgs) -> ExitCode {
                 }));
         }
         match asset.and_then(|asset| describe(&asset, &gpu, &vaapi, &nvdec, write_to)) {
-            Ok(doc) => {
+            Ok(mut doc) => {
+                doc["renderer"] = renderer_json(hardware, &gpu);
                 let text = if args.pretty {
                     serde_json::to_string_pretty(&doc)
                 } else {
@@ -87,6 +96,18 @@ pub fn run(args: ProbeArgs) -> ExitCode {
 /// The adapter stills would render on and what it imports (asked without
 /// opening a device), or why there is none; `None` with `--no-gpu`.
 type GpuReport = Option<Result<(AdapterInfo, Interop), GpuError>>;
+
+/// What `grab` renders with by default (`--renderer auto`): the CPU
+/// renderer where the only adapter is a CPU, the GPU's WGSL passes
+/// otherwise; null where the adapter was not asked for (`--no-gpu`).
+fn renderer_json(hardware: bool, gpu: &GpuReport) -> Value {
+    match gpu {
+        _ if !hardware => json!("cpu"),
+        Some(Ok((adapter, _))) if adapter.is_software() => json!("cpu"),
+        Some(Ok(_)) => json!("gpu"),
+        Some(Err(_)) | None => Value::Null,
+    }
+}
 
 fn gpu_json(gpu: &GpuReport) -> Value {
     match gpu {

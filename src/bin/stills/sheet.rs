@@ -14,7 +14,7 @@ use std::sync::mpsc;
 use serde_json::json;
 use stills::{
     ColorSpace, Deinterlacer, GeneratorPool, Image, ImageFormat, ImageGenerator, Outcome,
-    PixelFormat, Size, Time,
+    PixelFormat, RenderedBy, Size, Time,
 };
 
 use crate::common::{self, Backend, DynamicRange, RenderArgs, Ticks};
@@ -108,7 +108,7 @@ pub fn run(args: SheetArgs) -> ExitCode {
             "'--dynamic-range source' does not apply to sheets: they are 8-bit SDR images",
         );
     }
-    let pool = GeneratorPool::new();
+    let pool = GeneratorPool::new().with_renderer(args.render.renderer());
     let exact = (Time::ZERO, Time::ZERO);
     let settings = args
         .render
@@ -276,6 +276,7 @@ pub fn run(args: SheetArgs) -> ExitCode {
                             "actual": actual.seconds(), "sheet": paths[place.sheet].display().to_string(),
                             "x": x, "y": y, "width": w, "height": h,
                             "backend": backend, "passed_over": passed_over,
+                            "renderer": image.rendered_by().map(RenderedBy::name),
                             "deinterlaced": image.deinterlaced().map(Deinterlacer::name), "error": null,
                         })
                     );
