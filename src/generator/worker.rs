@@ -62,6 +62,11 @@ pub(crate) struct BatchWork {
     backend: BackendChoice,
     /// Batch position of each planner request id.
     request_ids: Vec<usize>,
+    /// Frame threads each of the batch's decoders runs: the cores shared
+    /// among its lanes, so a batch with a single run (one group of
+    /// pictures: a short clip, every frame of one scene) decodes on every
+    /// core rather than one.
+    decoder_threads: usize,
 }
 
 /// What one generator's jobs share.
@@ -349,8 +354,17 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic without a message".into())
 }
 
-/// A warm decoder's key: generator, track and backend.
-type DecoderKey = (u64, usize, BackendKind);
+/// A warm decoder's key: generator, track, backend and frame threads.
+type DecoderKey = (u64, usize, BackendKind, usize);
+
+fn decoder_key(shared: &Shared, work: &BatchWork) -> DecoderKey {
+    (
+        shared.id,
+        work.track.index,
+        work.backend.backend,
+        work.decoder_threads,
+    )
+}
 
 struct Worker {
     pool: Arc<Pool>,
@@ -431,21 +445,26 @@ impl Worker {
         if plan.decode.is_empty() {
             return Ok(());
         }
-        let work = Arc::new(BatchWork {
-            track,
-            index,
-            backend,
-            request_ids,
-        });
         let lanes = shared
             .workers
             .load(Ordering::Relaxed)
-            .min(decoders_within_budget(&work.track));
+            .min(decoders_within_budget(&track));
         let shares = plan
             .decode
             .share(NonZeroUsize::new(lanes).unwrap_or(NonZeroUsize::MIN));
         let lanes = shares.lanes();
         let shares = Arc::new(Mutex::new(shares));
+        // Lanes decode side by side: together they use each core once,
+        // rather than every lane's frame threads fighting for all of them
+        // (and each thread holding its own reference pictures).
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let work = Arc::new(BatchWork {
+            track,
+            index,
+            backend,
+            request_ids,
+            decoder_threads: cores.div_ceil(lanes.max(1)),
+        });
         for lane in 0..lanes {
             self.pool.push(Job::Decode {
                 shared: shared.clone(),
@@ -461,16 +480,11 @@ impl Worker {
     /// Takes this worker's warm decoder for the batch's track and backend
     /// (opening one if needed); `keep_decoder` puts it back.
     fn take_decoder(&mut self, shared: &Shared, work: &BatchWork) -> Result<Box<dyn Decoder>> {
-        let key = (shared.id, work.track.index, work.backend.backend);
+        let key = decoder_key(shared, work);
         if let Some(pos) = self.decoders.iter().position(|(k, _)| *k == key) {
             return Ok(self.decoders.remove(pos).1);
         }
-        // Workers decode side by side: together they use each core once,
-        // rather than every worker's frame threads fighting for all of them
-        // (and each thread holding its own reference pictures).
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let workers = self.pool.threads.load(Ordering::Relaxed).max(1);
-        let threads = cores.div_ceil(workers);
+        let threads = work.decoder_threads;
         let gpu = match work.backend.backend {
             BackendKind::Software => None,
             _ => Some(self.pool.gpu()?),
@@ -488,8 +502,7 @@ impl Worker {
         if self.decoders.len() >= WARM_DECODERS_PER_WORKER {
             self.decoders.remove(0);
         }
-        self.decoders
-            .push(((shared.id, work.track.index, work.backend.backend), decoder));
+        self.decoders.push((decoder_key(shared, work), decoder));
     }
 
     fn decode(
