@@ -780,3 +780,49 @@ fn r11_track_takes_images_from_another_video_track() {
         run.stderr
     );
 }
+
+/// `--renderer` picks what runs the frame passes and `--json` says which
+/// did: `auto` is the CPU renderer on a machine without a hardware GPU;
+/// both renderers give the same frame (the parity tests bound their
+/// pixels, `tests/host_render.rs`).
+#[test]
+fn the_renderer_flag_chooses_what_renders_and_json_says_so() {
+    let dir = Scratch::new("renderer");
+    let f = fixture("h264_bframes.mp4");
+    let grab = |renderer: &str| -> Value {
+        let out = dir.path(renderer);
+        let args = [
+            "grab",
+            &f,
+            "--at",
+            "1.3",
+            "--max-size",
+            "64x0",
+            "--renderer",
+            renderer,
+            "-o",
+            out.to_str().unwrap(),
+            "--json",
+        ];
+        let run = stills(&args, "");
+        assert!(run.status.success(), "{renderer}: {}", run.stderr);
+        run.json_lines().remove(0)
+    };
+    let (gpu, cpu, auto) = (grab("gpu"), grab("cpu"), grab("auto"));
+    assert_eq!(gpu["renderer"], "gpu");
+    assert_eq!(cpu["renderer"], "cpu");
+    if !stills::gpu::hardware_adapter_possible() {
+        assert_eq!(auto["renderer"], "cpu");
+    }
+    for line in [&gpu, &cpu, &auto] {
+        assert!(line["error"].is_null(), "{line}");
+        assert_eq!(line["actual"], gpu["actual"]);
+        assert_eq!(
+            (&line["width"], &line["height"]),
+            (&gpu["width"], &gpu["height"])
+        );
+    }
+    let run = stills(&["grab", &f, "--renderer", "fast"], "");
+    assert_eq!(run.status.code(), Some(2));
+    assert!(run.stderr.contains("--renderer"), "{}", run.stderr);
+}

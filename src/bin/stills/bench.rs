@@ -609,7 +609,7 @@ fn emit(args: &BenchArgs, line: &Value) {
     );
     let s = &line["stages_ms"];
     println!(
-        "  per image:  demux {} decode {} upload {} GPU {} readback {} encode {} ms",
+        "  per image:  demux {} decode {} upload {} render {} readback {} encode {} ms",
         f(&s["demux"]),
         f(&s["decode"]),
         f(&s["upload"]),
