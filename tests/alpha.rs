@@ -11,10 +11,10 @@ mod common;
 use std::path::Path;
 
 use common::ffmpeg::{ffmpeg, ffmpeg_to_file};
-use common::harness::{generator, gpu_turn, read_code};
+use common::harness::{gpu_turn, read_code};
 use common::scratch::Scratch;
 use stills::asset::geometry::Orientation;
-use stills::{Asset, Image, ImageFormat, Size, Time};
+use stills::{Asset, GeneratorPool, Image, ImageFormat, ImageGenerator, Renderer, Size, Time};
 
 /// The frame code of `tests/fixtures/make.sh`, with alpha: the code band is
 /// opaque; below it an opaque disc in a clear area on the left that holds
@@ -135,7 +135,15 @@ fn ffmpeg_frame(path: &Path, n: u32, filters: &str) -> Vec<u8> {
 
 /// The image at frame `n`'s time (25 fps), exact, at most `size`.
 fn image_at(path: &Path, n: u32, size: Option<Size>) -> Image {
-    let generator = generator(path, 1, |s| {
+    image_by(path, n, size, Renderer::Auto)
+}
+
+/// [`image_at`], rendered by `renderer`.
+fn image_by(path: &Path, n: u32, size: Option<Size>, renderer: Renderer) -> Image {
+    let asset = Asset::open(path).unwrap();
+    let pool = GeneratorPool::new().with_workers(1).with_renderer(renderer);
+    let generator = ImageGenerator::with_pool(asset, &pool);
+    generator.configure(|s| {
         s.set_exact();
         if let Some(size) = size {
             s.set_maximum_size(size);
@@ -170,8 +178,13 @@ fn check_native(path: &Path, frames: &[u32]) {
         "{}: the track reports its alpha",
         path.display()
     );
-    for &n in frames {
-        let image = image_at(path, n, None);
+    // Both renderers: the CPU renderer where the only adapter is a CPU,
+    // and the WGSL passes.
+    for (&n, renderer) in frames
+        .iter()
+        .flat_map(|n| [(n, Renderer::Auto), (n, Renderer::Gpu)])
+    {
+        let image = image_by(path, n, None, renderer);
         assert!(image.has_alpha(), "{}: frame {n} has alpha", path.display());
         assert_eq!(read_code(&image, Orientation::IDENTITY), Ok(n));
         let ours = channel(image.data(), 3);
@@ -333,7 +346,20 @@ fn check_thumbnail(
     (ow, oh): (usize, usize),
     least_db: f64,
 ) {
-    let image = image_at(path, n, Some(Size::new(ow as u32, 0)));
+    for renderer in [Renderer::Auto, Renderer::Gpu] {
+        check_thumbnail_by(path, n, (w, h), (ow, oh), least_db, renderer);
+    }
+}
+
+fn check_thumbnail_by(
+    path: &Path,
+    n: u32,
+    (w, h): (usize, usize),
+    (ow, oh): (usize, usize),
+    least_db: f64,
+    renderer: Renderer,
+) {
+    let image = image_by(path, n, Some(Size::new(ow as u32, 0)), renderer);
     assert_eq!((image.width(), image.height()), (ow as u32, oh as u32));
     assert_eq!(read_code(&image, Orientation::IDENTITY), Ok(n));
     let native = ffmpeg_frame(path, n, TO_RGB);
@@ -345,10 +371,11 @@ fn check_thumbnail(
     let alpha_db = psnr(&channel(image.data(), 3), &channel(&premultiplied, 3));
     let (opaque_db, _) = colour_psnr(image.data(), &premultiplied, 255..=255);
     eprintln!(
-        "{} frame {n} at {scale}: semi-transparent edge colour {db:.1} dB vs premultiplied \
+        "{} frame {n} at {scale} ({:?}): semi-transparent edge colour {db:.1} dB vs premultiplied \
          FFmpeg over {pixels} pixels (straight FFmpeg: {straight_db:.1} dB), alpha {alpha_db:.1} dB, \
          opaque colour {opaque_db:.1} dB",
-        path.display()
+        path.display(),
+        image.rendered_by()
     );
     assert!(pixels > 100, "the pattern has semi-transparent edges");
     assert!(db >= least_db, "edge colour {db:.1} dB < {least_db}");

@@ -199,10 +199,15 @@ fn decoded_picture(path: &Path, n: u32, scan: Scan) -> Picture {
     picture
 }
 
-/// What the pipeline makes of frame `n` of `path` (FFmpeg's decode, shown
-/// `first` field first) deinterlaced spatially, and after frame `n - 1`
-/// (motion-adaptive), at native size.
-fn pipeline_references(path: &Path, n: u32, first: Field) -> (Vec<u8>, Option<Vec<u8>>) {
+/// What the renderer `by` makes of frame `n` of `path` (FFmpeg's decode,
+/// shown `first` field first) deinterlaced spatially, and after frame
+/// `n - 1` (motion-adaptive), at native size.
+fn pipeline_references(
+    path: &Path,
+    n: u32,
+    first: Field,
+    by: Option<RenderedBy>,
+) -> (Vec<u8>, Option<Vec<u8>>) {
     let scan = Scan::Interlaced {
         top_field_first: first == Field::Top,
     };
@@ -212,13 +217,16 @@ fn pipeline_references(path: &Path, n: u32, first: Field) -> (Vec<u8>, Option<Ve
     let spec =
         OutputSpec::new(&picture.desc, &track.geometry(), &RenderSettings::default()).unwrap();
     let mut pipeline = FramePipeline::new(common::gpu::context()).unwrap();
-    let spatial = pipeline.render(&picture, &spec).unwrap();
+    let mut host = HostRenderer::new();
+    let mut render = |previous: Option<&Picture>| match by {
+        Some(RenderedBy::Cpu) => host.render_after(&picture, previous, &spec).unwrap(),
+        _ => pipeline.render_after(&picture, previous, &spec).unwrap(),
+    };
+    let spatial = render(None);
     assert_eq!(spatial.deinterlaced, Some(Deinterlacer::Spatial));
     let motion = n.checked_sub(1).map(|before| {
         let previous = decoded_picture(path, before, scan);
-        let motion = pipeline
-            .render_after(&picture, Some(&previous), &spec)
-            .unwrap();
+        let motion = render(Some(&previous));
         assert_eq!(motion.deinterlaced, Some(Deinterlacer::MotionAdaptive));
         motion.data
     });
@@ -241,14 +249,33 @@ fn check_deinterlaced(path: &Path, frames: &[(u32, Deinterlacer)], first: Field,
         if coded {
             assert_eq!(read_code(&image, Orientation::IDENTITY), Ok(n), "{name}");
         }
-        let (spatial, motion) = pipeline_references(path, n, first);
+        let (spatial, motion) = pipeline_references(path, n, first, image.rendered_by());
+        if image.rendered_by() == Some(RenderedBy::Cpu) {
+            // The WGSL stage on the same real pictures, held to the CPU
+            // renderer's images (`tests/host_render.rs` does so on
+            // synthetic ones).
+            let (gpu_spatial, gpu_motion) =
+                pipeline_references(path, n, first, Some(RenderedBy::Gpu));
+            let pairs = [
+                (Some(&spatial), Some(&gpu_spatial)),
+                (motion.as_ref(), gpu_motion.as_ref()),
+            ];
+            for (cpu, gpu) in pairs.into_iter().filter_map(|(c, g)| Some((c?, g?))) {
+                let db = common::metrics::psnr8(cpu, gpu);
+                assert!(
+                    db >= 50.0,
+                    "{name} frame {n}: CPU and WGSL stages {db:.1} dB apart"
+                );
+            }
+        }
         let reference = match expected {
             Deinterlacer::Spatial => &spatial,
             Deinterlacer::MotionAdaptive => motion.as_ref().expect("a frame before"),
         };
         assert!(
             image.data() == reference.as_slice(),
-            "{name} frame {n}: not the pipeline's {expected:?} image of FFmpeg's decode"
+            "{name} frame {n}: not the {:?} renderer's {expected:?} image of FFmpeg's decode",
+            image.rendered_by()
         );
         let width = image.width() as usize;
         let ours = luma(image.data(), 4);

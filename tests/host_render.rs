@@ -4,7 +4,9 @@
 //! of the shared real footage, at its own size, as a thumbnail and in a
 //! small box, and on synthetic pictures of every layout family the
 //! decoders hand over (planar, semi-planar, high-bit containers, gray, RGB,
-//! packed RGBA) with tone mapping, HDR kept, rotations, mirrors and crops.
+//! packed RGBA, and with alpha: 4:2:0, 4:2:2, 4:4:4, planar and packed
+//! RGBA) with tone mapping, HDR kept, rotations, mirrors and crops; and
+//! its deinterlacing, spatial and motion-adaptive, against the WGSL stage.
 
 mod common;
 
@@ -19,7 +21,7 @@ use stills::asset::color::{
 };
 use stills::asset::geometry::{CleanAperture, Orientation};
 use stills::gpu::{FramePipeline, HostRenderer, RenderedImage};
-use stills::picture::{DecodedFormat, PictureDesc};
+use stills::picture::{DecodedFormat, PictureDesc, Scan};
 use stills::render::spec::OutputEncoding;
 use stills::render::{DynamicRangePolicy, OutputSpec, RenderSettings, Size, SourceGeometry};
 use stills::surface::Picture;
@@ -96,6 +98,25 @@ fn pattern(
     Picture::host(desc, vec![raw.into(); format.desc().planes.len()]).unwrap()
 }
 
+/// testsrc2 with alpha: a disc fading from opaque at its centre to half
+/// transparent at its rim, around which everything is transparent, so
+/// alpha has a soft ramp and a sharp edge over colours that differ across
+/// both.
+fn translucent(width: u32, height: u32, format: DecodedFormat) -> Picture {
+    let alpha = concat!(
+        "geq=lum='p(X,Y)':cb='p(X,Y)':cr='p(X,Y)':",
+        "a='if(lt(hypot(X-W/2,Y-H/2),H/2),128+127*(1-hypot(X-W/2,Y-H/2)/(H/2)),0)'"
+    );
+    let raw = common::gpu::lavfi_frame(
+        &format!("testsrc2=s={width}x{height}:d=1"),
+        &format!("format=yuva444p,{alpha}"),
+        format.ffmpeg_name(),
+    );
+    let desc = PictureDesc::packed(width, height, format, ColorInfo::BT709, HdrInfo::SDR).unwrap();
+    assert!(desc.has_alpha(), "{format:?} carries alpha");
+    Picture::host(desc, vec![raw.into(); format.desc().planes.len()]).unwrap()
+}
+
 fn hdr10() -> (ColorInfo, HdrInfo) {
     let color = ColorInfo {
         primaries: ColorPrimaries::Bt2020,
@@ -145,6 +166,39 @@ fn synthetic_cases(cases: &mut Vec<Case>) {
             settings(120, 0),
         );
     }
+    for format in [
+        DecodedFormat::Yuva420p,
+        DecodedFormat::Yuva422p,
+        DecodedFormat::Yuva444p10,
+        DecodedFormat::Gbrap16,
+        DecodedFormat::Rgba8,
+    ] {
+        for size in [(120, 0), (0, 0)] {
+            add(
+                &format!(
+                    "testsrc2 with alpha {} 322x182 → {}x{}",
+                    format.ffmpeg_name(),
+                    size.0,
+                    size.1
+                ),
+                translucent(322, 182, format),
+                plain,
+                settings(size.0, size.1),
+            );
+        }
+    }
+    add(
+        "testsrc2 with alpha yuva420p, rotated 90° → 100",
+        translucent(322, 182, DecodedFormat::Yuva420p),
+        SourceGeometry {
+            orientation: Some(Orientation {
+                rotation: 90,
+                mirror: false,
+            }),
+            ..plain
+        },
+        settings(100, 0),
+    );
     add(
         "testsrc2 nv12 162x122 → 500 (upscale)",
         pattern(
@@ -304,7 +358,8 @@ fn fixture_cases(cases: &mut Vec<Case>) {
     );
 }
 
-fn psnr(a: &RenderedImage, b: &RenderedImage) -> f64 {
+/// PSNR over the colour samples (`alpha` false) or the alpha samples.
+fn psnr(a: &RenderedImage, b: &RenderedImage, alpha: bool) -> f64 {
     let (samples_a, samples_b, peak): (Vec<f64>, Vec<f64>, f64) = match a.encoding {
         OutputEncoding::Srgb8 => (
             a.data.iter().map(|&v| f64::from(v)).collect(),
@@ -322,7 +377,7 @@ fn psnr(a: &RenderedImage, b: &RenderedImage) -> f64 {
     };
     let (mut total, mut count) = (0.0, 0usize);
     for (i, (x, y)) in samples_a.iter().zip(&samples_b).enumerate() {
-        if i % 4 != 3 {
+        if (i % 4 == 3) == alpha {
             total += (x - y) * (x - y);
             count += 1;
         }
@@ -350,11 +405,7 @@ fn the_cpu_renderer_matches_the_wgsl_passes_within_50_db() {
     let mut worst = f64::INFINITY;
     for case in &cases {
         let spec = OutputSpec::new(&case.picture.desc, &case.geometry, &case.settings).unwrap();
-        assert!(
-            HostRenderer::can_render(&case.picture, &spec),
-            "{}",
-            case.name
-        );
+        assert!(HostRenderer::can_render(&case.picture), "{}", case.name);
         let gpu = pipeline.render(&case.picture, &spec).unwrap();
         let cpu = host.render(&case.picture, &spec).unwrap();
         let shape = |r: &RenderedImage| (r.width, r.height, r.stride, r.encoding, r.alpha);
@@ -367,7 +418,18 @@ fn the_cpu_renderer_matches_the_wgsl_passes_within_50_db() {
             ));
             continue;
         }
-        let db = psnr(&gpu, &cpu);
+        let db = psnr(&gpu, &cpu, false);
+        if gpu.alpha {
+            let alpha_db = psnr(&gpu, &cpu, true);
+            eprintln!("{}: alpha {alpha_db:.2} dB", case.name);
+            worst = worst.min(alpha_db);
+            if alpha_db < THRESHOLD {
+                problems.push(format!(
+                    "{}: alpha {alpha_db:.2} dB < {THRESHOLD}",
+                    case.name
+                ));
+            }
+        }
         let differing = gpu
             .data
             .iter()
@@ -391,26 +453,82 @@ fn the_cpu_renderer_matches_the_wgsl_passes_within_50_db() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
-#[test]
-fn the_cpu_renderer_leaves_alpha_and_deinterlacing_to_the_gpu() {
-    let alpha = pattern(
-        64,
-        36,
-        DecodedFormat::Yuva420p,
-        ColorInfo::BT709,
-        HdrInfo::SDR,
+/// Frame `n` of a moving testsrc2 in `format`, marked interlaced (top
+/// field first for even `n`): the deinterlace stage runs on whatever the
+/// lines hold.
+fn interlaced_frame(n: u32, format: DecodedFormat) -> Picture {
+    let (width, height) = (322, 182);
+    let raw = common::gpu::lavfi_frame(
+        &format!("testsrc2=s={width}x{height}:d=1"),
+        &format!("select=eq(n\\,{n})"),
+        format.ffmpeg_name(),
     );
-    let mut desc = alpha.desc;
-    desc.alpha = true;
-    assert!(desc.has_alpha());
-    let with_alpha = Picture { desc, ..alpha };
-    let spec = OutputSpec::new(
-        &with_alpha.desc,
-        &SourceGeometry::default(),
-        &settings(32, 0),
-    )
-    .unwrap();
-    assert!(!HostRenderer::can_render(&with_alpha, &spec));
-    let error = HostRenderer::new().render(&with_alpha, &spec).unwrap_err();
-    assert!(error.to_string().contains("alpha"), "{error}");
+    let mut desc =
+        PictureDesc::packed(width, height, format, ColorInfo::BT709, HdrInfo::SDR).unwrap();
+    desc.alpha = false;
+    desc.scan = Scan::Interlaced {
+        top_field_first: n % 2 == 0,
+    };
+    Picture::host(desc, vec![raw.into(); format.desc().planes.len()]).unwrap()
+}
+
+/// The CPU renderer's deinterlacing (`host_deinterlace.rs`) against the
+/// WGSL stage: spatial (no previous picture) and motion-adaptive (the
+/// picture before at hand), on planar, semi-planar and 10-bit layouts,
+/// top and bottom field first, at the picture's size and as a turned
+/// thumbnail.
+#[test]
+fn deinterlacing_on_the_cpu_matches_the_wgsl_stage_within_50_db() {
+    let _turn = gpu_turn();
+    let mut pipeline = FramePipeline::new(context()).unwrap();
+    pipeline.set_host_decimation(false);
+    let mut host = HostRenderer::new();
+    let mut problems = Vec::new();
+    for format in [
+        DecodedFormat::Yuv420p,
+        DecodedFormat::Nv12,
+        DecodedFormat::Yuv422p10,
+    ] {
+        for n in [4, 5] {
+            let picture = interlaced_frame(n, format);
+            let before = interlaced_frame(n - 1, format);
+            for (geometry, size) in [
+                (SourceGeometry::default(), (0, 0)),
+                (
+                    SourceGeometry {
+                        orientation: Some(Orientation {
+                            rotation: 270,
+                            mirror: false,
+                        }),
+                        ..SourceGeometry::default()
+                    },
+                    (90, 0),
+                ),
+            ] {
+                let spec =
+                    OutputSpec::new(&picture.desc, &geometry, &settings(size.0, size.1)).unwrap();
+                assert!(spec.deinterlace.is_some());
+                for previous in [None, Some(&before)] {
+                    let gpu = pipeline.render_after(&picture, previous, &spec).unwrap();
+                    let cpu = host.render_after(&picture, previous, &spec).unwrap();
+                    let name = format!(
+                        "{} frame {n} → {}x{}, {:?}",
+                        format.ffmpeg_name(),
+                        gpu.width,
+                        gpu.height,
+                        gpu.deinterlaced
+                    );
+                    assert!(gpu.deinterlaced.is_some(), "{name}");
+                    assert_eq!(cpu.deinterlaced, gpu.deinterlaced, "{name}");
+                    assert_eq!((cpu.width, cpu.height), (gpu.width, gpu.height), "{name}");
+                    let db = psnr(&gpu, &cpu, false);
+                    eprintln!("{name}: {db:.2} dB");
+                    if db < THRESHOLD {
+                        problems.push(format!("{name}: {db:.2} dB < {THRESHOLD}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
 }

@@ -148,8 +148,8 @@ pub enum Renderer {
     /// passes cost the same arithmetic either way, and the CPU renderer
     /// skips the Vulkan driver's start (about 100 ms of a cold process,
     /// most of it compiling the pipelines with LLVM) and each picture's
-    /// upload, submission and readback. Pictures it does not take (alpha,
-    /// deinterlacing, pictures on a device) still render on the GPU.
+    /// upload, submission and readback. Pictures on a device (hardware
+    /// decoders') still render on the GPU.
     #[default]
     Auto,
     /// The WGSL passes for every picture, on lavapipe where there is no

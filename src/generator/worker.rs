@@ -182,8 +182,8 @@ impl Pool {
     }
 
     /// Whether the pool renders on the host of a machine without a
-    /// hardware adapter, where only pictures the CPU renderer does not take
-    /// (alpha, deinterlacing) need a GPU.
+    /// hardware adapter, where only pictures on a device (none without
+    /// hardware decoding) would need a GPU.
     fn host_only(&self) -> Result<bool> {
         Ok(self.renders_on_host()? && !crate::gpu::hardware_adapter_possible())
     }
@@ -235,9 +235,10 @@ impl Pool {
             Some((small, small_spec)) => (small, None, small_spec),
             None => (picture, previous, spec),
         };
-        if on_host && HostRenderer::can_render(picture, spec) {
+        if on_host && HostRenderer::can_render(picture) {
             let clock = Instant::now();
-            let rendered = HOST_RENDERER.with(|r| r.borrow_mut().render(picture, spec))?;
+            let rendered =
+                HOST_RENDERER.with(|r| r.borrow_mut().render_after(picture, previous, spec))?;
             let timings = RenderTimings {
                 upload: host,
                 gpu: clock.elapsed(),

@@ -18,14 +18,18 @@
 //! Sums run in `f32` like the shaders', in another order, so a pixel can
 //! differ by one code where a value lies on a rounding boundary.
 //!
-//! Pictures the passes treat specially stay on the GPU path: alpha (filtered
-//! premultiplied) and pictures to be deinterlaced (see [`HostRenderer::can_render`]).
+//! Pictures with alpha are filtered premultiplied, as `alpha_read.wgsl`
+//! does; pictures to be deinterlaced go through `deinterlace.wgsl`'s
+//! filters first (`host_deinterlace.rs`). Only pictures on a device stay
+//! on the GPU path.
 
 use crate::picture::ComponentSource;
 use crate::render::spec::OutputSpec;
 use crate::surface::{Picture, Surface};
 
+use super::deinterlace::usable_previous;
 use super::frame_plan::FramePlan;
+use super::host_deinterlace;
 use super::params::{
     Params, FLAG_GAMUT, FLAG_PASSTHROUGH, FLAG_TONE_MAP, TRANSFER_HLG, TRANSFER_PQ, TRANSFER_SDR,
 };
@@ -38,9 +42,10 @@ use super::{GpuError, RenderedImage};
 /// many frames.
 #[derive(Debug, Default)]
 pub struct HostRenderer {
-    /// Pass-1 output of component 0, 1 and 2: one row of output columns
-    /// per usable source line.
-    mid: [Vec<f32>; 3],
+    /// Pass-1 output of component 0, 1 and 2, and of alpha on luma's grid
+    /// and on the colour planes': one row of output columns per usable
+    /// source line.
+    mid: [Vec<f32>; 5],
 }
 
 /// The taps of every output sample of one pass along one axis: where each
@@ -85,7 +90,37 @@ struct Samples<'a> {
     wide: bool,
 }
 
+/// What pass 1 reads along a line of a plane's grid.
+trait Line: Sync {
+    /// Texels `x0..x0 + out.len()` of row `y`.
+    fn row(&self, x0: usize, y: usize, out: &mut [f32]);
+}
+
+/// Texels made one at a time from their coordinates: samples premultiplied
+/// by alpha, and alpha on the colour planes' grid.
+struct PerTexel<F>(F);
+
+impl<F: Fn(i32, i32) -> f32 + Sync> Line for PerTexel<F> {
+    fn row(&self, x0: usize, y: usize, out: &mut [f32]) {
+        for (k, v) in out.iter_mut().enumerate() {
+            *v = (self.0)((x0 + k) as i32, y as i32);
+        }
+    }
+}
+
 impl Samples<'_> {
+    /// The sample of texel (`x`, `y`), as the integer it holds.
+    fn at(&self, x: i32, y: i32) -> f32 {
+        let at = self.offset + y as usize * self.pitch + x as usize * self.texel;
+        if self.wide {
+            f32::from(u16::from_le_bytes([self.bytes[at], self.bytes[at + 1]]))
+        } else {
+            f32::from(self.bytes[at])
+        }
+    }
+}
+
+impl Line for Samples<'_> {
     /// Texels `x0..x0 + out.len()` of row `y`, as the integers they hold.
     fn row(&self, x0: usize, y: usize, out: &mut [f32]) {
         let start = self.offset + y * self.pitch + x0 * self.texel;
@@ -112,18 +147,54 @@ impl HostRenderer {
         HostRenderer::default()
     }
 
-    /// Whether [`render`](Self::render) takes `picture` as `spec` describes
-    /// it: a host picture, without alpha, not to be deinterlaced.
-    pub fn can_render(picture: &Picture, spec: &OutputSpec) -> bool {
+    /// Whether [`render`](Self::render) takes `picture`: a host picture
+    /// (one on a device stays there, for the GPU's passes).
+    pub fn can_render(picture: &Picture) -> bool {
         matches!(picture.surface, Surface::Host(_))
-            && !picture.desc.has_alpha()
-            && spec.deinterlace.is_none()
+    }
+
+    /// Renders `picture` as `spec` describes, `previous` being the picture
+    /// shown just before it where the decoder has it at hand: an interlaced
+    /// picture that `spec` deinterlaces then gets the motion-adaptive
+    /// filter when `previous` is a host picture of its format and size,
+    /// else the spatial one, as
+    /// [`FramePipeline::render_after`](super::FramePipeline::render_after)
+    /// does.
+    pub fn render_after(
+        &mut self,
+        picture: &Picture,
+        previous: Option<&Picture>,
+        spec: &OutputSpec,
+    ) -> Result<RenderedImage, GpuError> {
+        let (Some(field), Surface::Host(host)) = (spec.deinterlace, &picture.surface) else {
+            return self.render_progressive(picture, spec);
+        };
+        let previous = previous.and_then(|p| Some((&p.desc, usable_previous(&picture.desc, p)?)));
+        let (progressive, deinterlacer) =
+            host_deinterlace::deinterlaced(&picture.desc, host, previous, field)?;
+        let spec = OutputSpec {
+            deinterlace: None,
+            ..spec.clone()
+        };
+        let mut image = self.render_progressive(&progressive, &spec)?;
+        image.deinterlaced = Some(deinterlacer);
+        Ok(image)
     }
 
     /// Renders `picture` as `spec` describes, as
     /// [`FramePipeline::render`](super::FramePipeline::render) would on a
-    /// picture it takes (see [`can_render`](Self::can_render)).
+    /// host picture.
     pub fn render(
+        &mut self,
+        picture: &Picture,
+        spec: &OutputSpec,
+    ) -> Result<RenderedImage, GpuError> {
+        self.render_after(picture, None, spec)
+    }
+
+    /// [`render`](Self::render) once the picture is progressive (or read
+    /// woven).
+    fn render_progressive(
         &mut self,
         picture: &Picture,
         spec: &OutputSpec,
@@ -134,11 +205,6 @@ impl HostRenderer {
                 picture.surface.kind()
             )));
         };
-        if !Self::can_render(picture, spec) {
-            return Err(GpuError::UnsupportedSpec(
-                "the CPU renderer takes neither alpha nor deinterlacing".into(),
-            ));
-        }
         let plan = FramePlan::new(&picture.desc, spec, InputKind::Image)?;
         let p = &plan.params;
         let desc = picture.desc.format.desc();
@@ -155,6 +221,31 @@ impl HostRenderer {
                 texel: p.texel_bytes[c] as usize,
                 wide: bytes_per_sample == 2,
             })
+        };
+        let alpha = match desc.alpha {
+            Some(ComponentSource::Plane { plane, channel }) if picture.desc.has_alpha() => {
+                let bytes_per_sample =
+                    usize::from(desc.planes[usize::from(plane)].bytes_per_sample);
+                let placed = picture.desc.planes[usize::from(plane)];
+                Some(Samples {
+                    bytes: &host.plane(usize::from(plane))[..],
+                    offset: placed.offset as usize + usize::from(channel) * bytes_per_sample,
+                    pitch: placed.pitch as usize,
+                    texel: p.alpha[2] as usize,
+                    wide: bytes_per_sample == 2,
+                })
+            }
+            _ => None,
+        };
+        let premultiplied = Premultiplied {
+            alpha: alpha.unwrap_or(Samples {
+                bytes: &[],
+                offset: 0,
+                pitch: 0,
+                texel: 0,
+                wide: false,
+            }),
+            p,
         };
         let out_w = plan.out_width as usize;
         let out_h = plan.out_height as usize;
@@ -173,18 +264,43 @@ impl HostRenderer {
             let across = plan.taps.axis(group).ok_or_else(missing_taps)?;
             let down = plan.taps.axis(2 + group).ok_or_else(missing_taps)?;
             let taps = Taps::of(&across, plan.out_width, lo[primary_axis]);
+            // Colour components, then alpha on this grid where the picture
+            // has it (`mid` 3: luma's grid, 4: the colour planes').
+            let mut reads: Vec<(usize, Box<dyn Line + '_>)> = Vec::new();
             let components: &[usize] = if group == 0 { &[0] } else { &[1, 2] };
             for &c in components {
                 let source = samples(c).ok_or_else(missing_plane)?;
-                let mid = &mut self.mid[c];
+                reads.push(match alpha {
+                    None => (c, Box::new(source)),
+                    Some(_) if group == 0 => (
+                        c,
+                        Box::new(PerTexel(move |x, y| premultiplied.luma(source, x, y))),
+                    ),
+                    Some(_) => (
+                        c,
+                        Box::new(PerTexel(move |x, y| premultiplied.chroma(source, x, y))),
+                    ),
+                });
+            }
+            if let Some(a) = alpha.filter(|_| plan.primary[2 + group].is_some()) {
+                reads.push(match group {
+                    0 => (3, Box::new(a)),
+                    _ => (
+                        4,
+                        Box::new(PerTexel(move |x, y| premultiplied.mean_alpha(x, y))),
+                    ),
+                });
+            }
+            for (c, source) in &reads {
+                let mid = &mut self.mid[*c];
                 mid.clear();
                 mid.resize(lines * out_w, 0.0);
                 let pieces = bands(mid.len());
                 in_bands(mid, out_w, pieces, |first, band| {
                     if primary_axis == 0 {
-                        filter_rows(source, &taps, lo, hi, first, band, out_w);
+                        filter_rows(source.as_ref(), &taps, lo, hi, first, band, out_w);
                     } else {
-                        filter_columns(source, &taps, lo, first, band, out_w);
+                        filter_columns(source.as_ref(), &taps, lo, first, band, out_w);
                     }
                 });
             }
@@ -200,6 +316,11 @@ impl HostRenderer {
             vertical: &vertical,
             scale: p.sample[0],
             neutral: p.sample[1],
+            alpha: alpha.map(|_| AlphaOut {
+                scale: p.sample[2],
+                centre: p.sample[3] * p.sample[0],
+                own_grid: plan.primary[3].is_some(),
+            }),
             out_w,
         };
         in_bands(&mut data, stride, bands(out_w * out_h), |first, band| {
@@ -210,7 +331,7 @@ impl HostRenderer {
             height: plan.out_height,
             stride,
             encoding: spec.color.output,
-            alpha: false,
+            alpha: alpha.is_some(),
             deinterlaced: None,
             data,
         })
@@ -256,7 +377,7 @@ fn in_bands<T: Send>(
 /// Pass 1 along x: usable lines `first..` of the plane (source rows), one
 /// per row of `mid`.
 fn filter_rows(
-    source: Samples<'_>,
+    source: &dyn Line,
     taps: &Taps,
     lo: [i32; 2],
     hi: [i32; 2],
@@ -278,7 +399,7 @@ fn filter_rows(
 /// lines `first..` of the plane are source columns, and output column `o`
 /// of each is the weighted sum of the source rows `o` reads.
 fn filter_columns(
-    source: Samples<'_>,
+    source: &dyn Line,
     taps: &Taps,
     lo: [i32; 2],
     first: usize,
@@ -307,52 +428,149 @@ fn filter_columns(
     }
 }
 
+/// Samples of a picture with alpha as pass 1 filters them (`alpha_read.wgsl`):
+/// colour premultiplied by alpha about the neutral, so transparent texels
+/// add nothing to their neighbours, and alpha on the colour planes' grid.
+#[derive(Clone, Copy)]
+struct Premultiplied<'a> {
+    alpha: Samples<'a>,
+    p: &'a Params,
+}
+
+impl Premultiplied<'_> {
+    /// Component 0 of a luma-grid texel, premultiplied.
+    fn luma(&self, source: Samples<'_>, x: i32, y: i32) -> f32 {
+        (source.at(x, y) - self.p.sample[3]) * self.alpha.at(x, y) * self.p.sample[2]
+    }
+
+    /// The mean alpha of the luma samples a colour texel covers.
+    fn mean_alpha(&self, x: i32, y: i32) -> f32 {
+        let g = &self.p.grid[1];
+        let (sx, sy) = (g.sub_off[0] as i32, g.sub_off[1] as i32);
+        let last = [self.p.grid[0].size_lo[0] - 1, self.p.grid[0].size_lo[1] - 1];
+        let mut sum = 0.0;
+        for dy in 0..sy {
+            for dx in 0..sx {
+                sum += self
+                    .alpha
+                    .at((x * sx + dx).min(last[0]), (y * sy + dy).min(last[1]));
+            }
+        }
+        sum / (sx * sy) as f32
+    }
+
+    /// One colour-plane component of a texel premultiplied at luma
+    /// resolution (`texel12_premultiplied_per_luma`): the texel times the
+    /// mean alpha it covers, plus how alpha varies under the chroma
+    /// interpolated at each luma sample.
+    fn chroma(&self, source: Samples<'_>, x: i32, y: i32) -> f32 {
+        let g = &self.p.grid[1];
+        let (sx, sy) = (g.sub_off[0] as i32, g.sub_off[1] as i32);
+        let last_luma = [self.p.grid[0].size_lo[0] - 1, self.p.grid[0].size_lo[1] - 1];
+        let last = [g.size_lo[0] - 1, g.size_lo[1] - 1];
+        let mean = self.mean_alpha(x, y);
+        let mut spread = 0.0;
+        for dy in 0..sy {
+            for dx in 0..sx {
+                let px = (x * sx + dx).min(last_luma[0]);
+                let py = (y * sy + dy).min(last_luma[1]);
+                let ax = (px as f32 - g.sub_off[2]) / g.sub_off[0];
+                let ay = (py as f32 - g.sub_off[3]) / g.sub_off[1];
+                let (bx, by) = (ax.floor(), ay.floor());
+                let (fx, fy) = (ax - bx, ay - by);
+                let (cx, cy) = (bx as i32, by as i32);
+                let at = |dx: i32, dy: i32| {
+                    source.at((cx + dx).clamp(0, last[0]), (cy + dy).clamp(0, last[1]))
+                };
+                let mix = |a: f32, b: f32, t: f32| a + (b - a) * t;
+                let chroma = mix(mix(at(0, 0), at(1, 0), fx), mix(at(0, 1), at(1, 1), fx), fy);
+                spread += (self.alpha.at(px, py) - mean) * chroma;
+            }
+        }
+        let own = (source.at(x, y) - self.p.sample[3]) * mean;
+        (own + spread / (sx * sy) as f32) * self.p.sample[2]
+    }
+}
+
+/// How pass 2 turns premultiplied colour back into straight colour.
+struct AlphaOut {
+    /// Integer alpha → [0, 1].
+    scale: f32,
+    /// What colour was premultiplied about, as the filtered components
+    /// hold it.
+    centre: f32,
+    /// Whether the colour planes have alpha on their own (subsampled) grid.
+    own_grid: bool,
+}
+
 /// Pass 2 and the colour stage: pass 1's lines filtered into output rows,
 /// converted and packed.
 struct Secondary<'a> {
-    mid: &'a [Vec<f32>; 3],
+    mid: &'a [Vec<f32>; 5],
     vertical: &'a [Option<Taps>; 2],
     scale: f32,
     neutral: f32,
+    alpha: Option<AlphaOut>,
     out_w: usize,
 }
 
 impl Secondary<'_> {
+    /// Output row `j` of pass-1 buffer `c` on the grid of `group` into
+    /// `row`, times `scale`.
+    fn filter(&self, c: usize, group: usize, j: usize, scale: f32, row: &mut [f32]) {
+        let out_w = self.out_w;
+        let Some(taps) = &self.vertical[group] else {
+            row.fill(self.neutral);
+            return;
+        };
+        row.fill(0.0);
+        let (start, weights) = taps.of_output(j);
+        for (l, &w) in weights.iter().enumerate() {
+            let line = &self.mid[c][(start + l) * out_w..][..out_w];
+            for (v, &m) in row.iter_mut().zip(line) {
+                *v += w * m;
+            }
+        }
+        row.iter_mut().for_each(|v| *v *= scale);
+    }
+
     /// Output rows `first..` into `out`, `words` 32-bit words a pixel.
     fn rows(&self, colour: &Colour, first: usize, out: &mut [u8], words: usize) {
         let out_w = self.out_w;
-        let mut rows = [
-            vec![0.0f32; out_w],
-            vec![0.0f32; out_w],
-            vec![0.0f32; out_w],
-        ];
+        let mut rows: [Vec<f32>; 5] = std::array::from_fn(|_| vec![1.0f32; out_w]);
         for (k, out_row) in out.chunks_exact_mut(out_w * 4 * words).enumerate() {
             let j = first + k;
-            for (group, components) in [(0, 0..1), (1, 1..3)] {
-                for c in components {
-                    let row = &mut rows[c];
-                    let Some(taps) = &self.vertical[group] else {
-                        row.fill(self.neutral);
-                        continue;
-                    };
-                    row.fill(0.0);
-                    let (start, weights) = taps.of_output(j);
-                    for (l, &w) in weights.iter().enumerate() {
-                        let line = &self.mid[c][(start + l) * out_w..][..out_w];
-                        for (v, &m) in row.iter_mut().zip(line) {
-                            *v += w * m;
-                        }
-                    }
-                    row.iter_mut().for_each(|v| *v *= self.scale);
+            let [r0, r1, r2, a0, a1] = &mut rows;
+            self.filter(0, 0, j, self.scale, r0);
+            self.filter(1, 1, j, self.scale, r1);
+            self.filter(2, 1, j, self.scale, r2);
+            if let Some(alpha) = &self.alpha {
+                self.filter(3, 0, j, alpha.scale, a0);
+                if alpha.own_grid {
+                    self.filter(4, 1, j, alpha.scale, a1);
+                } else {
+                    a1.copy_from_slice(a0);
+                }
+                let inverse = |a: f32| if a > 1e-5 { 1.0 / a } else { 0.0 };
+                for i in 0..out_w {
+                    let (inv, inv12) = (inverse(a0[i]), inverse(a1[i]));
+                    r0[i] = r0[i] * inv + alpha.centre;
+                    r1[i] = r1[i] * inv12 + alpha.centre;
+                    r2[i] = r2[i] * inv12 + alpha.centre;
                 }
             }
-            let [r0, r1, r2] = &rows;
             for (i, pixel) in out_row.chunks_exact_mut(4 * words).enumerate() {
                 let rgb = colour.to_output(colour.yuv_to_rgb([r0[i], r1[i], r2[i]]));
+                let a = a0[i].clamp(0.0, 1.0);
                 if words == 1 {
-                    pixel.copy_from_slice(&[unorm8(rgb[0]), unorm8(rgb[1]), unorm8(rgb[2]), 255]);
+                    pixel.copy_from_slice(&[
+                        unorm8(rgb[0]),
+                        unorm8(rgb[1]),
+                        unorm8(rgb[2]),
+                        unorm8(a),
+                    ]);
                 } else {
-                    for (k, v) in rgb.into_iter().chain([1.0]).enumerate() {
+                    for (k, v) in rgb.into_iter().chain([a]).enumerate() {
                         pixel[2 * k..2 * k + 2].copy_from_slice(&unorm16(v).to_le_bytes());
                     }
                 }
