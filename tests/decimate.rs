@@ -10,20 +10,16 @@
 
 mod common;
 
-use common::ffmpeg::ffmpeg;
 use common::gpu::context;
 use common::harness::shared_file;
-use stills::asset::color::{
-    ChromaLocation, ColorInfo, ColorPrimaries, ColorRange, ContentLightLevel, HdrFormat, HdrInfo,
-    MatrixCoefficients, TransferCharacteristic,
-};
+use common::pictures::{fixture_frame, hdr10, pattern, rendered_psnr, settings};
+use stills::asset::color::{ColorInfo, HdrFormat, HdrInfo, TransferCharacteristic};
 use stills::asset::geometry::{CleanAperture, Orientation};
 use stills::gpu::{FramePipeline, RenderedImage};
-use stills::picture::{DecodedFormat, PictureDesc};
-use stills::render::spec::OutputEncoding;
-use stills::render::{DynamicRangePolicy, RenderSettings, Size, SourceGeometry};
+use stills::picture::DecodedFormat;
+use stills::render::{DynamicRangePolicy, RenderSettings, SourceGeometry};
 use stills::surface::Picture;
-use stills::{Asset, Ratio};
+use stills::Ratio;
 
 const THRESHOLD: f64 = 50.0;
 
@@ -40,86 +36,6 @@ struct Case {
     geometry: SourceGeometry,
     settings: RenderSettings,
     expect: Expect,
-}
-
-fn settings(width: u32, height: u32) -> RenderSettings {
-    RenderSettings {
-        maximum_size: Size::new(width, height),
-        applies_preferred_track_transform: true,
-        ..RenderSettings::default()
-    }
-}
-
-/// The first frame of `path` as raw planes of `pix_fmt`, described with
-/// the track's colour and HDR tags.
-fn fixture_frame(path: &std::path::Path) -> (Picture, SourceGeometry) {
-    let asset = Asset::open(path).unwrap();
-    let track = asset.default_video_track().unwrap().clone();
-    // A full-range `yuvj420p` track stays as it is, tagged full range.
-    let (format, pix_fmt) = match track.pixel_format.as_deref() {
-        Some("yuvj420p") => (DecodedFormat::Yuv420p, "yuvj420p"),
-        Some("yuv444p") => (DecodedFormat::Yuv444p, "yuv444p"),
-        _ if track.bit_depth.is_some_and(|bits| bits > 8) => {
-            (DecodedFormat::Yuv420p10, "yuv420p10le")
-        }
-        _ => (DecodedFormat::Yuv420p, "yuv420p"),
-    };
-    let raw = ffmpeg(
-        &[
-            "-i",
-            path.to_str().unwrap(),
-            "-map",
-            "0:v:0",
-            "-frames:v",
-            "1",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            pix_fmt,
-            "-",
-        ],
-        None,
-    );
-    let (w, h) = (track.coded_width, track.coded_height);
-    let desc = PictureDesc::packed(w, h, format, track.color, track.hdr).unwrap();
-    let picture = Picture::host(desc, vec![raw.into(); format.desc().planes.len()]).unwrap();
-    (picture, track.geometry())
-}
-
-/// A `width`×`height` testsrc2 frame of `pix_fmt`, tagged `color`/`hdr`.
-fn pattern(
-    width: u32,
-    height: u32,
-    format: DecodedFormat,
-    color: ColorInfo,
-    hdr: HdrInfo,
-) -> Picture {
-    let raw = common::gpu::lavfi_frame(
-        &format!("testsrc2=s={width}x{height}:d=1"),
-        "",
-        format.ffmpeg_name(),
-    );
-    let desc = PictureDesc::packed(width, height, format, color, hdr).unwrap();
-    Picture::host(desc, vec![raw.into(); format.desc().planes.len()]).unwrap()
-}
-
-fn hdr10() -> (ColorInfo, HdrInfo) {
-    let color = ColorInfo {
-        primaries: ColorPrimaries::Bt2020,
-        transfer: TransferCharacteristic::Pq,
-        matrix: MatrixCoefficients::Bt2020Ncl,
-        range: ColorRange::Limited,
-        chroma_location: ChromaLocation::Left,
-    };
-    let hdr = HdrInfo {
-        format: Some(HdrFormat::Pq),
-        content_light_level: Some(ContentLightLevel {
-            max_cll: 1000,
-            max_fall: 400,
-        }),
-        ..HdrInfo::SDR
-    };
-    (color, hdr)
 }
 
 fn cases() -> Vec<Case> {
@@ -255,7 +171,8 @@ fn cases() -> Vec<Case> {
         ("clap_pasp.mp4", (16, 0)),
         ("odd_161x121_yuv444p.mp4", (16, 0)),
     ] {
-        let (picture, geometry) = fixture_frame(std::path::Path::new(&format!("{fixtures}{file}")));
+        let path = format!("{fixtures}{file}");
+        let (picture, geometry) = fixture_frame(std::path::Path::new(&path)).expect(&path);
         add(
             &format!("{file} → {}x{}", size.0, size.1),
             picture,
@@ -276,7 +193,7 @@ fn cases() -> Vec<Case> {
         ("androidx/sample_empty_track.mp4", (60, 0), Expect::Direct),
     ] {
         if let Some(path) = shared_file(file) {
-            let (picture, geometry) = fixture_frame(&path);
+            let (picture, geometry) = fixture_frame(&path).expect(file);
             add(
                 &format!("{file} → {}x{}", size.0, size.1),
                 picture,
@@ -297,38 +214,6 @@ fn render(case: &Case, decimate: bool) -> RenderedImage {
     pipeline.render(&case.picture, &spec).unwrap()
 }
 
-/// PSNR over the colour samples (alpha left out) at the image's depth.
-fn psnr(a: &RenderedImage, b: &RenderedImage) -> f64 {
-    let (samples_a, samples_b, peak): (Vec<f64>, Vec<f64>, f64) = match a.encoding {
-        OutputEncoding::Srgb8 => (
-            a.data.iter().map(|&v| f64::from(v)).collect(),
-            b.data.iter().map(|&v| f64::from(v)).collect(),
-            255.0,
-        ),
-        OutputEncoding::Pq16 | OutputEncoding::Hlg16 => {
-            let wide = |d: &[u8]| {
-                d.chunks_exact(2)
-                    .map(|s| f64::from(u16::from_le_bytes([s[0], s[1]])))
-                    .collect()
-            };
-            (wide(&a.data), wide(&b.data), 65535.0)
-        }
-    };
-    let (mut total, mut count) = (0.0, 0usize);
-    for (i, (x, y)) in samples_a.iter().zip(&samples_b).enumerate() {
-        if i % 4 != 3 {
-            total += (x - y) * (x - y);
-            count += 1;
-        }
-    }
-    let mse = total / count as f64;
-    if mse == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (peak * peak / mse).log10()
-    }
-}
-
 #[test]
 fn decimated_path_matches_the_direct_one_within_50_db() {
     let mut problems = Vec::new();
@@ -341,7 +226,7 @@ fn decimated_path_matches_the_direct_one_within_50_db() {
             "{}",
             case.name
         );
-        let db = psnr(&direct, &decimated);
+        let db = rendered_psnr(&direct, &decimated, false);
         eprintln!(
             "{}: {}x{}, {:?}: {db:.2} dB",
             case.name, direct.width, direct.height, case.expect

@@ -12,20 +12,16 @@ mod common;
 
 use std::path::Path;
 
-use common::ffmpeg::ffmpeg;
 use common::gpu::context;
 use common::harness::{gpu_turn, shared_file};
-use stills::asset::color::{
-    ChromaLocation, ColorInfo, ColorPrimaries, ColorRange, ContentLightLevel, HdrFormat, HdrInfo,
-    MatrixCoefficients, TransferCharacteristic,
-};
+use common::pictures::{fixture_frame, hdr10, pattern, rendered_psnr, settings};
+use stills::asset::color::{ColorInfo, HdrFormat, HdrInfo, TransferCharacteristic};
 use stills::asset::geometry::{CleanAperture, Orientation};
 use stills::gpu::{FramePipeline, HostRenderer, RenderedImage};
 use stills::picture::{DecodedFormat, PictureDesc, Scan};
-use stills::render::spec::OutputEncoding;
-use stills::render::{DynamicRangePolicy, OutputSpec, RenderSettings, Size, SourceGeometry};
+use stills::render::{DynamicRangePolicy, OutputSpec, RenderSettings, SourceGeometry};
 use stills::surface::Picture;
-use stills::{Asset, Ratio};
+use stills::Ratio;
 
 const THRESHOLD: f64 = 50.0;
 
@@ -34,68 +30,6 @@ struct Case {
     picture: Picture,
     geometry: SourceGeometry,
     settings: RenderSettings,
-}
-
-fn settings(width: u32, height: u32) -> RenderSettings {
-    RenderSettings {
-        maximum_size: Size::new(width, height),
-        applies_preferred_track_transform: true,
-        ..RenderSettings::default()
-    }
-}
-
-/// The first frame of `path` in the layout its decoder gives (packed RGBA
-/// and alpha layouts aside, which become planar YUV), described with the
-/// track's tags; `None` for a file without a video track stills opens.
-fn fixture_frame(path: &Path) -> Option<(Picture, SourceGeometry)> {
-    let asset = Asset::open(path).ok()?;
-    let track = asset.default_video_track().ok()?.clone();
-    let name = track.pixel_format.as_deref().unwrap_or("yuv420p");
-    let (format, pix_fmt) = match name {
-        "yuvj420p" => (DecodedFormat::Yuv420p, "yuvj420p"),
-        _ => match DecodedFormat::from_ffmpeg_name(name) {
-            Some(format) if format.desc().alpha.is_none() => (format, name),
-            _ => (DecodedFormat::Yuv420p, "yuv420p"),
-        },
-    };
-    let raw = ffmpeg(
-        &[
-            "-i",
-            path.to_str()?,
-            "-map",
-            "0:v:0",
-            "-frames:v",
-            "1",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            pix_fmt,
-            "-",
-        ],
-        None,
-    );
-    let (w, h) = (track.coded_width, track.coded_height);
-    let desc = PictureDesc::packed(w, h, format, track.color, track.hdr)?;
-    let picture = Picture::host(desc, vec![raw.into(); format.desc().planes.len()]).ok()?;
-    Some((picture, track.geometry()))
-}
-
-fn pattern(
-    width: u32,
-    height: u32,
-    format: DecodedFormat,
-    color: ColorInfo,
-    hdr: HdrInfo,
-) -> Picture {
-    let raw = common::gpu::lavfi_frame(
-        &format!("testsrc2=s={width}x{height}:d=1"),
-        "",
-        format.ffmpeg_name(),
-    );
-    let mut desc = PictureDesc::packed(width, height, format, color, hdr).unwrap();
-    // Opaque, as the decoders hand over RGB converted to packed RGBA.
-    desc.alpha = false;
-    Picture::host(desc, vec![raw.into(); format.desc().planes.len()]).unwrap()
 }
 
 /// testsrc2 with alpha: a disc fading from opaque at its centre to half
@@ -115,25 +49,6 @@ fn translucent(width: u32, height: u32, format: DecodedFormat) -> Picture {
     let desc = PictureDesc::packed(width, height, format, ColorInfo::BT709, HdrInfo::SDR).unwrap();
     assert!(desc.has_alpha(), "{format:?} carries alpha");
     Picture::host(desc, vec![raw.into(); format.desc().planes.len()]).unwrap()
-}
-
-fn hdr10() -> (ColorInfo, HdrInfo) {
-    let color = ColorInfo {
-        primaries: ColorPrimaries::Bt2020,
-        transfer: TransferCharacteristic::Pq,
-        matrix: MatrixCoefficients::Bt2020Ncl,
-        range: ColorRange::Limited,
-        chroma_location: ChromaLocation::Left,
-    };
-    let hdr = HdrInfo {
-        format: Some(HdrFormat::Pq),
-        content_light_level: Some(ContentLightLevel {
-            max_cll: 1000,
-            max_fall: 400,
-        }),
-        ..HdrInfo::SDR
-    };
-    (color, hdr)
 }
 
 fn synthetic_cases(cases: &mut Vec<Case>) {
@@ -213,25 +128,10 @@ fn synthetic_cases(cases: &mut Vec<Case>) {
     );
     let (color, hdr) = hdr10();
     add(
-        "testsrc2 PQ 10-bit tone mapped → 200",
-        pattern(640, 360, DecodedFormat::Yuv420p10, color, hdr),
-        plain,
-        settings(200, 0),
-    );
-    add(
         "testsrc2 P010 PQ tone mapped, own size",
         pattern(320, 180, DecodedFormat::P010, color, hdr),
         plain,
         settings(0, 0),
-    );
-    add(
-        "testsrc2 PQ kept as PQ16 → 200",
-        pattern(640, 360, DecodedFormat::Yuv420p10, color, hdr),
-        plain,
-        RenderSettings {
-            dynamic_range_policy: DynamicRangePolicy::MatchSource,
-            ..settings(200, 0)
-        },
     );
     let hlg = ColorInfo {
         transfer: TransferCharacteristic::Hlg,
@@ -241,21 +141,22 @@ fn synthetic_cases(cases: &mut Vec<Case>) {
         format: Some(HdrFormat::Hlg),
         ..HdrInfo::SDR
     };
-    add(
-        "testsrc2 HLG tone mapped → 200",
-        pattern(640, 360, DecodedFormat::Yuv420p10, hlg, hlg_hdr),
-        plain,
-        settings(200, 0),
-    );
-    add(
-        "testsrc2 HLG kept as HLG16 → 200",
-        pattern(640, 360, DecodedFormat::Yuv420p10, hlg, hlg_hdr),
-        plain,
-        RenderSettings {
-            dynamic_range_policy: DynamicRangePolicy::MatchSource,
-            ..settings(200, 0)
-        },
-    );
+    for (name, color, hdr) in [("PQ", color, hdr), ("HLG", hlg, hlg_hdr)] {
+        for (policy, kept) in [
+            (DynamicRangePolicy::ForceSdr, "tone mapped"),
+            (DynamicRangePolicy::MatchSource, "kept"),
+        ] {
+            add(
+                &format!("testsrc2 {name} 10-bit {kept} → 200"),
+                pattern(640, 360, DecodedFormat::Yuv420p10, color, hdr),
+                plain,
+                RenderSettings {
+                    dynamic_range_policy: policy,
+                    ..settings(200, 0)
+                },
+            );
+        }
+    }
     add(
         "testsrc2 BT.2020 SDR (gamut only) → 200",
         pattern(
@@ -358,38 +259,6 @@ fn fixture_cases(cases: &mut Vec<Case>) {
     );
 }
 
-/// PSNR over the colour samples (`alpha` false) or the alpha samples.
-fn psnr(a: &RenderedImage, b: &RenderedImage, alpha: bool) -> f64 {
-    let (samples_a, samples_b, peak): (Vec<f64>, Vec<f64>, f64) = match a.encoding {
-        OutputEncoding::Srgb8 => (
-            a.data.iter().map(|&v| f64::from(v)).collect(),
-            b.data.iter().map(|&v| f64::from(v)).collect(),
-            255.0,
-        ),
-        OutputEncoding::Pq16 | OutputEncoding::Hlg16 => {
-            let wide = |d: &[u8]| {
-                d.chunks_exact(2)
-                    .map(|s| f64::from(u16::from_le_bytes([s[0], s[1]])))
-                    .collect()
-            };
-            (wide(&a.data), wide(&b.data), 65535.0)
-        }
-    };
-    let (mut total, mut count) = (0.0, 0usize);
-    for (i, (x, y)) in samples_a.iter().zip(&samples_b).enumerate() {
-        if (i % 4 == 3) == alpha {
-            total += (x - y) * (x - y);
-            count += 1;
-        }
-    }
-    let mse = total / count as f64;
-    if mse == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (peak * peak / mse).log10()
-    }
-}
-
 #[test]
 fn the_cpu_renderer_matches_the_wgsl_passes_within_50_db() {
     let _turn = gpu_turn();
@@ -418,9 +287,9 @@ fn the_cpu_renderer_matches_the_wgsl_passes_within_50_db() {
             ));
             continue;
         }
-        let db = psnr(&gpu, &cpu, false);
+        let db = rendered_psnr(&gpu, &cpu, false);
         if gpu.alpha {
-            let alpha_db = psnr(&gpu, &cpu, true);
+            let alpha_db = rendered_psnr(&gpu, &cpu, true);
             eprintln!("{}: alpha {alpha_db:.2} dB", case.name);
             worst = worst.min(alpha_db);
             if alpha_db < THRESHOLD {
@@ -521,7 +390,7 @@ fn deinterlacing_on_the_cpu_matches_the_wgsl_stage_within_50_db() {
                     assert!(gpu.deinterlaced.is_some(), "{name}");
                     assert_eq!(cpu.deinterlaced, gpu.deinterlaced, "{name}");
                     assert_eq!((cpu.width, cpu.height), (gpu.width, gpu.height), "{name}");
-                    let db = psnr(&gpu, &cpu, false);
+                    let db = rendered_psnr(&gpu, &cpu, false);
                     eprintln!("{name}: {db:.2} dB");
                     if db < THRESHOLD {
                         problems.push(format!("{name}: {db:.2} dB < {THRESHOLD}"));

@@ -13,5 +13,6 @@ pub mod harness;
 pub mod http;
 pub mod media;
 pub mod metrics;
+pub mod pictures;
 pub mod readme;
 pub mod scratch;
