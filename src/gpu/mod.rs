@@ -157,6 +157,7 @@ mod decimate;
 mod deinterlace;
 mod error;
 mod frame_plan;
+mod host_colour;
 mod host_deinterlace;
 mod host_render;
 mod input;

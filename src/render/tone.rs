@@ -4,15 +4,23 @@
 
 use super::spec::ToneMap;
 
+/// SMPTE ST 2084's constants (`color.wgsl` spells the same values out).
+pub const PQ_M1: f64 = 2610.0 / 16384.0;
+pub const PQ_M2: f64 = 2523.0 / 4096.0 * 128.0;
+pub const PQ_C1: f64 = 3424.0 / 4096.0;
+pub const PQ_C2: f64 = 2413.0 / 4096.0 * 32.0;
+pub const PQ_C3: f64 = 2392.0 / 4096.0 * 32.0;
+
 /// SMPTE ST 2084 inverse EOTF: absolute luminance (cd/m²) to signal.
 pub fn pq_encode(nits: f64) -> f64 {
-    const M1: f64 = 2610.0 / 16384.0;
-    const M2: f64 = 2523.0 / 4096.0 * 128.0;
-    const C1: f64 = 3424.0 / 4096.0;
-    const C2: f64 = 2413.0 / 4096.0 * 32.0;
-    const C3: f64 = 2392.0 / 4096.0 * 32.0;
-    let y = (nits / 10000.0).clamp(0.0, 1.0).powf(M1);
-    ((C1 + C2 * y) / (1.0 + C3 * y)).powf(M2)
+    let y = (nits / 10000.0).clamp(0.0, 1.0).powf(PQ_M1);
+    ((PQ_C1 + PQ_C2 * y) / (1.0 + PQ_C3 * y)).powf(PQ_M2)
+}
+
+/// SMPTE ST 2084 EOTF: signal to absolute luminance (cd/m²).
+pub fn pq_decode(signal: f64) -> f64 {
+    let p = signal.clamp(0.0, 1.0).powf(1.0 / PQ_M2);
+    10000.0 * ((p - PQ_C1).max(0.0) / (PQ_C2 - PQ_C3 * p)).powf(1.0 / PQ_M1)
 }
 
 /// Where the EETF's roll-off starts: `KS = (1 + offset)·maxLum − offset`.
