@@ -24,6 +24,8 @@
 //! filters first (`host_deinterlace.rs`). Only pictures on a device stay
 //! on the GPU path.
 
+use std::sync::Arc;
+
 use crate::picture::ComponentSource;
 use crate::render::spec::OutputSpec;
 use crate::surface::{Picture, Surface};
@@ -46,11 +48,22 @@ pub struct HostRenderer {
     /// and on the colour planes': one row of output columns per usable
     /// source line.
     mid: [Vec<f32>; 5],
+    /// The taps of recent geometries, newest first: a stream of frames of
+    /// one shape evaluates the Lanczos kernel once, not per frame.
+    taps: Vec<(TapsKey, Arc<Taps>)>,
 }
+
+/// What [`Taps::of`] depends on.
+type TapsKey = (AxisTaps, u32, i32);
+
+/// Geometries whose taps a renderer keeps: both passes of both grids of
+/// one shape, and a contact sheet's few.
+const KEPT_TAPS: usize = 8;
 
 /// The taps of every output sample of one pass along one axis: where each
 /// output's first texel lies (relative to the axis' origin) and its
 /// weights, which sum to one.
+#[derive(Debug)]
 struct Taps {
     spans: Vec<(usize, std::ops::Range<usize>)>,
     weights: Vec<f32>,
@@ -145,6 +158,18 @@ impl Line for Samples<'_> {
 impl HostRenderer {
     pub fn new() -> HostRenderer {
         HostRenderer::default()
+    }
+
+    /// [`Taps::of`], kept for the geometries seen last.
+    fn taps_of(&mut self, axis: AxisTaps, outputs: u32, origin: i32) -> Arc<Taps> {
+        let key = (axis, outputs, origin);
+        let taps = match self.taps.iter().position(|(k, _)| *k == key) {
+            Some(i) => self.taps.remove(i).1,
+            None => Arc::new(Taps::of(&axis, outputs, origin)),
+        };
+        self.taps.truncate(KEPT_TAPS - 1);
+        self.taps.insert(0, (key, Arc::clone(&taps)));
+        taps
     }
 
     /// Whether [`render`](Self::render) takes `picture`: a host picture
@@ -263,7 +288,7 @@ impl HostRenderer {
             let lines = grid.hi_lines[3] as usize;
             let across = plan.taps.axis(group).ok_or_else(missing_taps)?;
             let down = plan.taps.axis(2 + group).ok_or_else(missing_taps)?;
-            let taps = Taps::of(&across, plan.out_width, lo[primary_axis]);
+            let taps = self.taps_of(across, plan.out_width, lo[primary_axis]);
             // Colour components, then alpha on this grid where the picture
             // has it (`mid` 3: luma's grid, 4: the colour planes').
             let mut reads: Vec<(usize, Box<dyn Line + '_>)> = Vec::new();
@@ -304,7 +329,7 @@ impl HostRenderer {
                     }
                 });
             }
-            *down_taps = Some(Taps::of(&down, plan.out_height, lo[1 - primary_axis]));
+            *down_taps = Some(self.taps_of(down, plan.out_height, lo[1 - primary_axis]));
         }
 
         let words = plan.words_per_pixel as usize;
@@ -507,7 +532,7 @@ struct AlphaOut {
 /// converted and packed.
 struct Secondary<'a> {
     mid: &'a [Vec<f32>; 5],
-    vertical: &'a [Option<Taps>; 2],
+    vertical: &'a [Option<Arc<Taps>>; 2],
     scale: f32,
     neutral: f32,
     alpha: Option<AlphaOut>,
