@@ -515,8 +515,10 @@ impl FramePlan {
 /// describes, in bytes: the decoded frame, its planes uploaded (a staging
 /// buffer and the storage buffer the shaders read), the pass-1 buffers,
 /// the output and readback buffers, the tap tables and the image handed
-/// back. The working buffers are counted as if the frame ran in one band,
-/// an upper bound: bands only shrink them.
+/// back; to deinterlace, also the stage's output (the planes again) and
+/// the previous picture the motion-adaptive filter reads (decoded, and
+/// uploaded). The working buffers are counted as if the frame ran in one
+/// band, an upper bound: bands only shrink them.
 pub fn frame_memory(picture: &PictureDesc, spec: &OutputSpec) -> Result<u64, GpuError> {
     let format = picture.format;
     let decoded: u64 = (0..format.desc().planes.len())
@@ -539,10 +541,15 @@ pub fn frame_memory(picture: &PictureDesc, spec: &OutputSpec) -> Result<u64, Gpu
         + width * u64::from(b1) * 32
         + 2 * image
         + u64::from(plan.taps.words()) * 4;
+    let deinterlacing = match spec.deinterlace {
+        Some(_) => decoded.saturating_add(2 * uploaded),
+        None => 0,
+    };
     Ok(decoded
         .saturating_add(2 * uploaded)
         .saturating_add(working)
-        .saturating_add(image))
+        .saturating_add(image)
+        .saturating_add(deinterlacing))
 }
 
 /// The two one-dimensional maps an axis-aligned affine splits into.
@@ -967,6 +974,30 @@ mod tests {
         }
         // The default leaves no more than a quarter spare.
         assert!(costliest * 5 / 4 > allowed, "{costliest}");
+    }
+
+    #[test]
+    fn deinterlacing_counts_the_stage_output_and_the_previous_picture() {
+        let progressive = spec(720, 480, IDENTITY, full(720.0, 480.0), 8);
+        let deinterlaced = OutputSpec {
+            deinterlace: Some(crate::picture::Field::Top),
+            ..progressive.clone()
+        };
+        let picture = PictureDesc::packed(
+            720,
+            480,
+            DecodedFormat::Yuv420p,
+            ColorInfo::UNSPECIFIED,
+            HdrInfo::SDR,
+        )
+        .unwrap();
+        let frame = 720 * 480 * 3 / 2;
+        let extra = frame_memory(&picture, &deinterlaced).unwrap()
+            - frame_memory(&picture, &progressive).unwrap();
+        // The previous picture decoded, plus two uploads' worth (the
+        // stage's output, the previous picture uploaded), rows padded.
+        assert!(extra >= 3 * frame, "{extra}");
+        assert!(extra < 3 * frame + 3 * 4 * 480 * 2, "{extra}");
     }
 
     #[test]
