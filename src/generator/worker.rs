@@ -20,7 +20,7 @@ use crate::image::{ColorSpace, FrameTimings, Image, PixelFormat, RenderedBy};
 use crate::plan::{Choice, Request, RunShares, Target};
 use crate::render::spec::OutputEncoding;
 use crate::render::{Deinterlace, OutputSpec};
-use crate::surface::Picture;
+use crate::surface::{Picture, Surface};
 use crate::time::Time;
 
 /// Decoders a worker keeps open between batches, so a request on a warm
@@ -38,18 +38,28 @@ pub(crate) enum Job {
         shares: Arc<Mutex<RunShares>>,
         lane: usize,
     },
+    /// A decoded picture a lane handed to an idle worker, to render and
+    /// hand over to the batch's requests `requests` while the lane decodes
+    /// on (see [`Pool::offer`]).
+    Render {
+        shared: Arc<Shared>,
+        batch: Arc<Batch>,
+        work: Arc<BatchWork>,
+        frame: Box<DecodedFrame>,
+        requests: Vec<usize>,
+    },
 }
 
 impl Job {
     fn batch(&self) -> &Arc<Batch> {
         match self {
-            Job::Plan(_, b) | Job::Decode { batch: b, .. } => b,
+            Job::Plan(_, b) | Job::Decode { batch: b, .. } | Job::Render { batch: b, .. } => b,
         }
     }
 
     fn generator(&self) -> u64 {
         match self {
-            Job::Plan(s, _) | Job::Decode { shared: s, .. } => s.id,
+            Job::Plan(s, _) | Job::Decode { shared: s, .. } | Job::Render { shared: s, .. } => s.id,
         }
     }
 }
@@ -104,9 +114,16 @@ pub(crate) struct Pool {
     /// Whether host pictures render on the CPU renderer, decided on the
     /// first render.
     on_host: OnceLock<bool>,
-    queue: Mutex<VecDeque<Job>>,
+    queue: Mutex<Queue>,
     ready: Condvar,
     pub shutdown: AtomicBool,
+}
+
+/// The pool's jobs, and how many workers wait for one.
+#[derive(Default)]
+struct Queue {
+    jobs: VecDeque<Job>,
+    waiting: usize,
 }
 
 /// Where a pool's GPU comes from: the caller's, or the process-wide
@@ -141,7 +158,7 @@ impl Pool {
             pipelines: RenderSlots::new(None),
             renderer: OnceLock::new(),
             on_host: OnceLock::new(),
-            queue: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(Queue::default()),
             ready: Condvar::new(),
             shutdown: AtomicBool::new(false),
         }
@@ -269,20 +286,41 @@ impl Pool {
         self.queue
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+            .jobs
             .push_back(job);
         self.ready.notify_one();
+    }
+
+    /// Queues the job `make` makes of `item` if a worker is waiting for
+    /// work that no queued job will take; gives `item` back otherwise. A
+    /// decode lane offers its pictures' renders this way, so that a worker
+    /// the batch leaves idle (a batch of one run, say) renders beside the
+    /// decoding, while a busy pool renders inline: pictures never wait in
+    /// the queue, and at most one per idle worker is out of the lane at
+    /// once.
+    fn offer<T>(&self, item: T, make: impl FnOnce(T) -> Job) -> Option<T> {
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        if queue.waiting <= queue.jobs.len() || self.shutdown.load(Ordering::Acquire) {
+            return Some(item);
+        }
+        queue.jobs.push_back(make(item));
+        drop(queue);
+        self.ready.notify_one();
+        None
     }
 
     fn pop(&self) -> Option<Job> {
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if let Some(job) = queue.pop_front() {
+            if let Some(job) = queue.jobs.pop_front() {
                 return Some(job);
             }
             if self.shutdown.load(Ordering::Acquire) {
                 return None;
             }
+            queue.waiting += 1;
             queue = self.ready.wait(queue).unwrap_or_else(|p| p.into_inner());
+            queue.waiting -= 1;
         }
     }
 
@@ -292,9 +330,10 @@ impl Pool {
         let jobs: Vec<Job> = {
             let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
             let (mine, others): (VecDeque<Job>, VecDeque<Job>) = queue
+                .jobs
                 .drain(..)
                 .partition(|job| id.is_none_or(|id| job.generator() == id));
-            *queue = others;
+            queue.jobs = others;
             mine.into()
         };
         for job in jobs {
@@ -320,6 +359,17 @@ thread_local! {
 /// waiting for deliveries to finish would wait on itself).
 pub(crate) fn on_worker_thread() -> bool {
     ON_WORKER.with(Cell::get)
+}
+
+/// Hands `result` to each of `requests`: duplicates get copies, the last
+/// takes the image itself, so a lone request copies nothing.
+fn resolve(batch: &Batch, requests: &[usize], result: Result<(Image, Time)>) {
+    if let Some((&last, others)) = requests.split_last() {
+        for &r in others {
+            batch.resolve(r, result.clone());
+        }
+        batch.resolve(last, result);
+    }
 }
 
 /// One worker thread's loop.
@@ -389,6 +439,18 @@ impl Worker {
             } => {
                 if let Err(e) = self.decode(&shared, &batch, &work, &shares, lane) {
                     batch.fail_all(&e);
+                }
+            }
+            Job::Render {
+                batch,
+                work,
+                frame,
+                requests,
+                ..
+            } => {
+                if requests.iter().any(|&r| batch.is_pending(r)) {
+                    let result = self.render(&work, &batch, *frame);
+                    resolve(&batch, &requests, result);
                 }
             }
         }
@@ -508,7 +570,7 @@ impl Worker {
 
     fn decode(
         &mut self,
-        shared: &Shared,
+        shared: &Arc<Shared>,
         batch: &Arc<Batch>,
         work: &Arc<BatchWork>,
         shares: &Mutex<RunShares>,
@@ -534,17 +596,34 @@ impl Worker {
             let cancelled =
                 || pool.shutdown.load(Ordering::Acquire) || !run.targets().iter().any(waiting);
             // Each picture is rendered and handed over as soon as it is
-            // decoded, so a worker holds one decoded frame at a time.
+            // decoded: by a worker left idle, while this one decodes on,
+            // else here, so a lane holds one decoded frame at a time.
             let mut deliver = |target: &Target, frame: Result<DecodedFrame>| {
-                let result = frame.and_then(|f| self.render(work, batch, f));
-                // Duplicates get copies; the last request takes the image
-                // itself, so a lone request copies nothing.
-                if let Some((&last, others)) = target.requests.split_last() {
-                    for &r in others {
-                        batch.resolve(work.request_ids[r], result.clone());
+                let requests: Vec<usize> = target
+                    .requests
+                    .iter()
+                    .map(|&r| work.request_ids[r])
+                    .collect();
+                let frame = match frame {
+                    // Host pictures only: a device's surfaces come from a
+                    // small pool the decoder needs back.
+                    Ok(frame) if matches!(frame.picture.surface, Surface::Host(_)) => {
+                        let offered = self.pool.offer(frame, |frame| Job::Render {
+                            shared: shared.clone(),
+                            batch: batch.clone(),
+                            work: work.clone(),
+                            frame: Box::new(frame),
+                            requests: requests.clone(),
+                        });
+                        match offered {
+                            None => return,
+                            Some(frame) => Ok(frame),
+                        }
                     }
-                    batch.resolve(work.request_ids[last], result);
-                }
+                    other => other,
+                };
+                let result = frame.and_then(|f| self.render(work, batch, f));
+                resolve(batch, &requests, result);
             };
             // The previous picture serves the motion-adaptive
             // deinterlacer only.
