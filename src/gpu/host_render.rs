@@ -391,11 +391,31 @@ fn in_bands<T: Send>(
         return;
     }
     let per = rows.div_ceil(bands);
-    std::thread::scope(|scope| {
-        for (k, piece) in data.chunks_mut(per * unit).enumerate() {
-            let f = &f;
-            scope.spawn(move || f(k * per, piece));
+    let pieces: std::sync::Mutex<Vec<(usize, &mut [T])>> = std::sync::Mutex::new(
+        data.chunks_mut(per * unit)
+            .enumerate()
+            .map(|(k, piece)| (k * per, piece))
+            .collect(),
+    );
+    // Every thread takes pieces until none are left, this one too: a
+    // thread the system will not start leaves its share to the others.
+    let work = || loop {
+        let next = pieces.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match next {
+            Some((start, piece)) => f(start, piece),
+            None => break,
         }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..bands {
+            let spawned = std::thread::Builder::new()
+                .name("stills-render".into())
+                .spawn_scoped(scope, work);
+            if spawned.is_err() {
+                break;
+            }
+        }
+        work();
     });
 }
 
