@@ -799,6 +799,40 @@ fn no_image_reason(index: &IndexSnapshot, t: Time, before: Time, after: Time) ->
 mod tests {
     use super::*;
 
+    fn plan_job() -> Job {
+        let asset = crate::Asset::open(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/h264_bframes.mp4"
+        ))
+        .unwrap();
+        let settings = crate::GeneratorSettings::default();
+        let batch = Batch::new(Vec::new(), settings, Box::new(|_, _| {}));
+        Job::Plan(Arc::new(Shared::new(Arc::new(asset), 1)), Arc::new(batch))
+    }
+
+    /// A lane's render goes to the queue only for a worker waiting with
+    /// nothing else to take: never to a busy pool, never twice for one
+    /// waiting worker, never after shutdown.
+    #[test]
+    fn offers_are_queued_only_for_an_idle_worker() {
+        let pool = Arc::new(Pool::new(1, GpuSource::Default));
+        assert_eq!(pool.offer(1, |_| plan_job()), Some(1), "nobody waits");
+        let waiter = {
+            let pool = pool.clone();
+            std::thread::spawn(move || pool.pop().is_some())
+        };
+        while pool.queue.lock().unwrap().waiting == 0 {
+            std::thread::yield_now();
+        }
+        // One worker waits: the first offer is queued for it, and while it
+        // is there (or taken), a second finds nobody free.
+        assert_eq!(pool.offer(2, |_| plan_job()), None);
+        assert_eq!(pool.offer(3, |_| plan_job()), Some(3));
+        assert!(waiter.join().unwrap(), "the waiting worker took the job");
+        pool.stop();
+        assert_eq!(pool.offer(4, |_| plan_job()), Some(4), "after shutdown");
+    }
+
     #[test]
     fn large_streams_get_fewer_decoders() {
         let asset = crate::Asset::open(concat!(
