@@ -40,7 +40,7 @@
 //! | [`picture`] | the one description of a decoded picture: [`DecodedFormat`](picture::DecodedFormat), planes with offset and pitch, colour | yes, with [`gpu`] |
 //! | [`surface`] | where a picture's pixels are: host planes, a device buffer or textures, DMA-BUF, CUDA memory | yes, with [`gpu`] |
 //! | [`render`] | the pure geometry and colour maths that turn a picture and the settings into an [`OutputSpec`](render::OutputSpec) | yes, with [`gpu`] |
-//! | [`gpu`] | [`GpuContext`](gpu::GpuContext) (an adapter, or the caller's own wgpu device) and [`FramePipeline`](gpu::FramePipeline): input stage, WGSL passes, one readback; [`HostRenderer`](gpu::HostRenderer), the same plan evaluated on the CPU where the only adapter is one | yes: rendering pictures a program decoded itself |
+//! | [`gpu`] | [`GpuContext`] (an adapter, or the caller's own wgpu device) and [`FramePipeline`](gpu::FramePipeline): input stage, WGSL passes, one readback; [`HostRenderer`](gpu::HostRenderer), the same plan evaluated on the CPU where the only adapter is one | yes: rendering pictures a program decoded itself |
 //! | `generator` | [`ImageGenerator`] and the [`GeneratorPool`] many generators share: settings snapshots, batches, workers, delivery, cancellation | through the re-exports |
 //! | `image`, `time`, `ratio`, `error` | [`Image`] and its encoders, exact [`Time`], [`Ratio`], [`Error`] | through the re-exports |
 //! | `ffmpeg`, `vulkan`, `va`, `cuda` | the FFI layers (FFmpeg, Vulkan, libva, the CUDA driver), the only modules with `unsafe` code | no |
