@@ -22,13 +22,17 @@ pub enum AdapterPreference {
 /// NVIDIA's control device. Without one, the only adapter wgpu can find is
 /// a CPU implementation (lavapipe), which this tells without loading a
 /// driver: loading lavapipe and compiling the pipelines with LLVM is about
-/// 100 ms of a cold process.
+/// 100 ms of a cold process. Asked once per process: every batch's plan
+/// asks it.
 pub fn hardware_adapter_possible() -> bool {
-    let render_node = std::fs::read_dir("/dev/dri").is_ok_and(|dir| {
-        dir.flatten()
-            .any(|entry| entry.file_name().to_string_lossy().starts_with("renderD"))
-    });
-    render_node || std::path::Path::new("/dev/nvidiactl").exists()
+    static POSSIBLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *POSSIBLE.get_or_init(|| {
+        let render_node = std::fs::read_dir("/dev/dri").is_ok_and(|dir| {
+            dir.flatten()
+                .any(|entry| entry.file_name().to_string_lossy().starts_with("renderD"))
+        });
+        render_node || std::path::Path::new("/dev/nvidiactl").exists()
+    })
 }
 
 /// What the chosen adapter is, for logs and `stills probe`.
