@@ -15,6 +15,7 @@ use crate::image::Deinterlacer;
 use crate::picture::{Field, PictureDesc, PlaneDesc, Scan};
 use crate::surface::{HostPlanes, Picture, PlaneBytes};
 
+use super::host_render::Samples;
 use super::GpuError;
 
 /// bwdif's spatial filter coefficients (of 8192) for the field's lines at
@@ -42,12 +43,13 @@ pub(super) fn deinterlaced(
             .ok_or_else(|| GpuError::Internal(format!("plane {index} has no extent")))?;
         let bytes = usize::from(format.bytes_per_sample);
         let row_bytes = row_bytes as usize;
-        let source = PlaneRows::new(picture.planes[index], host.plane(index), bytes);
+        let source = Samples::plane(picture.planes[index], host.plane(index), bytes);
         let prev = previous
-            .map(|(desc, host)| PlaneRows::new(desc.planes[index], host.plane(index), bytes));
+            .map(|(desc, host)| Samples::plane(desc.planes[index], host.plane(index), bytes));
         let plane = PlaneFilter {
             src: source,
             prev,
+            bytes,
             samples: row_bytes / bytes,
             rows: rows as usize,
             per_texel: usize::from(format.samples_per_texel),
@@ -72,40 +74,12 @@ pub(super) fn deinterlaced(
     Ok((picture, deinterlacer))
 }
 
-/// One plane's rows in host memory.
-#[derive(Clone, Copy)]
-struct PlaneRows<'a> {
-    bytes: &'a [u8],
-    offset: usize,
-    pitch: usize,
-    sample_bytes: usize,
-}
-
-impl<'a> PlaneRows<'a> {
-    fn new(place: PlaneDesc, bytes: &'a [u8], sample_bytes: usize) -> PlaneRows<'a> {
-        PlaneRows {
-            bytes,
-            offset: place.offset as usize,
-            pitch: place.pitch as usize,
-            sample_bytes,
-        }
-    }
-
-    /// Sample `s` (channels interleaved) of row `row`.
-    fn at(&self, s: usize, row: usize) -> f32 {
-        let at = self.offset + row * self.pitch + s * self.sample_bytes;
-        if self.sample_bytes == 2 {
-            f32::from(u16::from_le_bytes([self.bytes[at], self.bytes[at + 1]]))
-        } else {
-            f32::from(self.bytes[at])
-        }
-    }
-}
-
 /// The stage's work on one plane.
 struct PlaneFilter<'a> {
-    src: PlaneRows<'a>,
-    prev: Option<PlaneRows<'a>>,
+    src: Samples<'a>,
+    prev: Option<Samples<'a>>,
+    /// Bytes per sample (1 or 2).
+    bytes: usize,
     /// Samples per row, rows, interleaved samples per texel.
     samples: usize,
     rows: usize,
@@ -120,7 +94,7 @@ type Window = [f32; 7];
 impl PlaneFilter<'_> {
     /// Row `y` of the progressive plane into `out`.
     fn row(&self, y: usize, out: &mut [u8]) {
-        let bytes = self.src.sample_bytes;
+        let bytes = self.bytes;
         // A plane with no line of the kept field (one row, bottom field
         // kept) is copied.
         let missing = (y & 1) != self.parity && self.rows > self.parity;
@@ -144,11 +118,11 @@ impl PlaneFilter<'_> {
 
     fn sample(&self, t: i32, ch: usize, row: usize, texels: i32) -> f32 {
         let t = t.clamp(0, texels - 1) as usize;
-        self.src.at(t * self.per_texel + ch, row)
+        self.src.at((t * self.per_texel + ch) as i32, row as i32)
     }
 
-    fn previous(&self, prev: PlaneRows<'_>, t: i32, ch: usize, row: usize) -> f32 {
-        prev.at(t as usize * self.per_texel + ch, row)
+    fn previous(&self, prev: Samples<'_>, t: i32, ch: usize, row: usize) -> f32 {
+        prev.at(t * self.per_texel as i32 + ch as i32, row as i32)
     }
 
     /// Row `r` of the parity of row `like`, clamped to the plane's lines of
@@ -201,7 +175,7 @@ impl PlaneFilter<'_> {
 
     /// The missing sample of channel `ch` of texel `t` on row `y`, from
     /// this picture and the previous one.
-    fn motion_adaptive(&self, prev: PlaneRows<'_>, t: i32, ch: usize, y: i32, texels: i32) -> f32 {
+    fn motion_adaptive(&self, prev: Samples<'_>, t: i32, ch: usize, y: i32, texels: i32) -> f32 {
         let row = y as usize;
         let above = self.kept_row(y - 1);
         let below = self.kept_row(y + 1);

@@ -26,9 +26,9 @@
 
 use std::sync::Arc;
 
-use crate::picture::ComponentSource;
+use crate::picture::{ComponentSource, PictureDesc, PlaneDesc};
 use crate::render::spec::OutputSpec;
-use crate::surface::{Picture, Surface};
+use crate::surface::{HostPlanes, Picture, Surface};
 
 use super::deinterlace::usable_previous;
 use super::frame_plan::FramePlan;
@@ -95,7 +95,7 @@ impl Taps {
 
 /// Where one component's samples lie in its host plane.
 #[derive(Clone, Copy)]
-struct Samples<'a> {
+pub(super) struct Samples<'a> {
     bytes: &'a [u8],
     offset: usize,
     pitch: usize,
@@ -121,9 +121,46 @@ impl<F: Fn(i32, i32) -> f32 + Sync> Line for PerTexel<F> {
     }
 }
 
-impl Samples<'_> {
+impl<'a> Samples<'a> {
+    /// Component `index` of `picture` (3: alpha, as
+    /// [`FormatDesc::component_or_alpha`](crate::picture::FormatDesc::component_or_alpha)
+    /// numbers them), whose planes are `host`; `None` for a component
+    /// without a plane.
+    fn of(picture: &PictureDesc, host: &'a HostPlanes, index: usize) -> Option<Samples<'a>> {
+        let format = picture.format.desc();
+        let ComponentSource::Plane { plane, channel } = format.component_or_alpha(index) else {
+            return None;
+        };
+        let layout = format.planes[usize::from(plane)];
+        let bytes_per_sample = usize::from(layout.bytes_per_sample);
+        let placed = picture.planes[usize::from(plane)];
+        Some(Samples {
+            bytes: &host.plane(usize::from(plane))[..],
+            offset: placed.offset as usize + usize::from(channel) * bytes_per_sample,
+            pitch: placed.pitch as usize,
+            texel: bytes_per_sample * usize::from(layout.samples_per_texel),
+            wide: bytes_per_sample == 2,
+        })
+    }
+
+    /// Every sample of a plane placed at `placed` in `bytes`, channels
+    /// interleaved: sample `s` of a row is "texel" `s`.
+    pub(super) fn plane(
+        placed: PlaneDesc,
+        bytes: &'a [u8],
+        bytes_per_sample: usize,
+    ) -> Samples<'a> {
+        Samples {
+            bytes,
+            offset: placed.offset as usize,
+            pitch: placed.pitch as usize,
+            texel: bytes_per_sample,
+            wide: bytes_per_sample == 2,
+        }
+    }
+
     /// The sample of texel (`x`, `y`), as the integer it holds.
-    fn at(&self, x: i32, y: i32) -> f32 {
+    pub(super) fn at(&self, x: i32, y: i32) -> f32 {
         let at = self.offset + y as usize * self.pitch + x as usize * self.texel;
         if self.wide {
             f32::from(u16::from_le_bytes([self.bytes[at], self.bytes[at + 1]]))
@@ -232,46 +269,10 @@ impl HostRenderer {
         };
         let plan = FramePlan::new(&picture.desc, spec, InputKind::Image)?;
         let p = &plan.params;
-        let desc = picture.desc.format.desc();
-        let samples = |c: usize| -> Option<Samples<'_>> {
-            let ComponentSource::Plane { plane, channel } = desc.components[c] else {
-                return None;
-            };
-            let bytes_per_sample = usize::from(desc.planes[usize::from(plane)].bytes_per_sample);
-            let placed = picture.desc.planes[usize::from(plane)];
-            Some(Samples {
-                bytes: &host.plane(usize::from(plane))[..],
-                offset: placed.offset as usize + usize::from(channel) * bytes_per_sample,
-                pitch: placed.pitch as usize,
-                texel: p.texel_bytes[c] as usize,
-                wide: bytes_per_sample == 2,
-            })
-        };
-        let alpha = match desc.alpha {
-            Some(ComponentSource::Plane { plane, channel }) if picture.desc.has_alpha() => {
-                let bytes_per_sample =
-                    usize::from(desc.planes[usize::from(plane)].bytes_per_sample);
-                let placed = picture.desc.planes[usize::from(plane)];
-                Some(Samples {
-                    bytes: &host.plane(usize::from(plane))[..],
-                    offset: placed.offset as usize + usize::from(channel) * bytes_per_sample,
-                    pitch: placed.pitch as usize,
-                    texel: p.alpha[2] as usize,
-                    wide: bytes_per_sample == 2,
-                })
-            }
-            _ => None,
-        };
-        let premultiplied = Premultiplied {
-            alpha: alpha.unwrap_or(Samples {
-                bytes: &[],
-                offset: 0,
-                pitch: 0,
-                texel: 0,
-                wide: false,
-            }),
-            p,
-        };
+        let samples = |c: usize| Samples::of(&picture.desc, host, c);
+        let premultiplied = samples(3)
+            .filter(|_| picture.desc.has_alpha())
+            .map(|alpha| Premultiplied { alpha, p });
         let out_w = plan.out_width as usize;
         let out_h = plan.out_height as usize;
         let primary_axis = p.out_size[2] as usize;
@@ -295,25 +296,18 @@ impl HostRenderer {
             let components: &[usize] = if group == 0 { &[0] } else { &[1, 2] };
             for &c in components {
                 let source = samples(c).ok_or_else(missing_plane)?;
-                reads.push(match alpha {
+                reads.push(match premultiplied {
                     None => (c, Box::new(source)),
-                    Some(_) if group == 0 => (
-                        c,
-                        Box::new(PerTexel(move |x, y| premultiplied.luma(source, x, y))),
-                    ),
-                    Some(_) => (
-                        c,
-                        Box::new(PerTexel(move |x, y| premultiplied.chroma(source, x, y))),
-                    ),
+                    Some(pm) if group == 0 => {
+                        (c, Box::new(PerTexel(move |x, y| pm.luma(source, x, y))))
+                    }
+                    Some(pm) => (c, Box::new(PerTexel(move |x, y| pm.chroma(source, x, y)))),
                 });
             }
-            if let Some(a) = alpha.filter(|_| plan.primary[2 + group].is_some()) {
+            if let Some(pm) = premultiplied.filter(|_| plan.primary[2 + group].is_some()) {
                 reads.push(match group {
-                    0 => (3, Box::new(a)),
-                    _ => (
-                        4,
-                        Box::new(PerTexel(move |x, y| premultiplied.mean_alpha(x, y))),
-                    ),
+                    0 => (3, Box::new(pm.alpha)),
+                    _ => (4, Box::new(PerTexel(move |x, y| pm.mean_alpha(x, y)))),
                 });
             }
             for (c, source) in &reads {
@@ -341,7 +335,7 @@ impl HostRenderer {
             vertical: &vertical,
             scale: p.sample[0],
             neutral: p.sample[1],
-            alpha: alpha.map(|_| AlphaOut {
+            alpha: premultiplied.map(|_| AlphaOut {
                 scale: p.sample[2],
                 centre: p.sample[3] * p.sample[0],
                 own_grid: plan.primary[3].is_some(),
@@ -356,7 +350,7 @@ impl HostRenderer {
             height: plan.out_height,
             stride,
             encoding: spec.color.output,
-            alpha: alpha.is_some(),
+            alpha: premultiplied.is_some(),
             deinterlaced: None,
             data,
         })
