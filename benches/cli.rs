@@ -215,7 +215,7 @@ fn cold_start_stages(file: &Path) -> Result<(), String> {
     // The GPU as `grab` brings it up: not at all on a machine without a
     // hardware adapter, where the CPU renderer renders.
     let t = Instant::now();
-    let (generator, gpu_init) = if stills::gpu::hardware_adapter_possible() {
+    let (generator, gpu_init) = if stills::Renderer::Auto.brings_up_gpu() {
         let gpu = GpuContext::new(AdapterPreference::default()).map_err(|e| e.to_string())?;
         (ImageGenerator::with_gpu(asset, gpu), ms(t.elapsed()))
     } else {

@@ -159,6 +159,21 @@ pub enum Renderer {
     Cpu,
 }
 
+impl Renderer {
+    /// Whether a pool with this renderer on the process's default GPU
+    /// brings that GPU up for the pictures a software decoder makes: never
+    /// with `Cpu`, always with `Gpu`, and with `Auto` only where a hardware
+    /// adapter may exist ([`hardware_adapter_possible`](crate::gpu::hardware_adapter_possible)),
+    /// whose kind then decides.
+    pub fn brings_up_gpu(self) -> bool {
+        match self {
+            Renderer::Cpu => false,
+            Renderer::Gpu => true,
+            Renderer::Auto => crate::gpu::hardware_adapter_possible(),
+        }
+    }
+}
+
 /// Owns a pool's threads; the last generator or pool handle to let go of
 /// it stops and joins them.
 struct PoolOwner {

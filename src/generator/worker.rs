@@ -185,15 +185,14 @@ impl Pool {
         if let Some(&on_host) = self.on_host.get() {
             return Ok(on_host);
         }
-        let on_host = match self.renderer.get().copied().unwrap_or_default() {
-            Renderer::Gpu => false,
-            Renderer::Cpu => true,
-            Renderer::Auto => match &self.gpu {
-                GpuSource::Given(ctx) => ctx.info().is_software(),
-                GpuSource::Default => {
-                    !crate::gpu::hardware_adapter_possible() || default_gpu()?.info().is_software()
-                }
-            },
+        let renderer = self.renderer.get().copied().unwrap_or_default();
+        let on_host = match (renderer, &self.gpu) {
+            (Renderer::Gpu, _) => false,
+            (Renderer::Cpu, _) => true,
+            (Renderer::Auto, GpuSource::Given(ctx)) => ctx.info().is_software(),
+            (Renderer::Auto, GpuSource::Default) => {
+                !renderer.brings_up_gpu() || default_gpu()?.info().is_software()
+            }
         };
         Ok(*self.on_host.get_or_init(|| on_host))
     }

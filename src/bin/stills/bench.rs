@@ -16,7 +16,7 @@ use stills::gpu::{AdapterPreference, GpuContext};
 
 use stills::{
     backend_statuses, Asset, BackendKind, BackendPreference, GeneratorPool, ImageGenerator,
-    Outcome, Renderer, Size, Time,
+    Outcome, RenderedBy, Size, Time,
 };
 
 use crate::common::{self, Format, Ticks};
@@ -137,13 +137,11 @@ pub fn run(args: BenchArgs) -> ExitCode {
     // The GPU is brought up as `grab` brings it up: not at all where the
     // CPU renderer renders for want of a hardware adapter.
     let renderer = args.renderer.library();
-    let cpu_only = match renderer {
-        Renderer::Cpu => true,
-        Renderer::Gpu => false,
-        Renderer::Auto => !stills::gpu::hardware_adapter_possible(),
-    };
     let t = Instant::now();
-    let gpu = match (!cpu_only).then(|| GpuContext::new(AdapterPreference::default())) {
+    let gpu = match renderer
+        .brings_up_gpu()
+        .then(|| GpuContext::new(AdapterPreference::default()))
+    {
         None => None,
         Some(Ok(gpu)) => Some(gpu),
         Some(Err(e)) => {
@@ -152,11 +150,6 @@ pub fn run(args: BenchArgs) -> ExitCode {
         }
     };
     let gpu_context = gpu.as_ref().map(|_| t.elapsed());
-    let renders_on = match (&gpu, renderer) {
-        (Some(gpu), Renderer::Auto) if !gpu.info().is_software() => "gpu",
-        (_, Renderer::Gpu) => "gpu",
-        _ => "cpu",
-    };
     let cold_setup = Cold {
         open,
         index: index_time,
@@ -203,7 +196,6 @@ pub fn run(args: BenchArgs) -> ExitCode {
                     "codec": track.codec, "width": track.coded_width,
                     "height": track.coded_height, "frames": timeline.frame_count,
                 });
-                line["renderer"] = json!(renders_on);
                 line["adapter"] = gpu.as_ref().map_or(Value::Null, |gpu| {
                     json!({
                         "name": gpu.info().name,
@@ -296,6 +288,7 @@ fn bench_backend(
     first.encode(format).map_err(|e| e.to_string())?;
     let first_image = t.elapsed();
     let backend = first.backend().cloned();
+    let rendered_by = first.rendered_by().map(RenderedBy::name);
 
     // Throughput: every time as one batch, each image encoded on the
     // worker that made it, as `stills grab` does.
@@ -390,6 +383,7 @@ fn bench_backend(
         "backend": backend_name,
         "available": true,
         "passed_over": passed_over,
+        "renderer": rendered_by,
         "cold_ms": cold_json,
         "throughput": {
             "images": made,
