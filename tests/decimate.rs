@@ -12,7 +12,7 @@ mod common;
 
 use common::gpu::context;
 use common::harness::shared_file;
-use common::pictures::{fixture_frame, hdr10, pattern, rendered_psnr, settings};
+use common::pictures::{fixture_frame, hdr10, pattern, rendered_psnr, sdr_pattern, settings};
 use stills::asset::color::{ColorInfo, HdrFormat, HdrInfo, TransferCharacteristic};
 use stills::asset::geometry::{CleanAperture, Orientation};
 use stills::gpu::{FramePipeline, RenderedImage};
@@ -50,13 +50,7 @@ fn cases() -> Vec<Case> {
         })
     };
     let plain = SourceGeometry::default();
-    let hd = pattern(
-        1920,
-        1080,
-        DecodedFormat::Yuv420p,
-        ColorInfo::BT709,
-        HdrInfo::SDR,
-    );
+    let hd = sdr_pattern(1920, 1080);
     add(
         "testsrc2 1080p → 160",
         hd,
@@ -77,13 +71,7 @@ fn cases() -> Vec<Case> {
     };
     add(
         "testsrc2 1080p cropped → 158",
-        pattern(
-            1920,
-            1080,
-            DecodedFormat::Yuv420p,
-            ColorInfo::BT709,
-            HdrInfo::SDR,
-        ),
+        sdr_pattern(1920, 1080),
         geometry,
         settings(158, 0),
         Expect::Decimated,
@@ -124,13 +112,7 @@ fn cases() -> Vec<Case> {
     ] {
         add(
             name,
-            pattern(
-                1920,
-                1080,
-                DecodedFormat::Yuv420p,
-                ColorInfo::BT709,
-                HdrInfo::SDR,
-            ),
+            sdr_pattern(1920, 1080),
             SourceGeometry {
                 orientation: Some(orientation),
                 ..plain

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use common::gpu::context;
 use common::harness::{gpu_turn, shared_file};
-use common::pictures::{fixture_frame, hdr10, pattern, rendered_psnr, settings};
+use common::pictures::{fixture_frame, hdr10, pattern, rendered_psnr, sdr_pattern, settings};
 use stills::asset::color::{ColorInfo, HdrFormat, HdrInfo, TransferCharacteristic};
 use stills::asset::geometry::{CleanAperture, Orientation};
 use stills::gpu::{FramePipeline, HostRenderer, RenderedImage};
@@ -175,13 +175,7 @@ fn synthetic_cases(cases: &mut Vec<Case>) {
     for (rotation, mirror) in [(90, false), (180, true), (270, true), (0, true)] {
         add(
             &format!("testsrc2 rotated {rotation}°, mirrored {mirror} → 100"),
-            pattern(
-                400,
-                226,
-                DecodedFormat::Yuv420p,
-                ColorInfo::BT709,
-                HdrInfo::SDR,
-            ),
+            sdr_pattern(400, 226),
             SourceGeometry {
                 orientation: Some(Orientation { rotation, mirror }),
                 ..plain
@@ -191,13 +185,7 @@ fn synthetic_cases(cases: &mut Vec<Case>) {
     }
     add(
         "testsrc2 clean aperture, anamorphic → 150",
-        pattern(
-            400,
-            226,
-            DecodedFormat::Yuv420p,
-            ColorInfo::BT709,
-            HdrInfo::SDR,
-        ),
+        sdr_pattern(400, 226),
         SourceGeometry {
             clean_aperture: Some(CleanAperture {
                 width: Ratio::new(371, 1).unwrap(),

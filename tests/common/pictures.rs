@@ -47,6 +47,17 @@ pub fn pattern(
     Picture::host(desc, vec![raw.into(); format.desc().planes.len()]).unwrap()
 }
 
+/// A `width`×`height` testsrc2 frame of 8-bit 4:2:0, tagged as HD is.
+pub fn sdr_pattern(width: u32, height: u32) -> Picture {
+    pattern(
+        width,
+        height,
+        DecodedFormat::Yuv420p,
+        ColorInfo::BT709,
+        HdrInfo::SDR,
+    )
+}
+
 /// BT.2020 PQ, limited range, with a content light level.
 pub fn hdr10() -> (ColorInfo, HdrInfo) {
     let color = ColorInfo {
