@@ -1,6 +1,7 @@
 //! The generated image: pixels read back once from the GPU (or made by the
-//! CPU renderer), with what they mean (format and colour space), convertible to the `image` crate's
-//! buffers and savable as PNG, JPEG or WebP.
+//! CPU renderer), with what they mean (format and colour space),
+//! convertible to the `image` crate's buffers and savable as PNG, JPEG or
+//! WebP.
 
 use std::io::{BufWriter, Write};
 
@@ -119,8 +120,9 @@ impl RenderedBy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Deinterlacer {
-    /// Edge-directed interpolation of one field, before resampling: the field shown first is kept (the picture's instant),
-    /// and each missing line is made from that field's lines only, along
+    /// Edge-directed interpolation of one field, before resampling: the
+    /// field shown first is kept (the picture's instant), and each missing
+    /// line is made from that field's lines only, along
     /// the direction in which the lines above and below match best
     /// (yadif's spatial check), else with bwdif's four-tap vertical
     /// filter. It needs no other picture, so it costs no extra decoding,
