@@ -96,6 +96,13 @@ pub enum Error {
         /// The stream indices of the asset's video tracks.
         video_tracks: Vec<usize>,
     },
+    /// A composition or video composition that cannot be generated from,
+    /// refused when it is set, with the path of the field at fault.
+    #[error("invalid composition: {0}")]
+    InvalidComposition(crate::compose::CompositionError),
+    /// A video compositor failed a frame (its own message).
+    #[error("compositor: {0}")]
+    Compositor(String),
     /// No frame is displayed inside the requested window.
     #[error("no image at {requested}s: {reason}")]
     NoImageAtTime {

@@ -35,6 +35,7 @@
 //! | module | job | may a program use it |
 //! |---|---|---|
 //! | [`asset`] | opening a source with FFmpeg; tracks, geometry, colour and HDR metadata; the frame index (MP4 sample tables, groups of pictures read where requests fall, the persistent [`IndexCache`](asset::IndexCache)) and timeline | yes: describing a file |
+//! | [`compose`] | compositions of several tracks and assets, their validation and time maths, the [`VideoCompositor`](compose::VideoCompositor) seam and the [`CompositionGenerator`](compose::CompositionGenerator) | yes |
 //! | `plan` | which frame answers each request and the decode runs that reach them (pure) | no |
 //! | `decode` | the [`Backend`](backend_statuses) registry and the shared FFmpeg decode engine (software, VA-API, NVDEC) | through [`backend_statuses`] and [`BackendPreference`] |
 //! | [`picture`] | the one description of a decoded picture: [`DecodedFormat`](picture::DecodedFormat), planes with offset and pitch, colour | yes, with [`gpu`] |
@@ -51,6 +52,7 @@
 #![deny(unsafe_code)]
 
 pub mod asset;
+pub mod compose;
 #[cfg(feature = "nvdec")]
 mod cuda;
 mod decode;

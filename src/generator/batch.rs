@@ -17,6 +17,7 @@ use std::sync::{Condvar, Mutex};
 use crate::error::{Error, Result};
 use crate::generator::settings::GeneratorSettings;
 use crate::image::Image;
+use crate::render::Size;
 use crate::time::Time;
 
 /// What a request ends with: the image and its actual time, or why not.
@@ -32,6 +33,10 @@ const DONE: u8 = 2;
 pub struct Batch {
     pub times: Vec<Time>,
     pub settings: GeneratorSettings,
+    /// Each request's own maximum size, in place of the settings' one
+    /// (a composition asks one source frame at the sizes its layers are
+    /// drawn at: one decode, one render per size).
+    pub sizes: Option<Vec<Size>>,
     states: Vec<AtomicU8>,
     unresolved: AtomicUsize,
     sink: Mutex<Sink>,
@@ -58,12 +63,28 @@ impl Batch {
         Batch {
             times,
             settings,
+            sizes: None,
             states: (0..n).map(|_| AtomicU8::new(PENDING)).collect(),
             unresolved: AtomicUsize::new(n),
             sink: Mutex::new(sink),
             outbox: Mutex::new(VecDeque::new()),
             quiet: (Mutex::new(()), Condvar::new()),
         }
+    }
+
+    /// A batch whose request `i` is rendered within `sizes[i]`.
+    pub fn with_sizes(mut self, sizes: Vec<Size>) -> Batch {
+        debug_assert_eq!(sizes.len(), self.times.len());
+        self.sizes = Some(sizes);
+        self
+    }
+
+    /// The maximum size request `i` is rendered within.
+    pub fn maximum_size(&self, i: usize) -> Size {
+        self.sizes
+            .as_ref()
+            .and_then(|s| s.get(i).copied())
+            .unwrap_or(self.settings.maximum_size)
     }
 
     pub fn len(&self) -> usize {

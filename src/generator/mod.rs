@@ -23,6 +23,7 @@ use crate::time::Time;
 pub use batch::ImageResult;
 use batch::{Batch, Sink};
 pub use settings::GeneratorSettings;
+pub(crate) use worker::default_gpu;
 use worker::{GpuSource, Job, Pool, Shared};
 
 /// How one request of [`ImageGenerator::generate_images`] ended.
@@ -451,8 +452,26 @@ impl ImageGenerator {
         }
     }
 
+    /// Generates images for `requests`, each rendered within its own
+    /// maximum size, with `settings` in place of the generator's: a frame
+    /// several requests share is decoded once and rendered once per size.
+    /// `handler` gets each request's index and outcome.
+    pub(crate) fn generate_sized(
+        &self,
+        settings: GeneratorSettings,
+        requests: Vec<(Time, crate::render::Size)>,
+        handler: impl FnMut(usize, ImageResult) + Send + 'static,
+    ) {
+        let (times, sizes) = requests.into_iter().unzip();
+        self.submit_batch(Batch::new(times, settings, Box::new(handler)).with_sizes(sizes));
+    }
+
     fn submit(&self, times: Vec<Time>, sink: Sink) -> Arc<Batch> {
-        let batch = Arc::new(Batch::new(times, self.settings(), sink));
+        self.submit_batch(Batch::new(times, self.settings(), sink))
+    }
+
+    fn submit_batch(&self, batch: Batch) -> Arc<Batch> {
+        let batch = Arc::new(batch);
         if batch.len() == 0 {
             return batch;
         }

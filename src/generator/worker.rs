@@ -19,7 +19,7 @@ use crate::gpu::{FramePipeline, GpuContext, GpuError, HostRenderer, RenderTiming
 use crate::image::{ColorSpace, FrameTimings, Image, PixelFormat, RenderedBy};
 use crate::plan::{Choice, Request, RunShares, Target};
 use crate::render::spec::OutputEncoding;
-use crate::render::{Deinterlace, OutputSpec};
+use crate::render::{Deinterlace, OutputSpec, RenderSettings, Size};
 use crate::surface::{Picture, Surface};
 use crate::time::Time;
 
@@ -143,7 +143,7 @@ fn renders_in_flight(pipeline: &FramePipeline) -> usize {
     }
 }
 
-fn default_gpu() -> Result<GpuContext> {
+pub(crate) fn default_gpu() -> Result<GpuContext> {
     static DEFAULT: OnceLock<std::result::Result<GpuContext, GpuError>> = OnceLock::new();
     Ok(DEFAULT
         .get_or_init(|| GpuContext::new(crate::gpu::AdapterPreference::default()))
@@ -448,8 +448,7 @@ impl Worker {
                 ..
             } => {
                 if requests.iter().any(|&r| batch.is_pending(r)) {
-                    let result = self.render(&work, &batch, *frame);
-                    resolve(&batch, &requests, result);
+                    self.render_requests(&work, &batch, &frame, &requests);
                 }
             }
         }
@@ -621,8 +620,10 @@ impl Worker {
                     }
                     other => other,
                 };
-                let result = frame.and_then(|f| self.render(work, batch, f));
-                resolve(batch, &requests, result);
+                match frame {
+                    Ok(frame) => self.render_requests(work, batch, &frame, &requests),
+                    Err(e) => resolve(batch, &requests, Err(e)),
+                }
             };
             // The previous picture serves the motion-adaptive
             // deinterlacer only.
@@ -633,17 +634,42 @@ impl Worker {
         Ok(())
     }
 
+    /// Renders `frame` for `requests`: once for each maximum size among
+    /// them (one, unless the batch gives requests sizes of their own).
+    fn render_requests(
+        &mut self,
+        work: &BatchWork,
+        batch: &Batch,
+        frame: &DecodedFrame,
+        requests: &[usize],
+    ) {
+        let mut sizes: Vec<Size> = requests.iter().map(|&r| batch.maximum_size(r)).collect();
+        sizes.sort_unstable_by_key(|s| (s.width, s.height));
+        sizes.dedup();
+        for size in sizes {
+            let group: Vec<usize> = requests
+                .iter()
+                .copied()
+                .filter(|&r| batch.maximum_size(r) == size && batch.is_pending(r))
+                .collect();
+            if !group.is_empty() {
+                resolve(batch, &group, self.render(work, batch, frame, size));
+            }
+        }
+    }
+
     fn render(
         &mut self,
         work: &BatchWork,
         batch: &Batch,
-        frame: DecodedFrame,
+        frame: &DecodedFrame,
+        maximum_size: Size,
     ) -> Result<(Image, Time)> {
-        let spec = OutputSpec::new(
-            &frame.picture.desc,
-            &work.track.geometry(),
-            &batch.settings.render(),
-        )?;
+        let render = RenderSettings {
+            maximum_size,
+            ..batch.settings.render()
+        };
+        let spec = OutputSpec::new(&frame.picture.desc, &work.track.geometry(), &render)?;
         let pixels = u64::from(spec.width) * u64::from(spec.height);
         if pixels > batch.settings.max_output_pixels {
             return Err(Error::LimitExceeded {

@@ -150,6 +150,7 @@
 //! panics.
 
 mod bands;
+pub(crate) mod compose;
 mod context;
 #[cfg(feature = "nvdec")]
 mod cuda_input;

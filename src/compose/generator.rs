@@ -1,0 +1,643 @@
+//! [`CompositionGenerator`]: still images of a composition. A batch of
+//! requests is mapped to composition frames, every layer's source frame is
+//! asked of an ordinary [`ImageGenerator`] per source track (exact, so each
+//! asset's groups of pictures are visited once per batch by the normal
+//! planner and backends), and each frame is composed as soon as its layers
+//! are in, then handed over.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
+
+use crate::error::{Error, Result};
+use crate::generator::{GeneratorPool, GeneratorSettings, ImageGenerator, ImageResult, Outcome};
+use crate::gpu::compose::{read_rgba8, upload_rgba8};
+use crate::gpu::GpuContext;
+use crate::image::{ColorSpace, Image, PixelFormat};
+use crate::limits::DEFAULT_TIMEOUT;
+use crate::ratio::Ratio;
+use crate::render::{ApertureMode, DynamicRangePolicy, Size};
+use crate::time::Time;
+
+use super::compositor::{
+    BuiltinCompositor, ComposedFrame, CompositionRequest, LayerFrame, LayerScale, VideoCompositor,
+};
+use super::model::{Composition, CropRect, Transform, VideoComposition};
+use super::timeline::{frame_for, instruction_at, segment_at, source_time};
+
+/// One source track of the composition and the generator that decodes it.
+struct Source {
+    asset: usize,
+    stream: usize,
+    time_base: Ratio,
+    natural: (u32, u32),
+    generator: ImageGenerator,
+}
+
+struct Shared {
+    composition: Composition,
+    video: VideoComposition,
+    compositor: Arc<dyn VideoCompositor>,
+    sources: Vec<Source>,
+    gpu: Option<GpuContext>,
+    /// Bumped by `cancel_all`: a batch started in an earlier epoch stops.
+    epoch: AtomicU64,
+    /// Batches not yet finished, and the signal that one finished.
+    active: Mutex<usize>,
+    quiet: Condvar,
+}
+
+/// Generates images of a [`Composition`] as a [`VideoComposition`] draws
+/// it: `AVAssetImageGenerator` over a composition with its
+/// `videoComposition` and, optionally, `customVideoCompositor` set.
+///
+/// Settings are [`GeneratorSettings`]: the tolerances choose among
+/// composition frames (each is the frame displayed at its time, which lies
+/// in every window), the maximum size bounds the output image, the backend
+/// and deinterlacing apply to every source, and the preferred track
+/// transform is ignored, as Apple does: the layer transforms place each
+/// track.
+pub struct CompositionGenerator {
+    shared: Arc<Shared>,
+    settings: Mutex<GeneratorSettings>,
+}
+
+impl CompositionGenerator {
+    /// A generator on the process's default GPU (the compose pass runs on
+    /// it; lavapipe where there is no other) and a pool of its own.
+    pub fn new(composition: Composition, video: VideoComposition) -> Result<CompositionGenerator> {
+        CompositionGenerator::build(composition, video, &GeneratorPool::new(), None)
+    }
+
+    /// A generator whose sources decode on `pool` and whose frames compose
+    /// on `gpu`.
+    pub fn with_pool(
+        composition: Composition,
+        video: VideoComposition,
+        pool: &GeneratorPool,
+        gpu: Option<GpuContext>,
+    ) -> Result<CompositionGenerator> {
+        CompositionGenerator::build(composition, video, pool, gpu)
+    }
+
+    fn build(
+        composition: Composition,
+        video: VideoComposition,
+        pool: &GeneratorPool,
+        gpu: Option<GpuContext>,
+    ) -> Result<CompositionGenerator> {
+        video
+            .validate(&composition)
+            .map_err(Error::InvalidComposition)?;
+        let mut sources: Vec<Source> = Vec::new();
+        for track in &composition.tracks {
+            for s in track.segments.iter().filter_map(|s| s.source) {
+                if sources
+                    .iter()
+                    .any(|x| (x.asset, x.stream) == (s.asset, s.stream))
+                {
+                    continue;
+                }
+                let asset = composition.assets[s.asset].clone();
+                let video_track = asset.image_track(Some(s.stream))?;
+                let (time_base, natural) = (
+                    video_track.time_base,
+                    (video_track.coded_width, video_track.coded_height),
+                );
+                sources.push(Source {
+                    asset: s.asset,
+                    stream: s.stream,
+                    time_base,
+                    natural,
+                    generator: ImageGenerator::with_pool(asset, pool),
+                });
+            }
+        }
+        Ok(CompositionGenerator {
+            shared: Arc::new(Shared {
+                composition,
+                video,
+                compositor: Arc::new(BuiltinCompositor::new()),
+                sources,
+                gpu,
+                epoch: AtomicU64::new(0),
+                active: Mutex::new(0),
+                quiet: Condvar::new(),
+            }),
+            settings: Mutex::new(GeneratorSettings::default()),
+        })
+    }
+
+    /// Composes with `compositor` instead of the built-in one.
+    pub fn with_compositor(mut self, compositor: Arc<dyn VideoCompositor>) -> CompositionGenerator {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.compositor = compositor;
+        }
+        self
+    }
+
+    pub fn composition(&self) -> &Composition {
+        &self.shared.composition
+    }
+
+    pub fn video_composition(&self) -> &VideoComposition {
+        &self.shared.video
+    }
+
+    /// Changes settings for requests submitted from now on.
+    pub fn configure<R>(&self, change: impl FnOnce(&mut GeneratorSettings) -> R) -> R {
+        change(&mut self.settings.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Generates images for `times` on a thread of the generator's, calling
+    /// `handler` exactly once per requested time with its outcome, in the
+    /// order the frames are composed.
+    pub fn generate_images(
+        &self,
+        times: impl IntoIterator<Item = Time>,
+        handler: impl FnMut(Time, Outcome) + Send + 'static,
+    ) {
+        let times: Vec<Time> = times.into_iter().collect();
+        let settings = self
+            .settings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let epoch = self.shared.epoch.load(Ordering::SeqCst);
+        let batch = BatchRun {
+            shared: self.shared.clone(),
+            settings,
+            epoch,
+            times,
+            _active: ActiveBatch::start(&self.shared),
+        };
+        let handler = Arc::new(Mutex::new(handler));
+        let (h, inline) = (handler.clone(), batch.clone_for_retry());
+        let spawned = std::thread::Builder::new()
+            .name("stills-compose".into())
+            .spawn(move || batch.run(&mut |t, o| lock(&h)(t, o)));
+        // Without a thread of its own the batch runs here: slower for the
+        // caller, but every request is still answered.
+        if spawned.is_err() {
+            inline.run(&mut |t, o| lock(&handler)(t, o));
+        }
+    }
+
+    /// One image, blocking until it is composed.
+    pub fn copy_image(&self, t: Time) -> ImageResult {
+        let (tx, rx) = mpsc::channel();
+        self.generate_images([t], move |_, outcome| {
+            let _ = tx.send(outcome);
+        });
+        match rx.recv() {
+            Ok(Outcome::Succeeded { image, actual_time }) => Ok((image, actual_time)),
+            Ok(Outcome::Failed(e)) => Err(e),
+            Ok(Outcome::Cancelled) | Err(_) => Err(Error::Cancelled),
+        }
+    }
+
+    /// Cancels every request not yet delivered: their handlers get
+    /// `Cancelled`, the sources' decoding stops and the compositor is told.
+    /// When it returns every cancelled request has been handed over, except
+    /// when called from a handler of this generator: then it returns at
+    /// once and the cancellations follow the running handler.
+    pub fn cancel_all(&self) {
+        self.shared.epoch.fetch_add(1, Ordering::SeqCst);
+        for source in &self.shared.sources {
+            source.generator.cancel_all();
+        }
+        self.shared.compositor.cancel_all();
+        if !ON_COMPOSE_THREAD.with(|c| c.get()) {
+            let mut active = lock(&self.shared.active);
+            while *active > 0 {
+                active = self
+                    .shared
+                    .quiet
+                    .wait(active)
+                    .unwrap_or_else(|p| p.into_inner());
+            }
+        }
+    }
+}
+
+impl Drop for CompositionGenerator {
+    fn drop(&mut self) {
+        self.cancel_all();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Counts a generator's running batches, so that `cancel_all` can wait
+/// for their cancellations to be handed over.
+struct ActiveBatch(Arc<Shared>);
+
+impl ActiveBatch {
+    fn start(shared: &Arc<Shared>) -> ActiveBatch {
+        *lock(&shared.active) += 1;
+        ActiveBatch(shared.clone())
+    }
+}
+
+impl Drop for ActiveBatch {
+    fn drop(&mut self) {
+        *lock(&self.0.active) -= 1;
+        self.0.quiet.notify_all();
+    }
+}
+
+thread_local! {
+    static ON_COMPOSE_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A source frame a layer needs: which source, at what size, at what time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct LayerKey {
+    source: usize,
+    size: Size,
+    time: Time,
+}
+
+/// How one layer of one frame is drawn, before its picture is in.
+struct LayerPlan {
+    layer: usize,
+    track: u32,
+    key: LayerKey,
+    /// Source pixel coordinates → output pixel coordinates.
+    to_output: Transform,
+    opacity: f64,
+    /// In source pixel coordinates.
+    crop: Option<CropRect>,
+}
+
+struct FramePlan {
+    instruction: usize,
+    layers: Vec<LayerPlan>,
+    /// Indices of the requests this frame answers.
+    requests: Vec<usize>,
+    pending: usize,
+}
+
+type Deliver<'a> = dyn FnMut(Time, Outcome) + 'a;
+
+struct BatchRun {
+    shared: Arc<Shared>,
+    settings: GeneratorSettings,
+    epoch: u64,
+    times: Vec<Time>,
+    _active: ActiveBatch,
+}
+
+impl BatchRun {
+    fn clone_for_retry(&self) -> BatchRun {
+        BatchRun {
+            shared: self.shared.clone(),
+            settings: self.settings.clone(),
+            epoch: self.epoch,
+            times: self.times.clone(),
+            _active: ActiveBatch::start(&self.shared),
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.shared.epoch.load(Ordering::SeqCst) != self.epoch
+    }
+
+    /// Output pixels per render coordinate: the render scale, shrunk so the
+    /// image fits the maximum size.
+    fn output_scale(&self) -> f64 {
+        let video = &self.shared.video;
+        let out = video.output_size();
+        let max = self.settings.maximum_size();
+        let fit = |limit: u32, side: u32| {
+            if limit == 0 {
+                1.0
+            } else {
+                (f64::from(limit) / f64::from(side)).min(1.0)
+            }
+        };
+        video.render_scale * fit(max.width, out.width).min(fit(max.height, out.height))
+    }
+
+    fn run(self, deliver: &mut Deliver<'_>) {
+        let was = ON_COMPOSE_THREAD.with(|c| c.replace(true));
+        self.run_marked(deliver);
+        ON_COMPOSE_THREAD.with(|c| c.set(was));
+    }
+
+    fn run_marked(&self, deliver: &mut Deliver<'_>) {
+        let shared = self.shared.clone();
+        let video = &shared.video;
+        let scale = self.output_scale();
+        let out_size = {
+            let r = video.render_size;
+            let side = |v: u32| (f64::from(v) * scale).round().max(1.0) as u32;
+            Size::new(side(r.width), side(r.height))
+        };
+        let mut frames: BTreeMap<Time, FramePlan> = BTreeMap::new();
+        for (i, &t) in self.times.iter().enumerate() {
+            let frame = frame_for(
+                t,
+                self.settings.tolerance_before(),
+                self.settings.tolerance_after(),
+                video.frame_duration,
+                shared.composition.duration(),
+            );
+            match frame {
+                Err(e) => deliver(t, Outcome::Failed(e)),
+                Ok(f) => match frames.get_mut(&f) {
+                    Some(plan) => plan.requests.push(i),
+                    None => match self.plan_frame(f, scale) {
+                        Ok(mut plan) => {
+                            plan.requests.push(i);
+                            frames.insert(f, plan);
+                        }
+                        Err(e) => deliver(t, Outcome::Failed(e)),
+                    },
+                },
+            }
+        }
+
+        // Ask each source for its frames in one batch: a frame two layers
+        // draw at different sizes is decoded once.
+        let mut requests: Vec<Vec<LayerKey>> = vec![Vec::new(); shared.sources.len()];
+        let mut waiting: HashMap<LayerKey, Vec<Time>> = HashMap::new();
+        for (&f, plan) in &frames {
+            for layer in &plan.layers {
+                let dependents = waiting.entry(layer.key).or_default();
+                if dependents.is_empty() {
+                    requests[layer.key.source].push(layer.key);
+                }
+                if dependents.last() != Some(&f) {
+                    dependents.push(f);
+                }
+            }
+        }
+        let (tx, rx) = mpsc::channel::<(LayerKey, ImageResult)>();
+        for (source, keys) in requests.into_iter().enumerate() {
+            if keys.is_empty() {
+                continue;
+            }
+            let src = &shared.sources[source];
+            let mut settings = self.settings.clone();
+            settings.set_exact();
+            settings.set_applies_preferred_track_transform(false);
+            settings.set_aperture_mode(ApertureMode::EncodedPixels);
+            settings.set_dynamic_range_policy(DynamicRangePolicy::ForceSdr);
+            settings.set_track(Some(src.stream));
+            let sized = keys.iter().map(|k| (k.time, k.size)).collect();
+            let tx = tx.clone();
+            src.generator
+                .generate_sized(settings, sized, move |i, result| {
+                    let _ = tx.send((keys[i], result));
+                });
+        }
+        drop(tx);
+
+        let mut pictures: HashMap<LayerKey, std::result::Result<(Image, Time), Error>> =
+            HashMap::new();
+        let mut ready: Vec<Time> = frames
+            .iter()
+            .filter(|(_, p)| p.pending == 0)
+            .map(|(&f, _)| f)
+            .collect();
+        loop {
+            for f in ready.drain(..) {
+                if let Some(plan) = frames.remove(&f) {
+                    let outcome = if self.cancelled() {
+                        Outcome::Cancelled
+                    } else {
+                        match self.compose(f, &plan, out_size, &pictures) {
+                            Ok(image) => Outcome::Succeeded {
+                                image,
+                                actual_time: f,
+                            },
+                            Err(e) => Outcome::Failed(e),
+                        }
+                    };
+                    self.hand_over(&plan.requests, outcome, deliver);
+                    for layer in &plan.layers {
+                        if let Some(dependents) = waiting.get_mut(&layer.key) {
+                            dependents.retain(|&d| d != f);
+                            if dependents.is_empty() {
+                                pictures.remove(&layer.key);
+                            }
+                        }
+                    }
+                }
+            }
+            if frames.is_empty() {
+                break;
+            }
+            let Ok((key, result)) = rx.recv() else {
+                break;
+            };
+            pictures.insert(key, result);
+            for f in waiting.get(&key).into_iter().flatten() {
+                if let Some(plan) = frames.get_mut(f) {
+                    plan.pending -= plan.layers.iter().filter(|l| l.key == key).count();
+                    if plan.pending == 0 {
+                        ready.push(*f);
+                    }
+                }
+            }
+        }
+        // Only a source generator gone away leaves frames unanswered.
+        for plan in std::mem::take(&mut frames).into_values() {
+            self.hand_over(&plan.requests, Outcome::Cancelled, deliver);
+        }
+    }
+
+    fn hand_over(&self, requests: &[usize], outcome: Outcome, deliver: &mut Deliver<'_>) {
+        let outcome = if self.cancelled() {
+            Outcome::Cancelled
+        } else {
+            outcome
+        };
+        for &i in requests {
+            let copy = match &outcome {
+                Outcome::Succeeded { image, actual_time } => Outcome::Succeeded {
+                    image: image.clone(),
+                    actual_time: *actual_time,
+                },
+                Outcome::Failed(e) => Outcome::Failed(e.clone()),
+                Outcome::Cancelled => Outcome::Cancelled,
+            };
+            deliver(self.times[i], copy);
+        }
+    }
+
+    /// What frame `f` draws: the instruction in force, and for each of its
+    /// layers whose track shows something, the source frame and where it
+    /// goes.
+    fn plan_frame(&self, f: Time, scale: f64) -> Result<FramePlan> {
+        let shared = &self.shared;
+        let index = instruction_at(&shared.video, f).ok_or_else(|| Error::NoImageAtTime {
+            requested: f,
+            reason: "no instruction covers it".into(),
+        })?;
+        let instruction = &shared.video.instructions[index];
+        let as_drawn = shared.compositor.layer_scale() == LayerScale::AsDrawn;
+        let mut layers = Vec::new();
+        for (j, layer) in instruction.layers.iter().enumerate() {
+            let Some((start, segment)) = segment_at(&shared.composition, layer.track, f) else {
+                continue;
+            };
+            let Some(source) = segment.source else {
+                continue;
+            };
+            let index = shared
+                .sources
+                .iter()
+                .position(|s| (s.asset, s.stream) == (source.asset, source.stream))
+                .ok_or_else(|| Error::InvalidTime("a segment's source is not open".into()))?;
+            let src = &shared.sources[index];
+            let time =
+                source_time(start, &segment, &source, f, src.time_base).ok_or_else(|| {
+                    Error::InvalidTime(format!(
+                        "composition time {f}s maps outside track {}'s timeline",
+                        layer.track
+                    ))
+                })?;
+            let to_output = layer.transform.at(f).then(&Transform::scale(scale, scale));
+            let size = if as_drawn {
+                drawn_size(&to_output, src.natural)
+            } else {
+                Size::NATIVE
+            };
+            layers.push(LayerPlan {
+                layer: j,
+                track: layer.track,
+                key: LayerKey {
+                    source: index,
+                    size,
+                    time,
+                },
+                to_output,
+                opacity: layer.opacity.at(f),
+                crop: layer.crop.map(|c| c.at(f)),
+            });
+        }
+        Ok(FramePlan {
+            instruction: index,
+            pending: layers.len(),
+            layers,
+            requests: Vec::new(),
+        })
+    }
+
+    fn compose(
+        &self,
+        f: Time,
+        plan: &FramePlan,
+        out_size: Size,
+        pictures: &HashMap<LayerKey, std::result::Result<(Image, Time), Error>>,
+    ) -> Result<Image> {
+        let shared = &self.shared;
+        let gpu = match &shared.gpu {
+            Some(gpu) => gpu.clone(),
+            None => crate::generator::default_gpu()?,
+        };
+        let host = shared.compositor.wants_host_pixels();
+        let mut frames = Vec::with_capacity(plan.layers.len());
+        for layer in &plan.layers {
+            let (image, actual) = match pictures.get(&layer.key) {
+                Some(Ok(picture)) => picture,
+                Some(Err(e)) => return Err(e.clone()),
+                None => return Err(Error::Cancelled),
+            };
+            if image.pixel_format() != PixelFormat::Rgba8 {
+                return Err(Error::Compositor(format!(
+                    "track {}'s frame came as {:?}, not 8-bit RGBA",
+                    layer.track,
+                    image.pixel_format()
+                )));
+            }
+            let (w, h) = shared.sources[layer.key.source].natural;
+            let (tw, th) = (image.width(), image.height());
+            let (sx, sy) = (f64::from(tw) / f64::from(w), f64::from(th) / f64::from(h));
+            let texture = upload_rgba8(&gpu, (tw, th), image.stride(), image.data())?;
+            frames.push(LayerFrame {
+                layer: layer.layer,
+                track: layer.track,
+                source_time: *actual,
+                texture,
+                pixels: host.then(|| image.clone()),
+                to_output: Transform::scale(1.0 / sx, 1.0 / sy).then(&layer.to_output),
+                opacity: layer.opacity,
+                crop: layer.crop.map(|c| CropRect {
+                    x: c.x * sx,
+                    y: c.y * sy,
+                    width: c.width * sx,
+                    height: c.height * sy,
+                }),
+            });
+        }
+        let instruction = &shared.video.instructions[plan.instruction];
+        let request = CompositionRequest {
+            time: f,
+            instruction,
+            output_size: out_size,
+            layers: &frames,
+            gpu: &gpu,
+        };
+        let composed = shared.compositor.compose(&request).map_err(|e| match e
+            .downcast::<crate::gpu::GpuError>()
+        {
+            Ok(gpu) => Error::Gpu(*gpu),
+            Err(other) => Error::Compositor(other.to_string()),
+        })?;
+        let image = match composed {
+            ComposedFrame::Texture(texture) => {
+                let size = texture.size();
+                if (size.width, size.height) != (out_size.width, out_size.height) {
+                    return Err(Error::Compositor(format!(
+                        "the compositor returned a {}x{} texture for a {}x{} frame",
+                        size.width, size.height, out_size.width, out_size.height
+                    )));
+                }
+                let data = read_rgba8(&gpu, &texture, DEFAULT_TIMEOUT)?;
+                Image::new(
+                    size.width,
+                    size.height,
+                    size.width as usize * 4,
+                    PixelFormat::Rgba8,
+                    ColorSpace::SRGB,
+                    data,
+                )
+                .ok_or_else(|| Error::Compositor("the composed texture read back short".into()))?
+            }
+            ComposedFrame::Pixels(image) => {
+                if (image.width(), image.height()) != (out_size.width, out_size.height)
+                    || image.pixel_format() != PixelFormat::Rgba8
+                {
+                    return Err(Error::Compositor(format!(
+                        "the compositor returned a {}x{} {:?} image for a {}x{} 8-bit RGBA frame",
+                        image.width(),
+                        image.height(),
+                        image.pixel_format(),
+                        out_size.width,
+                        out_size.height
+                    )));
+                }
+                image
+            }
+        };
+        Ok(image.with_alpha(instruction.background[3] < 1.0))
+    }
+}
+
+/// The box a source of `natural` size is drawn into by `to_output`, where
+/// that is smaller than the source along either of its axes; the source's
+/// own size otherwise (a layer drawn larger is sampled from the source).
+fn drawn_size(to_output: &Transform, (w, h): (u32, u32)) -> Size {
+    let sx = to_output.a.hypot(to_output.b);
+    let sy = to_output.c.hypot(to_output.d);
+    if sx >= 1.0 && sy >= 1.0 {
+        return Size::NATIVE;
+    }
+    let side = |v: u32, s: f64| (f64::from(v) * s.min(1.0)).round().max(1.0) as u32;
+    Size::new(side(w, sx), side(h, sy))
+}

@@ -1,0 +1,361 @@
+//! The compose pass of a video composition (`shaders/compose.wgsl`): layer
+//! pictures uploaded as sRGB textures, drawn bottom to top into a
+//! linear-light accumulator, encoded into one output texture, read back
+//! once. The composition model and the compositor trait live in
+//! [`compose`](crate::compose); this is only their GPU work.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use wgpu::util::DeviceExt;
+
+use super::context::scoped;
+use super::{GpuContext, GpuError};
+
+const WORKGROUP: u32 = 8;
+
+/// One layer as the pass draws it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LayerDraw<'a> {
+    /// Straight-alpha RGBA, sRGB format: loads are linear light.
+    pub texture: &'a wgpu::Texture,
+    /// Output pixel coordinates → texture pixel coordinates.
+    pub output_to_texture: [f64; 6],
+    /// x0, y0, x1, y1 of the shown part, in texture pixel coordinates.
+    pub crop: [f64; 4],
+    pub opacity: f64,
+}
+
+/// The compiled compose pipelines of one device.
+pub(crate) struct ComposePass {
+    clear: wgpu::ComputePipeline,
+    blend: wgpu::ComputePipeline,
+    encode: wgpu::ComputePipeline,
+}
+
+impl ComposePass {
+    pub fn new(ctx: &GpuContext) -> Result<ComposePass, GpuError> {
+        let device = ctx.device();
+        scoped(device, || {
+            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some("compose"),
+                source: wgpu::ShaderSource::Wgsl(include_str!("../../shaders/compose.wgsl").into()),
+            });
+            let pipeline = |entry: &str| {
+                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: None,
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+            };
+            ComposePass {
+                clear: pipeline("clear"),
+                blend: pipeline("blend"),
+                encode: pipeline("encode"),
+            }
+        })
+    }
+
+    /// Draws `layers` (bottom first) over `background` (straight RGBA,
+    /// sRGB-encoded) into a new `width`×`height` RGBA8 texture of
+    /// sRGB-encoded values.
+    pub fn compose(
+        &self,
+        ctx: &GpuContext,
+        (width, height): (u32, u32),
+        background: [f64; 4],
+        layers: &[LayerDraw<'_>],
+    ) -> Result<wgpu::Texture, GpuError> {
+        let device = ctx.device();
+        let limits = device.limits();
+        let side = limits.max_texture_dimension_2d;
+        if width > side || height > side {
+            return Err(GpuError::TooLarge {
+                what: "the composed picture",
+                limit: "max_texture_dimension_2d",
+                requested: u64::from(width.max(height)),
+                allowed: u64::from(side),
+            });
+        }
+        let acc_bytes = u64::from(width) * u64::from(height) * 16;
+        let allowed = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size);
+        if acc_bytes > allowed {
+            return Err(GpuError::TooLarge {
+                what: "the composition's accumulator",
+                limit: "max_storage_buffer_binding_size",
+                requested: acc_bytes,
+                allowed,
+            });
+        }
+        scoped(device, || {
+            let acc = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("compose accumulator"),
+                size: acc_bytes,
+                usage: wgpu::BufferUsages::STORAGE,
+                mapped_at_creation: false,
+            });
+            let composed = device.create_texture(&wgpu::TextureDescriptor {
+                label: Some("composed"),
+                size: wgpu::Extent3d {
+                    width,
+                    height,
+                    depth_or_array_layers: 1,
+                },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: wgpu::TextureFormat::Rgba8Unorm,
+                usage: wgpu::TextureUsages::STORAGE_BINDING
+                    | wgpu::TextureUsages::COPY_SRC
+                    | wgpu::TextureUsages::TEXTURE_BINDING,
+                view_formats: &[],
+            });
+            let size = [0.0, f64::from(width), f64::from(height), 0.0];
+            let linear = |c: f64| {
+                if c <= 0.04045 {
+                    c / 12.92
+                } else {
+                    ((c + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            let a = background[3];
+            let clear_draw = draw_words(
+                [
+                    linear(background[0]) * a,
+                    linear(background[1]) * a,
+                    linear(background[2]) * a,
+                    a,
+                ],
+                [0.0; 4],
+                [0.0; 4],
+                size,
+            );
+            let uniform = |words: &[f32; 16]| {
+                device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("compose draw"),
+                    contents: bytemuck::cast_slice(words),
+                    usage: wgpu::BufferUsages::UNIFORM,
+                })
+            };
+            let groups = (width.div_ceil(WORKGROUP), height.div_ceil(WORKGROUP));
+            let mut encoder = device.create_command_encoder(&Default::default());
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                let clear_uniform = uniform(&clear_draw);
+                let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: None,
+                    layout: &self.clear.get_bind_group_layout(0),
+                    entries: &[
+                        entry(0, acc.as_entire_binding()),
+                        entry(2, clear_uniform.as_entire_binding()),
+                    ],
+                });
+                pass.set_pipeline(&self.clear);
+                pass.set_bind_group(0, &group, &[]);
+                pass.dispatch_workgroups(groups.0, groups.1, 1);
+                for layer in layers {
+                    let m = layer.output_to_texture;
+                    let t = layer.texture.size();
+                    let words = draw_words(
+                        [m[0], m[1], m[2], m[3]],
+                        [m[4], m[5], f64::from(t.width), f64::from(t.height)],
+                        layer.crop,
+                        [layer.opacity, size[1], size[2], 0.0],
+                    );
+                    let layer_uniform = uniform(&words);
+                    let view = layer.texture.create_view(&Default::default());
+                    let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                        label: None,
+                        layout: &self.blend.get_bind_group_layout(0),
+                        entries: &[
+                            entry(0, acc.as_entire_binding()),
+                            entry(1, wgpu::BindingResource::TextureView(&view)),
+                            entry(2, layer_uniform.as_entire_binding()),
+                        ],
+                    });
+                    pass.set_pipeline(&self.blend);
+                    pass.set_bind_group(0, &group, &[]);
+                    pass.dispatch_workgroups(groups.0, groups.1, 1);
+                }
+                let view = composed.create_view(&Default::default());
+                let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: None,
+                    layout: &self.encode.get_bind_group_layout(0),
+                    entries: &[
+                        entry(0, acc.as_entire_binding()),
+                        entry(2, clear_uniform.as_entire_binding()),
+                        entry(3, wgpu::BindingResource::TextureView(&view)),
+                    ],
+                });
+                pass.set_pipeline(&self.encode);
+                pass.set_bind_group(0, &group, &[]);
+                pass.dispatch_workgroups(groups.0, groups.1, 1);
+            }
+            ctx.queue().submit([encoder.finish()]);
+            composed
+        })
+    }
+}
+
+fn entry(binding: u32, resource: wgpu::BindingResource<'_>) -> wgpu::BindGroupEntry<'_> {
+    wgpu::BindGroupEntry { binding, resource }
+}
+
+fn draw_words(m: [f64; 4], t_size: [f64; 4], crop: [f64; 4], misc: [f64; 4]) -> [f32; 16] {
+    let mut words = [0.0f32; 16];
+    for (i, v) in [m, t_size, crop, misc].iter().flatten().enumerate() {
+        words[i] = *v as f32;
+    }
+    words
+}
+
+/// A straight-alpha RGBA8 picture (sRGB-encoded values) as an sRGB texture
+/// the compose pass and custom compositors sample in linear light.
+pub(crate) fn upload_rgba8(
+    ctx: &GpuContext,
+    (width, height): (u32, u32),
+    stride: usize,
+    data: &[u8],
+) -> Result<wgpu::Texture, GpuError> {
+    let device = ctx.device();
+    let side = device.limits().max_texture_dimension_2d;
+    if width > side || height > side {
+        return Err(GpuError::TooLarge {
+            what: "a composition layer",
+            limit: "max_texture_dimension_2d",
+            requested: u64::from(width.max(height)),
+            allowed: u64::from(side),
+        });
+    }
+    scoped(device, || {
+        let size = wgpu::Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        };
+        let texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("composition layer"),
+            size,
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba8UnormSrgb,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        ctx.queue().write_texture(
+            texture.as_image_copy(),
+            data,
+            wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(stride as u32),
+                rows_per_image: Some(height),
+            },
+            size,
+        );
+        texture
+    })
+}
+
+/// Reads an RGBA8 texture (`Rgba8Unorm` or `Rgba8UnormSrgb`) back to the
+/// host: tightly packed rows of `width × 4` bytes.
+pub(crate) fn read_rgba8(
+    ctx: &GpuContext,
+    texture: &wgpu::Texture,
+    timeout: Duration,
+) -> Result<Vec<u8>, GpuError> {
+    let format = texture.format();
+    if !matches!(
+        format,
+        wgpu::TextureFormat::Rgba8Unorm | wgpu::TextureFormat::Rgba8UnormSrgb
+    ) {
+        return Err(GpuError::UnsupportedSpec(format!(
+            "a composed texture must be Rgba8Unorm or Rgba8UnormSrgb, not {format:?}"
+        )));
+    }
+    if !texture.usage().contains(wgpu::TextureUsages::COPY_SRC) {
+        return Err(GpuError::UnsupportedSpec(
+            "a composed texture must be made with TextureUsages::COPY_SRC".into(),
+        ));
+    }
+    let device = ctx.device();
+    let size = texture.size();
+    let row = size.width as usize * 4;
+    let padded = row.next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT as usize);
+    let bytes = (padded * size.height as usize) as u64;
+    let readback = scoped(device, || {
+        let readback = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("composed readback"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = device.create_command_encoder(&Default::default());
+        encoder.copy_texture_to_buffer(
+            texture.as_image_copy(),
+            wgpu::TexelCopyBufferInfo {
+                buffer: &readback,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(padded as u32),
+                    rows_per_image: Some(size.height),
+                },
+            },
+            wgpu::Extent3d {
+                depth_or_array_layers: 1,
+                ..size
+            },
+        );
+        ctx.queue().submit([encoder.finish()]);
+        readback
+    })?;
+    let mapped: Arc<Mutex<Option<bool>>> = Arc::new(Mutex::new(None));
+    let slot = Arc::clone(&mapped);
+    readback.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+        if let Ok(mut s) = slot.lock() {
+            *s = Some(r.is_ok());
+        }
+    });
+    device
+        .poll(wgpu::PollType::Wait {
+            submission_index: None,
+            timeout: Some(timeout),
+        })
+        .map_err(|e| match e {
+            wgpu::PollError::Timeout => GpuError::Timeout {
+                seconds: timeout.as_secs(),
+            },
+            other => GpuError::DeviceLost(other.to_string()),
+        })?;
+    let state = *mapped
+        .lock()
+        .map_err(|_| GpuError::Internal("map state poisoned".into()))?;
+    match state {
+        Some(true) => {}
+        Some(false) => {
+            return Err(GpuError::DeviceLost(
+                "the composed picture could not be mapped".into(),
+            ))
+        }
+        None => {
+            return Err(GpuError::Timeout {
+                seconds: timeout.as_secs(),
+            })
+        }
+    }
+    let view = readback.slice(..).get_mapped_range().map_err(|e| {
+        GpuError::DeviceLost(format!("the composed picture could not be mapped: {e}"))
+    })?;
+    let mut out = Vec::with_capacity(row * size.height as usize);
+    for line in view.chunks(padded) {
+        out.extend_from_slice(&line[..row]);
+    }
+    drop(view);
+    readback.unmap();
+    Ok(out)
+}
