@@ -694,3 +694,52 @@ fn cancel_all_answers_every_request_once() {
     // A request after the cancellation is served.
     assert!(generator.copy_image(t(1, 1)).is_ok());
 }
+
+/// A compositor that renders on the GPU itself: the top layer's texture
+/// copied into a texture of its own, returned as the composed frame.
+struct CopiesTopLayer;
+
+impl VideoCompositor for CopiesTopLayer {
+    fn compose(&self, request: &CompositionRequest<'_>) -> Result<ComposedFrame, CompositorError> {
+        let top = request.layers.first().ok_or("no layer")?;
+        let device = request.gpu.device();
+        let size = top.texture.size();
+        let texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("copied layer"),
+            size,
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba8UnormSrgb,
+            usage: wgpu::TextureUsages::COPY_DST | wgpu::TextureUsages::COPY_SRC,
+            view_formats: &[],
+        });
+        let mut encoder = device.create_command_encoder(&Default::default());
+        encoder.copy_texture_to_texture(top.texture.as_image_copy(), texture.as_image_copy(), size);
+        request.gpu.queue().submit([encoder.finish()]);
+        Ok(ComposedFrame::Texture(texture))
+    }
+}
+
+#[test]
+fn a_custom_compositor_may_return_a_texture_it_rendered() {
+    let _turn = gpu_turn();
+    let generator = CompositionGenerator::new(
+        two_tracks(),
+        video((160, 120), vec![layer(2, Transform::IDENTITY)], t(2, 1)),
+    )
+    .unwrap()
+    .with_compositor(Arc::new(CopiesTopLayer));
+    generator.configure(|s| s.set_exact());
+    let (image, actual) = generator.copy_image(t(6, 5)).unwrap();
+    assert_eq!(actual, t(6, 5));
+    // Track 2 at 10 fps: frame 12, as the single-track path makes it.
+    assert_eq!(code_in(&image, (0, 0, 160, 120)), Ok(12));
+    let single = stills::ImageGenerator::new(open_fixture("two_video_tracks.mp4"));
+    single.configure(|s| {
+        s.set_exact();
+        s.set_track(Some(1));
+    });
+    let (alone, _) = single.copy_image(t(6, 5)).unwrap();
+    assert_eq!(image.data(), alone.data());
+}

@@ -39,7 +39,8 @@ pub struct LayerFrame {
     /// Where the shown source frame starts on its source track.
     pub source_time: Time,
     /// Straight-alpha RGBA, `Rgba8UnormSrgb` (loads are linear light),
-    /// `TEXTURE_BINDING` usage, on the frame's [`GpuContext`].
+    /// `TEXTURE_BINDING` and `COPY_SRC` usage, on the frame's
+    /// [`GpuContext`].
     pub texture: wgpu::Texture,
     /// The same pixels on the host, when the compositor asked for them
     /// ([`VideoCompositor::wants_host_pixels`]).
