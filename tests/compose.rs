@@ -743,3 +743,45 @@ fn a_custom_compositor_may_return_a_texture_it_rendered() {
     let (alone, _) = single.copy_image(t(6, 5)).unwrap();
     assert_eq!(image.data(), alone.data());
 }
+
+#[test]
+fn derived_layer_transforms_show_each_track_upright() {
+    let _turn = gpu_turn();
+    for name in [
+        "rot90.mp4",
+        "rot180.mp4",
+        "rot270.mp4",
+        "mirror_rot0.mp4",
+        "mirror_rot90.mp4",
+        "mirror_rot270.mp4",
+        "sar_2_1.mp4",
+    ] {
+        let asset = Arc::new(open_fixture(name));
+        let composition = Composition::of_asset(asset.clone()).unwrap();
+        let video = VideoComposition::properties_of(&composition).unwrap();
+        let generator = CompositionGenerator::new(composition, video).unwrap();
+        generator.configure(|s| s.set_exact());
+        let (composed, _) = generator.copy_image(t(1, 2)).unwrap();
+        let single = stills::ImageGenerator::new(asset.clone());
+        single.configure(|s| {
+            s.set_exact();
+            s.set_applies_preferred_track_transform(true);
+        });
+        let (upright, _) = single.copy_image(t(1, 2)).unwrap();
+        assert_eq!(
+            (composed.width(), composed.height()),
+            (upright.width(), upright.height()),
+            "{name}"
+        );
+        // The code is drawn on the stored picture: read as the track shows it.
+        let orientation = asset.default_video_track().unwrap().effective_orientation();
+        let code = common::harness::read_code(&composed, orientation);
+        let want = Fixture::load(name).displayed_at(t(1, 2)).map(|f| f.code);
+        assert_eq!(code.ok(), want, "{name}: the frame shown at 0.5 s");
+        if name != "sar_2_1.mp4" {
+            // A quarter turn or a mirror moves pixels without resampling:
+            // the same pixels as the single-track path's.
+            assert_eq!(composed.data(), upright.data(), "{name}");
+        }
+    }
+}

@@ -490,12 +490,7 @@ impl VideoComposition {
                 width = width.max(x);
                 height = height.max(y);
             }
-            if let Some(rate) = asset
-                .timeline(video)?
-                .and_then(|t| t.average_frame_rate)
-                .filter(|r| r.num > 0)
-            {
-                let step = Time::new(rate.den, rate.num.min(i64::from(i32::MAX)) as i32);
+            if let Some(step) = mean_frame_duration(asset, video)? {
                 frame_duration = Some(frame_duration.map_or(step, |d| d.min(step)));
             }
             let mut layer = LayerInstruction::new(track.id);
@@ -622,6 +617,28 @@ impl VideoComposition {
     }
 }
 
+/// A track's mean frame duration: from its frame index where that is
+/// complete (MP4 sample tables, a persistent index), else from the frames
+/// the container declares over the track's span, and only as a last resort
+/// from a full scan, which a file read on demand would otherwise not need.
+fn mean_frame_duration(asset: &Asset, track: &crate::asset::VideoTrack) -> Result<Option<Time>> {
+    let declared = track
+        .declared_frames
+        .filter(|&n| n > 1 && n < i32::MAX as u64);
+    let rate = if asset.has_complete_index(track) || declared.is_none() {
+        asset.timeline(track)?.and_then(|t| t.average_frame_rate)
+    } else {
+        let span = asset.frame_span(track)?;
+        span.zip(declared).and_then(|((first, end), frames)| {
+            let ticks = (end - first).convert_scale(1_000_000, Default::default());
+            crate::ratio::Ratio::new(frames as i64 * 1_000_000, ticks.value())
+        })
+    };
+    Ok(rate
+        .filter(|r| r.num > 0 && r.den > 0 && r.num <= i64::from(i32::MAX))
+        .map(|r| Time::new(r.den, r.num as i32)))
+}
+
 /// A composed picture larger than this (a 16K square) is refused: the
 /// layers and the accumulation buffer would need gigabytes.
 const MAX_OUTPUT_PIXELS: u64 = 16384 * 16384;
@@ -683,8 +700,19 @@ fn validate_layer(
 /// of its stored pixels: its orientation (mirror, then a quarter turn),
 /// then the pixel aspect ratio along x.
 pub(crate) fn preferred_transform(track: &crate::asset::VideoTrack) -> Transform {
-    let (w, h) = (f64::from(track.coded_width), f64::from(track.coded_height));
-    let o = track.effective_orientation();
+    oriented(
+        (track.coded_width, track.coded_height),
+        track.effective_orientation(),
+        track.sample_aspect_ratio,
+    )
+}
+
+fn oriented(
+    (width, height): (u32, u32),
+    o: crate::asset::geometry::Orientation,
+    sample_aspect_ratio: Option<crate::ratio::Ratio>,
+) -> Transform {
+    let (w, h) = (f64::from(width), f64::from(height));
     let mut t = if o.mirror {
         Transform {
             a: -1.0,
@@ -722,7 +750,7 @@ pub(crate) fn preferred_transform(track: &crate::asset::VideoTrack) -> Transform
         _ => Transform::IDENTITY,
     };
     t = t.then(&turn);
-    if let Some(sar) = track.sample_aspect_ratio.filter(|r| r.num > 0 && r.den > 0) {
+    if let Some(sar) = sample_aspect_ratio.filter(|r| r.num > 0 && r.den > 0) {
         let stretch = sar.to_f64();
         let sx = if o.swaps_axes() { 1.0 } else { stretch };
         let sy = if o.swaps_axes() { stretch } else { 1.0 };
@@ -805,5 +833,61 @@ impl CompositionError {
             | CompositionError::OutOfRange { at, .. }
             | CompositionError::Json { at, .. } => at,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: (f64, f64), b: (f64, f64)) -> bool {
+        (a.0 - b.0).abs() < 1e-9 && (a.1 - b.1).abs() < 1e-9
+    }
+
+    #[test]
+    fn transforms_compose_and_invert() {
+        let t = Transform::scale(0.5, 0.25).then(&Transform::translate(10.0, 20.0));
+        assert!(close(t.apply(4.0, 8.0), (12.0, 22.0)));
+        let back = t.inverse().unwrap();
+        assert!(close(back.apply(12.0, 22.0), (4.0, 8.0)));
+        assert!(Transform::scale(0.0, 1.0).inverse().is_none());
+    }
+
+    #[test]
+    fn ramps_hold_their_ends_outside_their_range() {
+        let ramp = Ramp::Linear {
+            from: 0.0,
+            to: 1.0,
+            range: TimeRange::new(Time::new(1, 1), Time::new(2, 1)),
+        };
+        assert_eq!(ramp.at(Time::ZERO), 0.0);
+        assert_eq!(ramp.at(Time::new(2, 1)), 0.5);
+        assert_eq!(ramp.at(Time::new(5, 1)), 1.0);
+    }
+
+    #[test]
+    fn a_preferred_transform_turns_the_stored_picture_upright() {
+        use crate::asset::geometry::Orientation;
+        let turned = |rotation: u16, mirror: bool| {
+            oriented((160, 96), Orientation { rotation, mirror }, None)
+        };
+        // A quarter turn clockwise: the stored top-left corner goes to the
+        // top-right of a 96-wide picture, the top-right to the bottom-right.
+        let t = turned(90, false);
+        assert!(close(t.apply(0.0, 0.0), (96.0, 0.0)));
+        assert!(close(t.apply(160.0, 0.0), (96.0, 160.0)));
+        let t = turned(270, false);
+        assert!(close(t.apply(0.0, 0.0), (0.0, 160.0)));
+        let t = turned(180, false);
+        assert!(close(t.apply(0.0, 0.0), (160.0, 96.0)));
+        let t = turned(0, true);
+        assert!(close(t.apply(0.0, 0.0), (160.0, 0.0)));
+        // Pixels twice as wide as tall are stretched along x.
+        let wide = oriented(
+            (160, 96),
+            Orientation::IDENTITY,
+            crate::ratio::Ratio::new(2, 1),
+        );
+        assert!(close(wide.apply(160.0, 96.0), (320.0, 96.0)));
     }
 }
