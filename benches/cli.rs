@@ -60,13 +60,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    let rounds =
-        match std::env::var("STILLS_BENCH_ROUNDS") {
-            Ok(v) => v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
-                format!("STILLS_BENCH_ROUNDS must be a positive integer, not {v:?}")
-            })?,
-            Err(_) => DEFAULT_ROUNDS,
-        };
+    let rounds = inputs::rounds(DEFAULT_ROUNDS)?;
     let file = inputs::ensure(&inputs::H264_1080P_X264_DEFAULTS)?;
     let stills = PathBuf::from(env!("CARGO_BIN_EXE_stills"));
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"))

@@ -137,13 +137,7 @@ fn composed(path: &std::path::Path, two_files: bool) -> Result<Duration, String>
 }
 
 fn run() -> Result<bool, String> {
-    let rounds =
-        match std::env::var("STILLS_BENCH_ROUNDS") {
-            Ok(v) => v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
-                format!("STILLS_BENCH_ROUNDS must be a positive integer, not {v:?}")
-            })?,
-            Err(_) => DEFAULT_ROUNDS,
-        };
+    let rounds = inputs::rounds(DEFAULT_ROUNDS)?;
     let file = inputs::ensure(&inputs::H264_1080P_X264_DEFAULTS)?;
     println!("input: {}", file.display());
     println!("{REQUESTS} exact requests at 960x540, {rounds} rounds after one warm-up round");

@@ -52,13 +52,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    let rounds =
-        match std::env::var("STILLS_BENCH_ROUNDS") {
-            Ok(v) => v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
-                format!("STILLS_BENCH_ROUNDS must be a positive integer, not {v:?}")
-            })?,
-            Err(_) => DEFAULT_ROUNDS,
-        };
+    let rounds = inputs::rounds(DEFAULT_ROUNDS)?;
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("stills-bench-dense-{}", std::process::id()));
     let stills_out = scratch.join("stills");

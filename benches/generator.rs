@@ -98,13 +98,7 @@ fn timeline(path: &Path) -> Result<Timeline, String> {
 }
 
 fn run() -> Result<(), String> {
-    let rounds =
-        match std::env::var("STILLS_BENCH_ROUNDS") {
-            Ok(v) => v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
-                format!("STILLS_BENCH_ROUNDS must be a positive integer, not {v:?}")
-            })?,
-            Err(_) => DEFAULT_ROUNDS,
-        };
+    let rounds = inputs::rounds(DEFAULT_ROUNDS)?;
     let file = inputs::ensure(&inputs::H264_1080P_60S)?;
     let line = timeline(&file)?;
     let thumbs = spread(line.duration, THUMBNAILS);

@@ -120,13 +120,7 @@ impl Input {
 }
 
 fn run() -> Result<(), String> {
-    let rounds =
-        match std::env::var("STILLS_BENCH_ROUNDS") {
-            Ok(v) => v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
-                format!("STILLS_BENCH_ROUNDS must be a positive integer, not {v:?}")
-            })?,
-            Err(_) => DEFAULT_ROUNDS,
-        };
+    let rounds = inputs::rounds(DEFAULT_ROUNDS)?;
     let short = Input::new("60 s", inputs::ensure(&inputs::H264_1080P_60S)?, None)?;
     let long = Input::new(
         "10 min",

@@ -98,6 +98,18 @@ pub const HEVC_MAIN10_HDR10_2160P: Recipe = Recipe {
     ],
 };
 
+/// How many rounds a bench runs: `STILLS_BENCH_ROUNDS`, else `default`.
+pub fn rounds(default: usize) -> Result<usize, String> {
+    match std::env::var("STILLS_BENCH_ROUNDS") {
+        Ok(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| format!("STILLS_BENCH_ROUNDS must be a positive integer, not {v:?}")),
+        Err(_) => Ok(default),
+    }
+}
+
 fn input_dir() -> Result<PathBuf, String> {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("stills-bench-inputs");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
