@@ -13,6 +13,7 @@
 
 mod compositor;
 mod generator;
+mod json;
 mod model;
 mod timeline;
 
@@ -21,7 +22,8 @@ pub use compositor::{
     VideoCompositor,
 };
 pub use generator::CompositionGenerator;
+pub use json::{parse_composition, read_composition};
 pub use model::{
-    Composition, CompositionError, CompositionTrack, CropRect, Instruction, LayerInstruction,
-    Lerp, Ramp, Segment, SegmentSource, TimeRange, Transform, VideoComposition,
+    Composition, CompositionError, CompositionTrack, CropRect, Instruction, LayerInstruction, Lerp,
+    Ramp, Segment, SegmentSource, TimeRange, Transform, VideoComposition,
 };
