@@ -1,5 +1,6 @@
-//! `stills grab`: images at requested times from one or many sources,
-//! written as files, in one process with one GPU context and worker pool.
+//! `stills grab`: images at requested times from one or many sources, or
+//! from one composition (`--composition FILE.json`), written as files, in
+//! one process with one GPU context and worker pool.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
@@ -10,16 +11,17 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use serde_json::json;
+use stills::compose::{read_composition, CompositionGenerator};
 use stills::{
-    BackendChoice, Deinterlacer, GeneratorPool, GeneratorSettings, ImageFormat, ImageGenerator,
-    Outcome, RenderedBy, Size, Time,
+    BackendChoice, Deinterlacer, Error, GeneratorPool, GeneratorSettings, ImageFormat,
+    ImageGenerator, Outcome, Ratio, RenderedBy, Size, Time,
 };
 
 use crate::common::{self, Backend, Format, RenderArgs, Ticks};
 
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("times").required(true).args(["at", "count", "every", "fps"])))]
-#[command(group(clap::ArgGroup::new("inputs").required(true).multiple(true).args(["files", "files_from"])))]
+#[command(group(clap::ArgGroup::new("inputs").required(true).multiple(true).args(["files", "files_from", "composition"])))]
 pub struct GrabArgs {
     /// Video files or URLs (http(s)://…, file:…).
     #[arg(value_name = "FILE")]
@@ -27,6 +29,10 @@ pub struct GrabArgs {
     /// Also read sources from LIST, one path or URL a line (`-`: stdin).
     #[arg(long, value_name = "LIST")]
     files_from: Option<PathBuf>,
+    /// Images of the composition FILE.json describes (its tracks drawn by
+    /// its instructions; the README gives the form) instead of files.
+    #[arg(long, value_name = "FILE.json", conflicts_with_all = ["files", "files_from", "track"])]
+    composition: Option<PathBuf>,
     /// Times to grab: seconds (12.5, 250ms) or clock (1:02.5); comma-separated, repeatable.
     #[arg(long, value_name = "T", value_delimiter = ',', allow_hyphen_values = true, value_parser = common::parse_time)]
     at: Vec<Time>,
@@ -78,7 +84,8 @@ struct Written {
     actual: Time,
     path: PathBuf,
     size: (u32, u32),
-    backend: BackendChoice,
+    /// None for a composed image: its layers may have come from several.
+    backend: Option<BackendChoice>,
     rendered_by: Option<RenderedBy>,
     deinterlaced: Option<Deinterlacer>,
 }
@@ -131,13 +138,19 @@ impl Times {
 }
 
 pub fn run(args: GrabArgs) -> ExitCode {
-    let sources = match sources(&args.files, args.files_from.as_deref()) {
-        Ok(s) if s.is_empty() => return common::usage_error("no FILE given (the list was empty)"),
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("stills: {e}");
-            return ExitCode::from(2);
-        }
+    // A composition is one source, named by its JSON file.
+    let sources = match &args.composition {
+        Some(path) => vec![path.display().to_string()],
+        None => match sources(&args.files, args.files_from.as_deref()) {
+            Ok(s) if s.is_empty() => {
+                return common::usage_error("no FILE given (the list was empty)")
+            }
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("stills: {e}");
+                return ExitCode::from(2);
+            }
+        },
     };
     let exact = (Time::ZERO, Time::ZERO);
     let settings = args
@@ -187,6 +200,7 @@ pub fn run(args: GrabArgs) -> ExitCode {
     let mut threads = Vec::new();
     for _ in 0..lanes {
         let (job, files, next, tx) = (job.clone(), files.clone(), next.clone(), tx.clone());
+        let composition = args.composition.clone();
         threads.push(std::thread::spawn(move || loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some((file, stem)) = files.get(i) else {
@@ -196,25 +210,35 @@ pub fn run(args: GrabArgs) -> ExitCode {
                 fail_all(&job, file, None, "cancelled".into(), &tx);
                 continue;
             }
-            grab_file(&job, file, stem, &tx);
+            match &composition {
+                Some(path) => grab_composition(&job, file, stem, path, &tx),
+                None => grab_file(&job, file, stem, &tx),
+            }
         }));
     }
     drop(tx);
     let mut failed = false;
     let mut noted_backend = false;
     let mut said_whole_file: HashMap<Arc<str>, ()> = HashMap::new();
+    let key = if args.composition.is_some() {
+        "composition"
+    } else {
+        "file"
+    };
     for report in rx {
         bar.inc(1);
         failed |= report.result.is_err();
         if args.json {
-            bar.suspend(|| println!("{}", report_json(&report)));
+            bar.suspend(|| println!("{}", report_json(&report, key)));
             continue;
         }
         match &report.result {
             Ok(w) => {
-                if !noted_backend && !w.backend.passed_over.is_empty() {
-                    noted_backend = true;
-                    bar.suspend(|| eprintln!("stills: {}", common::backend_note(&w.backend)));
+                if let Some(backend) = w.backend.as_ref().filter(|b| !b.passed_over.is_empty()) {
+                    if !noted_backend {
+                        noted_backend = true;
+                        bar.suspend(|| eprintln!("stills: {}", common::backend_note(backend)));
+                    }
                 }
                 bar.suspend(|| {
                     println!(
@@ -253,11 +277,13 @@ pub fn run(args: GrabArgs) -> ExitCode {
     }
 }
 
-fn report_json(report: &Report) -> serde_json::Value {
+/// One `--json` line; `key` names the source: `file`, or `composition`
+/// for a composition's JSON file.
+fn report_json(report: &Report, key: &str) -> serde_json::Value {
     let requested = report.requested.map(Time::seconds);
-    match &report.result {
+    let mut line = match &report.result {
         Ok(w) => {
-            let (backend, passed_over) = common::backend_json(Some(&w.backend));
+            let (backend, passed_over) = common::backend_json(w.backend.as_ref());
             json!({
                 "file": &*report.file,
                 "request": report.request,
@@ -287,7 +313,15 @@ fn report_json(report: &Report) -> serde_json::Value {
             "deinterlaced": null,
             "error": f.message,
         }),
+    };
+    if key != "file" {
+        if let Some(line) = line.as_object_mut() {
+            if let Some(source) = line.remove("file") {
+                line.insert(key.to_string(), source);
+            }
+        }
     }
+    line
 }
 
 /// The sources named on the command line, then those of the list, each
@@ -430,45 +464,125 @@ fn grab_file(job: &Job, file: &Arc<str>, stem: &str, tx: &mpsc::Sender<Report>) 
     let times = match (&job.times, span) {
         (_, Err(e)) => return fail_all(known, e.to_string()),
         (Times::At(t), Ok(_)) => t.clone(),
-        (Times::Count(n), Ok((Some(span), tb))) => match Ticks::of(span, tb) {
-            Some(ticks) => ticks.spread(*n),
-            None => return fail_all(None, format!("{file}: the timeline overflows")),
-        },
-        (Times::Every(step), Ok((Some((first, end)), _))) => match Time::grid(first, end, *step) {
-            Some(grid) if grid.len() <= MOST_GRID_TIMES => {
-                job.bar.inc_length(grid.len() as u64);
-                grid.collect()
+        (Times::Count(_) | Times::Every(_), Ok((Some(span), tb))) => {
+            match spread(job, file, span, tb) {
+                Ok(times) => times,
+                Err(message) => return fail_all(None, message),
             }
-            _ => {
-                return fail_all(
-                    None,
-                    format!(
-                        "{file}: a time every {step}s from {}s to {}s is more than {MOST_GRID_TIMES} times",
-                        first, end
-                    ),
-                )
-            }
-        },
+        }
         (Times::Count(_) | Times::Every(_), Ok((None, _))) => {
             return fail_all(None, format!("{file}: the video track has no frames"))
         }
     };
-    let names = names(stem, &times, job.format.extension());
     let generator = ImageGenerator::with_pool(asset, &job.pool);
     generator.configure(|s| *s = job.settings.clone());
     let (done_tx, done_rx) = mpsc::channel();
+    generator.generate_images(
+        times.clone(),
+        writer(job, file, stem, &times, false, done_tx),
+    );
+    forward(job, times.len(), || generator.cancel_all(), &done_rx, tx);
+}
+
+/// Reads the composition at `path`, asks for its times on the shared pool
+/// and sends one report per requested time, as `grab_file` does for a file;
+/// `--count` and `--every` spread over the composition from 0 to its end.
+fn grab_composition(
+    job: &Job,
+    file: &Arc<str>,
+    stem: &str,
+    path: &Path,
+    tx: &mpsc::Sender<Report>,
+) {
+    let known = match &job.times {
+        Times::At(t) => Some(t.as_slice()),
+        Times::Count(_) | Times::Every(_) => None,
+    };
+    let generator =
+        read_composition(path, &job.limits.open_options()).and_then(|(composition, video)| {
+            CompositionGenerator::with_pool(composition, video, &job.pool, None)
+        });
+    let generator = match generator {
+        Ok(g) => g,
+        // The JSON file itself could not be read: the error names it.
+        Err(e) if matches!(&e, Error::Io { path: p, .. } if p == path) => {
+            return fail_all(job, file, known, e.to_string(), tx)
+        }
+        Err(e) => return fail_all(job, file, known, format!("{file}: {e}"), tx),
+    };
+    let duration = generator.composition().duration();
+    let times = match &job.times {
+        Times::At(t) => t.clone(),
+        _ => {
+            let span = (Time::ZERO, duration);
+            let grid = Ratio::new(1, i64::from(duration.timescale()))
+                .filter(|_| duration > Time::ZERO)
+                .ok_or_else(|| format!("{file}: the composition is empty"))
+                .and_then(|tick| spread(job, file, span, tick));
+            match grid {
+                Ok(times) => times,
+                Err(message) => return fail_all(job, file, None, message, tx),
+            }
+        }
+    };
+    generator.configure(|s| *s = job.settings.clone());
+    let (done_tx, done_rx) = mpsc::channel();
+    generator.generate_images(
+        times.clone(),
+        writer(job, file, stem, &times, true, done_tx),
+    );
+    forward(job, times.len(), || generator.cancel_all(), &done_rx, tx);
+}
+
+/// The times `--count` or `--every`/`--fps` put on a span (first frame,
+/// end) counted in ticks of `time_base`.
+fn spread(
+    job: &Job,
+    file: &str,
+    (first, end): (Time, Time),
+    time_base: Ratio,
+) -> Result<Vec<Time>, String> {
+    match &job.times {
+        Times::At(t) => Ok(t.clone()),
+        Times::Count(n) => Ticks::of((first, end), time_base)
+            .map(|ticks| ticks.spread(*n))
+            .ok_or_else(|| format!("{file}: the timeline overflows")),
+        Times::Every(step) => match Time::grid(first, end, *step) {
+            Some(grid) if grid.len() <= MOST_GRID_TIMES => {
+                job.bar.inc_length(grid.len() as u64);
+                Ok(grid.collect())
+            }
+            _ => Err(format!(
+                "{file}: a time every {step}s from {first}s to {end}s is more than {MOST_GRID_TIMES} times"
+            )),
+        },
+    }
+}
+
+/// The handler of one source's outcomes, which sends one report per
+/// outcome to `done`. Outcomes arrive one at a time (a generator delivers a
+/// batch's outcomes in turn); each time's first delivery encodes and writes
+/// its file under its name (`names`), and a duplicate reuses what that
+/// write came to. An image of a file names its backend; a `composed` one
+/// has none (its layers may have come from several).
+fn writer(
+    job: &Job,
+    file: &Arc<str>,
+    stem: &str,
+    times: &[Time],
+    composed: bool,
+    done: mpsc::Sender<Report>,
+) -> impl FnMut(Time, Outcome) + Send + 'static {
+    let names = names(stem, times, job.format.extension());
     let mut positions: HashMap<Time, Vec<usize>> = HashMap::new();
     for (i, &t) in times.iter().enumerate() {
         positions.entry(t).or_default().push(i);
     }
-    // Outcomes arrive one at a time (the generator delivers a batch's
-    // outcomes in turn), each time's first delivery encodes and writes its
-    // file, and a duplicate reuses what that write came to.
     let mut written: HashMap<String, Result<(), String>> = HashMap::new();
     let (out, format, background) = (job.out.clone(), job.format, job.background);
     let file_name = file.clone();
     let mut next_of: HashMap<Time, usize> = HashMap::new();
-    generator.generate_images(times.clone(), move |requested, outcome| {
+    move |requested, outcome| {
         let k = next_of.entry(requested).or_insert(0);
         let request = positions[&requested][(*k).min(positions[&requested].len() - 1)];
         *k += 1;
@@ -489,22 +603,22 @@ fn grab_file(job: &Job, file: &Arc<str>, stem: &str, tx: &mpsc::Sender<Report>) 
                     })
                     .clone();
                 match (saved, image.backend()) {
-                    (Ok(()), Some(backend)) => Ok(Written {
+                    (Ok(()), backend) if backend.is_some() || composed => Ok(Written {
                         actual: actual_time,
                         path,
                         size: (image.width(), image.height()),
-                        backend: backend.clone(),
+                        backend: backend.cloned(),
                         rendered_by: image.rendered_by(),
                         deinterlaced: image.deinterlaced(),
                     }),
-                    (Ok(()), None) => Err("the image names no backend".to_string()),
+                    (Ok(()), _) => Err("the image names no backend".to_string()),
                     (Err(e), _) => Err(e),
                 }
             }
             Outcome::Failed(e) => Err(e.to_string()),
             Outcome::Cancelled => Err("cancelled".into()),
         };
-        let _ = done_tx.send(Report {
+        let _ = done.send(Report {
             file: file_name.clone(),
             request,
             requested: Some(requested),
@@ -513,16 +627,26 @@ fn grab_file(job: &Job, file: &Arc<str>, stem: &str, tx: &mpsc::Sender<Report>) 
                 whole_file: false,
             }),
         });
-    });
-    let mut left = times.len();
+    }
+}
+
+/// Passes a source's `left` reports from `done` on to `tx`; once SIGINT or
+/// SIGTERM asked to stop, `cancel`s its pending requests (they arrive as
+/// cancelled outcomes, each still reported).
+fn forward(
+    job: &Job,
+    mut left: usize,
+    cancel: impl Fn(),
+    done: &mpsc::Receiver<Report>,
+    tx: &mpsc::Sender<Report>,
+) {
     let mut cancelled = false;
     while left > 0 {
         if !cancelled && job.stop.load(Ordering::Relaxed) {
-            // The rest arrive as cancelled outcomes, each still reported.
             cancelled = true;
-            generator.cancel_all();
+            cancel();
         }
-        match done_rx.recv_timeout(Duration::from_millis(50)) {
+        match done.recv_timeout(Duration::from_millis(50)) {
             Ok(report) => {
                 left -= 1;
                 let _ = tx.send(report);
