@@ -1,7 +1,8 @@
 // The compose pass of a video composition: layers drawn bottom to top into
 // an accumulator of premultiplied linear-light RGBA, one dispatch per
-// layer, then encoded once into the output texture. Layer textures are
-// sRGB-format, so each load is already linear light.
+// layer, then encoded once into the output texture. Every layer load is
+// linear light: an SDR composition's layers are sRGB-format textures, an
+// HDR one's linear BT.2020 floats with 1.0 at reference white (203 cd/m²).
 
 struct Draw {
     // Output pixel centre → layer texture coordinates:
@@ -20,6 +21,7 @@ struct Draw {
 @group(0) @binding(1) var layer: texture_2d<f32>;
 @group(0) @binding(2) var<uniform> draw: Draw;
 @group(0) @binding(3) var composed: texture_storage_2d<rgba8unorm, write>;
+@group(0) @binding(4) var composed_pq: texture_storage_2d<rgba16uint, write>;
 
 fn output_size() -> vec2<u32> {
     return vec2<u32>(u32(draw.misc.y), u32(draw.misc.z));
@@ -92,4 +94,33 @@ fn encode(@builtin(global_invocation_id) id: vec3<u32>) {
         rgb = c.rgb / c.a;
     }
     textureStore(composed, vec2<i32>(id.xy), vec4<f32>(srgb_encode(rgb), clamp(c.a, 0.0, 1.0)));
+}
+
+// SMPTE ST 2084, the constants `render::tone` spells out.
+const PQ_M1: f32 = 0.1593017578125;
+const PQ_M2: f32 = 78.84375;
+const PQ_C1: f32 = 0.8359375;
+const PQ_C2: f32 = 18.8515625;
+const PQ_C3: f32 = 18.6875;
+// Reference white over PQ's 10000 cd/m².
+const WHITE_IN_PQ: f32 = 0.0203;
+
+fn pq_encode(linear: vec3<f32>) -> vec3<f32> {
+    let y = pow(clamp(linear * WHITE_IN_PQ, vec3<f32>(0.0), vec3<f32>(1.0)), vec3<f32>(PQ_M1));
+    return pow((PQ_C1 + PQ_C2 * y) / (1.0 + PQ_C3 * y), vec3<f32>(PQ_M2));
+}
+
+@compute @workgroup_size(8, 8)
+fn encode_pq(@builtin(global_invocation_id) id: vec3<u32>) {
+    let size = output_size();
+    if id.x >= size.x || id.y >= size.y {
+        return;
+    }
+    let c = acc[id.y * size.x + id.x];
+    var rgb = vec3<f32>(0.0);
+    if c.a > 0.0 {
+        rgb = c.rgb / c.a;
+    }
+    let v = vec4<f32>(pq_encode(rgb), clamp(c.a, 0.0, 1.0));
+    textureStore(composed_pq, vec2<i32>(id.xy), vec4<u32>(round(v * 65535.0)));
 }

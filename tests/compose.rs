@@ -785,3 +785,171 @@ fn derived_layer_transforms_show_each_track_upright() {
         }
     }
 }
+
+#[test]
+fn an_hdr_composition_keeps_hdr_with_match_source() {
+    let _turn = gpu_turn();
+    let asset = Arc::new(open_fixture("hevc_main10_hdr10.mp4"));
+    let composition = Composition::of_asset(asset.clone()).unwrap();
+    let video = VideoComposition::properties_of(&composition).unwrap();
+    assert_eq!(video.color_space, stills::compose::BT2100_PQ);
+    let generator = CompositionGenerator::new(composition, video).unwrap();
+    generator.configure(|s| {
+        s.set_exact();
+        s.set_dynamic_range_policy(stills::DynamicRangePolicy::MatchSource);
+    });
+    let (composed, _) = generator.copy_image(t(1, 2)).unwrap();
+    assert_eq!(composed.pixel_format(), PixelFormat::Rgba16);
+    assert_eq!(composed.color_space(), stills::compose::BT2100_PQ);
+    let single = stills::ImageGenerator::new(asset);
+    single.configure(|s| {
+        s.set_exact();
+        s.set_dynamic_range_policy(stills::DynamicRangePolicy::MatchSource);
+    });
+    let (alone, _) = single.copy_image(t(1, 2)).unwrap();
+    assert_eq!(alone.color_space(), composed.color_space());
+    let (db, _) = psnr16_where(&samples16(&composed), &samples16(&alone), |_| true);
+    eprintln!("HDR10 composed in PQ: {db:.1} dB against the single-track image");
+    assert!(db >= 60.0, "{db:.1} dB against the single-track image");
+}
+
+/// zscale's BT.2100 PQ (BT.2020, 16-bit RGBA, little-endian) of an image
+/// in `transfer` and `primaries`, with SDR white (or HLG's nominal
+/// peak) at `npl` cd/m².
+fn zscale_to_pq(image: &Image, transfer: &str, primaries: &str, npl: u32) -> Vec<u8> {
+    let layout = match image.pixel_format() {
+        PixelFormat::Rgba8 => "rgba",
+        PixelFormat::Rgba16 => "rgba64le",
+    };
+    let size = format!("{}x{}", image.width(), image.height());
+    ffmpeg(
+        &[
+            "-f", "rawvideo", "-pix_fmt", layout, "-s", &size, "-i", "-",
+            "-vf",
+            &format!(
+                "zscale=tin={transfer}:pin={primaries}:t=smpte2084:p=bt2020:npl={npl}:min=gbr:m=gbr:rin=full:r=full,format=gbrp16le"
+            ),
+            "-pix_fmt", "rgba64le", "-f", "rawvideo", "-",
+        ],
+        Some(image.data()),
+    )
+}
+
+/// The layer of `name` composed alone in BT.2100 PQ with `MatchSource`,
+/// and the single-track image it was made from.
+fn composed_in_pq(name: &str) -> (Image, Image) {
+    let asset = Arc::new(open_fixture(name));
+    let composition = Composition::of_asset(asset.clone()).unwrap();
+    let mut video = VideoComposition::properties_of(&composition).unwrap();
+    video.color_space = stills::compose::BT2100_PQ;
+    let generator = CompositionGenerator::new(composition, video).unwrap();
+    let policy = stills::DynamicRangePolicy::MatchSource;
+    generator.configure(|s| {
+        s.set_exact();
+        s.set_dynamic_range_policy(policy);
+    });
+    let (composed, _) = generator.copy_image(t(1, 2)).unwrap();
+    let single = stills::ImageGenerator::new(asset);
+    single.configure(|s| {
+        s.set_exact();
+        s.set_dynamic_range_policy(policy);
+    });
+    let (alone, _) = single.copy_image(t(1, 2)).unwrap();
+    assert_eq!(
+        (composed.width(), composed.height()),
+        (alone.width(), alone.height())
+    );
+    (composed, alone)
+}
+
+/// R, G, B of each pixel of an image of 16-bit RGBA (little-endian).
+fn samples16(image: &Image) -> Vec<[f64; 3]> {
+    samples16_of(image.data())
+}
+
+/// PSNR over the pixels `keep` picks, 16-bit scale.
+fn psnr16_where(a: &[[f64; 3]], b: &[[f64; 3]], keep: impl Fn(usize) -> bool) -> (f64, usize) {
+    let (mut sum, mut n) = (0.0, 0);
+    for (_, (p, q)) in a.iter().zip(b).enumerate().filter(|(i, _)| keep(*i)) {
+        sum += (0..3).map(|c| (p[c] - q[c]) * (p[c] - q[c])).sum::<f64>();
+        n += 3;
+    }
+    let mse = sum / n.max(1) as f64;
+    (
+        10.0 * (65535.0f64 * 65535.0 / mse.max(1e-12)).log10(),
+        n / 3,
+    )
+}
+
+#[test]
+fn an_sdr_layer_in_an_hdr_composition_matches_zscale() {
+    let _turn = gpu_turn();
+    let (composed, alone) = composed_in_pq("untagged_sd.mp4");
+    // SDR white at reference white, 203 cd/m² (BT.2408).
+    let want = zscale_to_pq(&alone, "iec61966-2-1", "bt709", 203);
+    let (ours, theirs) = (samples16(&composed), samples16_of(&want));
+    let (db, _) = psnr16_where(&ours, &theirs, |_| true);
+    eprintln!("SDR layer in PQ: {db:.1} dB against zscale");
+    assert!(db >= 45.0, "{db:.1} dB against zscale");
+}
+
+/// R, G, B of each pixel of 16-bit RGBA bytes (little-endian).
+fn samples16_of(raw: &[u8]) -> Vec<[f64; 3]> {
+    raw.chunks(8)
+        .map(|p| std::array::from_fn(|c| f64::from(u16::from_le_bytes([p[2 * c], p[2 * c + 1]]))))
+        .collect()
+}
+
+#[test]
+fn an_hlg_layer_in_an_hdr_composition_follows_bt2100() {
+    let _turn = gpu_turn();
+    let (composed, alone) = composed_in_pq("hevc_main10_hlg.mp4");
+    let ours = samples16(&composed);
+    // BT.2100's reference OOTF on a 1000 cd/m² display, in f64: display
+    // light = 1000 · Ys^0.2 · scene light, Ys the scene luminance.
+    let (a, b) = (0.178_832_77, 1.0 - 4.0 * 0.178_832_77);
+    let c = 0.5 - a * (4.0f64 * a).ln();
+    let scene = |e: f64| {
+        if e <= 0.5 {
+            e * e / 3.0
+        } else {
+            (((e - c) / a).exp() + b) / 12.0
+        }
+    };
+    let (m1, m2) = (2610.0 / 16384.0, 2523.0 / 4096.0 * 128.0);
+    let (c1, c2, c3) = (
+        3424.0 / 4096.0,
+        2413.0 / 4096.0 * 32.0,
+        2392.0 / 4096.0 * 32.0,
+    );
+    let pq = |nits: f64| {
+        let y = (nits / 10000.0f64).clamp(0.0, 1.0).powf(m1);
+        ((c1 + c2 * y) / (1.0 + c3 * y)).powf(m2) * 65535.0
+    };
+    let input = samples16(&alone);
+    let bt2100: Vec<[f64; 3]> = input
+        .iter()
+        .map(|p| {
+            let e = p.map(|v| scene(v / 65535.0));
+            let ys = 0.2627 * e[0] + 0.6780 * e[1] + 0.0593 * e[2];
+            let gain = 1000.0 * ys.max(1e-12).powf(0.2);
+            e.map(|v| pq(gain * v))
+        })
+        .collect();
+    let (db, _) = psnr16_where(&ours, &bt2100, |_| true);
+    eprintln!("HLG layer in PQ: {db:.1} dB against BT.2100's OOTF");
+    assert!(db >= 45.0, "{db:.1} dB against BT.2100's OOTF");
+    // zscale applies HLG's OOTF to each component rather than through the
+    // luminance, which agrees with BT.2100 on neutral colours only: there,
+    // it is the independent reference.
+    let theirs = samples16_of(&zscale_to_pq(&alone, "arib-std-b67", "bt2020", 1000));
+    let neutral = |i: usize| {
+        let p = input[i];
+        let (lo, hi) = (p[0].min(p[1]).min(p[2]), p[0].max(p[1]).max(p[2]));
+        hi - lo < 0.01 * 65535.0
+    };
+    let (db, pixels) = psnr16_where(&ours, &theirs, neutral);
+    eprintln!("HLG layer in PQ, {pixels} neutral pixels: {db:.1} dB against zscale");
+    assert!(pixels > 1000, "only {pixels} neutral pixels");
+    assert!(db >= 45.0, "{db:.1} dB against zscale on neutral pixels");
+}

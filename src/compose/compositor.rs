@@ -6,9 +6,9 @@
 
 use std::sync::OnceLock;
 
-use crate::gpu::compose::{ComposePass, LayerDraw};
+use crate::gpu::compose::{ComposePass, ComposedEncoding, LayerDraw};
 use crate::gpu::GpuContext;
-use crate::image::Image;
+use crate::image::{ColorSpace, Image};
 use crate::render::Size;
 use crate::time::Time;
 
@@ -38,9 +38,11 @@ pub struct LayerFrame {
     pub track: u32,
     /// Where the shown source frame starts on its source track.
     pub source_time: Time,
-    /// Straight-alpha RGBA, `Rgba8UnormSrgb` (loads are linear light),
+    /// Straight-alpha RGBA whose loads are linear light, with
     /// `TEXTURE_BINDING` and `COPY_SRC` usage, on the frame's
-    /// [`GpuContext`].
+    /// [`GpuContext`]: `Rgba8UnormSrgb` in an sRGB composition;
+    /// `Rgba32Float` in a [`BT2100_PQ`](super::BT2100_PQ) one, BT.2020
+    /// light with 1.0 at reference white (203 cd/m²).
     pub texture: wgpu::Texture,
     /// The same pixels on the host, when the compositor asked for them
     /// ([`VideoCompositor::wants_host_pixels`]).
@@ -63,6 +65,9 @@ pub struct CompositionRequest<'a> {
     pub instruction: &'a Instruction,
     /// The output image's size (render size times render scale).
     pub output_size: Size,
+    /// The output image's colour space: [`ColorSpace::SRGB`], or
+    /// [`BT2100_PQ`](super::BT2100_PQ) where the composition keeps HDR.
+    pub color_space: ColorSpace,
     /// The frames of the instruction's layers that show something at this
     /// time (an empty segment shows nothing), top first.
     pub layers: &'a [LayerFrame],
@@ -72,11 +77,13 @@ pub struct CompositionRequest<'a> {
 /// A composed picture.
 #[derive(Debug)]
 pub enum ComposedFrame {
-    /// An `Rgba8Unorm` or `Rgba8UnormSrgb` texture of the output size with
-    /// `COPY_SRC` usage, holding sRGB-encoded straight-alpha values; it is
-    /// read back once.
+    /// A texture of the output size with `COPY_SRC` usage, read back once:
+    /// in an sRGB composition `Rgba8Unorm` or `Rgba8UnormSrgb` holding
+    /// sRGB-encoded straight-alpha values; in a BT.2100 PQ one
+    /// `Rgba16Uint` holding PQ code values.
     Texture(wgpu::Texture),
-    /// Pixels already on the host, 8-bit RGBA of the output size.
+    /// Pixels already on the host, of the output size, format (8-bit RGBA
+    /// for sRGB, 16-bit for PQ) and colour space.
     Pixels(Image),
 }
 
@@ -109,7 +116,7 @@ pub trait VideoCompositor: Send + Sync {
 
 /// The built-in compositor: each layer drawn with its transform, crop and
 /// opacity over the instruction's background, bottom layer first, blended
-/// in linear light by `shaders/compose.wgsl`. Layers are taken already
+/// in the output's linear light by `shaders/compose.wgsl`. Layers are taken already
 /// scaled by the frame pipeline ([`LayerScale::AsDrawn`]), so a layer
 /// shown smaller than its source is filtered as a single-track image of
 /// that size would be, and placed with bilinear sampling.
@@ -163,7 +170,14 @@ impl VideoCompositor for BuiltinCompositor {
             });
         }
         let size = (request.output_size.width, request.output_size.height);
-        let texture = pass.compose(request.gpu, size, request.instruction.background, &draws)?;
+        let background =
+            super::light::background(request.instruction.background, request.color_space);
+        let encoding = if request.color_space == super::BT2100_PQ {
+            ComposedEncoding::Pq16
+        } else {
+            ComposedEncoding::Srgb8
+        };
+        let texture = pass.compose(request.gpu, size, background, &draws, encoding)?;
         Ok(ComposedFrame::Texture(texture))
     }
 }

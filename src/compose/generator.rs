@@ -11,7 +11,7 @@ use std::sync::{mpsc, Arc, Condvar, Mutex};
 
 use crate::error::{Error, Result};
 use crate::generator::{GeneratorPool, GeneratorSettings, ImageGenerator, ImageResult, Outcome};
-use crate::gpu::compose::{read_rgba8, upload_rgba8};
+use crate::gpu::compose::{read_composed, upload_layer, ComposedEncoding, LayerPixels};
 use crate::gpu::GpuContext;
 use crate::image::{ColorSpace, Image, PixelFormat};
 use crate::limits::DEFAULT_TIMEOUT;
@@ -22,6 +22,7 @@ use crate::time::Time;
 use super::compositor::{
     BuiltinCompositor, ComposedFrame, CompositionRequest, LayerFrame, LayerScale, VideoCompositor,
 };
+use super::light::{linear_bt2020, BT2100_PQ};
 use super::model::{Composition, CropRect, Transform, VideoComposition};
 use super::timeline::{frame_for, instruction_at, segment_at, source_time};
 
@@ -305,6 +306,14 @@ impl BatchRun {
         self.shared.epoch.load(Ordering::SeqCst) != self.epoch
     }
 
+    /// Whether the output is HDR: a BT.2100 PQ composition asked for with
+    /// the `MatchSource` policy. Otherwise it is sRGB, HDR layers tone
+    /// mapped.
+    fn keeps_hdr(&self) -> bool {
+        self.shared.video.color_space == BT2100_PQ
+            && self.settings.dynamic_range_policy() == DynamicRangePolicy::MatchSource
+    }
+
     /// Output pixels per render coordinate: the render scale, shrunk so the
     /// image fits the maximum size.
     fn output_scale(&self) -> f64 {
@@ -385,7 +394,11 @@ impl BatchRun {
             settings.set_exact();
             settings.set_applies_preferred_track_transform(false);
             settings.set_aperture_mode(ApertureMode::EncodedPixels);
-            settings.set_dynamic_range_policy(DynamicRangePolicy::ForceSdr);
+            settings.set_dynamic_range_policy(if self.keeps_hdr() {
+                DynamicRangePolicy::MatchSource
+            } else {
+                DynamicRangePolicy::ForceSdr
+            });
             settings.set_track(Some(src.stream));
             let sized = keys.iter().map(|k| (k.time, k.size)).collect();
             let tx = tx.clone();
@@ -541,6 +554,16 @@ impl BatchRun {
             None => crate::generator::default_gpu()?,
         };
         let host = shared.compositor.wants_host_pixels();
+        let hdr = self.keeps_hdr();
+        let (color_space, format, encoding) = if hdr {
+            (BT2100_PQ, PixelFormat::Rgba16, ComposedEncoding::Pq16)
+        } else {
+            (
+                ColorSpace::SRGB,
+                PixelFormat::Rgba8,
+                ComposedEncoding::Srgb8,
+            )
+        };
         let mut frames = Vec::with_capacity(plan.layers.len());
         for layer in &plan.layers {
             let (image, actual) = match pictures.get(&layer.key) {
@@ -548,17 +571,28 @@ impl BatchRun {
                 Some(Err(e)) => return Err(e.clone()),
                 None => return Err(Error::Cancelled),
             };
-            if image.pixel_format() != PixelFormat::Rgba8 {
+            let (w, h) = shared.sources[layer.key.source].natural;
+            let (tw, th) = (image.width(), image.height());
+            let (sx, sy) = (f64::from(tw) / f64::from(w), f64::from(th) / f64::from(h));
+            let texture = if hdr {
+                let linear = linear_bt2020(image).ok_or_else(|| {
+                    Error::Compositor(format!(
+                        "track {}'s frame came in {:?}, which cannot be composed as HDR",
+                        layer.track,
+                        image.color_space()
+                    ))
+                })?;
+                upload_layer(&gpu, (tw, th), LayerPixels::Linear(&linear))?
+            } else if image.pixel_format() == PixelFormat::Rgba8 {
+                let (stride, data) = (image.stride(), image.data());
+                upload_layer(&gpu, (tw, th), LayerPixels::Srgb8 { stride, data })?
+            } else {
                 return Err(Error::Compositor(format!(
                     "track {}'s frame came as {:?}, not 8-bit RGBA",
                     layer.track,
                     image.pixel_format()
                 )));
-            }
-            let (w, h) = shared.sources[layer.key.source].natural;
-            let (tw, th) = (image.width(), image.height());
-            let (sx, sy) = (f64::from(tw) / f64::from(w), f64::from(th) / f64::from(h));
-            let texture = upload_rgba8(&gpu, (tw, th), image.stride(), image.data())?;
+            };
             frames.push(LayerFrame {
                 layer: layer.layer,
                 track: layer.track,
@@ -580,6 +614,7 @@ impl BatchRun {
             time: f,
             instruction,
             output_size: out_size,
+            color_space,
             layers: &frames,
             gpu: &gpu,
         };
@@ -598,26 +633,28 @@ impl BatchRun {
                         size.width, size.height, out_size.width, out_size.height
                     )));
                 }
-                let data = read_rgba8(&gpu, &texture, DEFAULT_TIMEOUT)?;
+                let data = read_composed(&gpu, &texture, encoding, DEFAULT_TIMEOUT)?;
                 Image::new(
                     size.width,
                     size.height,
-                    size.width as usize * 4,
-                    PixelFormat::Rgba8,
-                    ColorSpace::SRGB,
+                    size.width as usize * format.bytes_per_pixel(),
+                    format,
+                    color_space,
                     data,
                 )
                 .ok_or_else(|| Error::Compositor("the composed texture read back short".into()))?
             }
             ComposedFrame::Pixels(image) => {
                 if (image.width(), image.height()) != (out_size.width, out_size.height)
-                    || image.pixel_format() != PixelFormat::Rgba8
+                    || image.pixel_format() != format
+                    || image.color_space() != color_space
                 {
                     return Err(Error::Compositor(format!(
-                        "the compositor returned a {}x{} {:?} image for a {}x{} 8-bit RGBA frame",
+                        "the compositor returned a {}x{} {:?} {:?} image for a {}x{} {format:?} {color_space:?} frame",
                         image.width(),
                         image.height(),
                         image.pixel_format(),
+                        image.color_space(),
                         out_size.width,
                         out_size.height
                     )));

@@ -39,6 +39,7 @@ use crate::limits::OpenOptions;
 use crate::render::Size;
 use crate::time::{ParseTimeErrorKind, Time};
 
+use super::light::BT2100_PQ;
 use super::model::{
     Composition, CompositionError, CompositionTrack, CropRect, Instruction, LayerInstruction, Ramp,
     TimeRange, Transform, VideoComposition,
@@ -90,8 +91,12 @@ pub fn parse_composition(
             render_size,
             frame_duration,
             render_scale,
+            color_space,
         } => {
             let mut video = VideoComposition::properties_of(&composition)?;
+            if let Some(space) = color_space {
+                video.color_space = space;
+            }
             if let Some(size) = render_size {
                 video.render_size = size;
             }
@@ -126,6 +131,7 @@ enum VideoFields {
         render_size: Option<Size>,
         frame_duration: Option<Time>,
         render_scale: Option<f64>,
+        color_space: Option<ColorSpace>,
     },
 }
 
@@ -175,14 +181,13 @@ fn parse_document(text: &str) -> Parsed<Document> {
         .optional("render_scale")
         .map(|f| f.number("a render scale (a positive number)"))
         .transpose()?;
-    if let Some(f) = root.optional("color_space") {
-        color_space(f)?;
-    }
+    let color_space = root.optional("color_space").map(color_space).transpose()?;
     let video = match root.optional("instructions") {
         None => VideoFields::Derived {
             render_size,
             frame_duration,
             render_scale,
+            color_space,
         },
         Some(instructions) => {
             let required = "required when `instructions` is given";
@@ -192,7 +197,7 @@ fn parse_document(text: &str) -> Parsed<Document> {
                 frame_duration: frame_duration
                     .ok_or_else(|| missing("frame_duration", A_TIME, required))?,
                 render_scale: render_scale.unwrap_or(1.0),
-                color_space: ColorSpace::SRGB,
+                color_space: color_space.unwrap_or(ColorSpace::SRGB),
                 instructions: instructions.each(instruction)?,
             })
         }
@@ -378,14 +383,15 @@ fn size(f: Field<'_>) -> Parsed<Size> {
 fn color_space(f: Field<'_>) -> Parsed<ColorSpace> {
     match f.value.as_str() {
         Some(s) if s.eq_ignore_ascii_case("srgb") => Ok(ColorSpace::SRGB),
+        Some(s) if s.eq_ignore_ascii_case("bt2100-pq") => Ok(BT2100_PQ),
         Some(_) => Err(CompositionError::Json {
             at: f.at,
             problem: format!(
-                "{} is not supported; the only output colour space is \"srgb\"",
+                "{} is not supported; the output colour spaces are \"srgb\" and \"bt2100-pq\"",
                 found(f.value)
             ),
         }),
-        None => Err(expected(&f.at, "\"srgb\"", f.value)),
+        None => Err(expected(&f.at, "\"srgb\" or \"bt2100-pq\"", f.value)),
     }
 }
 
@@ -878,7 +884,7 @@ mod tests {
             (
                 r#"{"assets": [], "tracks": [], "color_space": "bt2020"}"#,
                 "color_space",
-                r#""bt2020" is not supported; the only output colour space is "srgb""#,
+                r#""bt2020" is not supported; the output colour spaces are "srgb" and "bt2100-pq""#,
             ),
             (
                 r#"{"assets": [], "tracks": [], "render_scale": "2"}"#,

@@ -14,6 +14,8 @@ use crate::image::ColorSpace;
 use crate::render::Size;
 use crate::time::Time;
 
+use super::light::BT2100_PQ;
+
 /// A span of time: `start` and a positive `duration`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeRange {
@@ -450,8 +452,11 @@ pub struct VideoComposition {
     /// Output pixels per render coordinate (the image is `render_size ·
     /// render_scale`, rounded).
     pub render_scale: f64,
-    /// The output's colour space. Layers are converted to it (HDR ones tone
-    /// mapped) and blended in its linear light.
+    /// The output's colour space: [`ColorSpace::SRGB`], or BT.2100 PQ
+    /// ([`BT2100_PQ`]) to keep HDR where the generator's dynamic range
+    /// policy is `MatchSource` (with `ForceSdr` the output is sRGB, HDR
+    /// layers tone mapped). Layers are converted to it and blended in its
+    /// linear light.
     pub color_space: ColorSpace,
     /// Contiguous, from time 0 to at least the composition's end.
     pub instructions: Vec<Instruction>,
@@ -461,12 +466,14 @@ impl VideoComposition {
     /// What Apple's `videoComposition(propertiesOf:)` derives: each track a
     /// layer with its preferred transform (the first track on top), the
     /// render size the box of the tracks as shown, the frame duration the
-    /// shortest of the tracks' mean frame durations, one instruction over
-    /// the whole composition on a black background.
+    /// shortest of the tracks' mean frame durations, BT.2100 PQ where a
+    /// track is HDR (else sRGB), one instruction over the whole composition
+    /// on a black background.
     pub fn properties_of(composition: &Composition) -> Result<VideoComposition> {
         let mut layers = Vec::new();
         let (mut width, mut height) = (0.0f64, 0.0f64);
         let mut frame_duration: Option<Time> = None;
+        let mut hdr = false;
         for track in &composition.tracks {
             let Some(source) = track.segments.iter().find_map(|s| s.source) else {
                 continue;
@@ -479,6 +486,7 @@ impl VideoComposition {
                 })
             })?;
             let video = asset.image_track(Some(source.stream))?;
+            hdr |= video.color.transfer.hdr_format().is_some();
             let transform = preferred_transform(video);
             for (x, y) in [
                 (0.0, 0.0),
@@ -501,7 +509,7 @@ impl VideoComposition {
             render_size: Size::new(width.round() as u32, height.round() as u32),
             frame_duration: frame_duration.unwrap_or(Time::new(1, 30)),
             render_scale: 1.0,
-            color_space: ColorSpace::SRGB,
+            color_space: if hdr { BT2100_PQ } else { ColorSpace::SRGB },
             instructions: vec![Instruction {
                 time_range: TimeRange::new(Time::ZERO, composition.duration()),
                 background: [0.0, 0.0, 0.0, 1.0],
@@ -546,7 +554,7 @@ impl VideoComposition {
                 height: out.height,
             });
         }
-        if self.color_space != ColorSpace::SRGB {
+        if self.color_space != ColorSpace::SRGB && self.color_space != BT2100_PQ {
             return Err(CompositionError::UnsupportedColorSpace(self.color_space));
         }
         let Some(first) = self.instructions.first() else {

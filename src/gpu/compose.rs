@@ -26,11 +26,21 @@ pub(crate) struct LayerDraw<'a> {
     pub opacity: f64,
 }
 
+/// What the compose pass writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ComposedEncoding {
+    /// `Rgba8Unorm` holding sRGB-encoded values.
+    Srgb8,
+    /// `Rgba16Uint` holding BT.2100 PQ code values.
+    Pq16,
+}
+
 /// The compiled compose pipelines of one device.
 pub(crate) struct ComposePass {
     clear: wgpu::ComputePipeline,
     blend: wgpu::ComputePipeline,
     encode: wgpu::ComputePipeline,
+    encode_pq: wgpu::ComputePipeline,
 }
 
 impl ComposePass {
@@ -41,33 +51,78 @@ impl ComposePass {
                 label: Some("compose"),
                 source: wgpu::ShaderSource::Wgsl(include_str!("../../shaders/compose.wgsl").into()),
             });
-            let pipeline = |entry: &str| {
+            let pipeline = |entry: &str, layout: Option<&wgpu::PipelineLayout>| {
                 device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                     label: Some(entry),
-                    layout: None,
+                    layout,
                     module: &module,
                     entry_point: Some(entry),
                     compilation_options: Default::default(),
                     cache: None,
                 })
             };
+            // The blend pass's layout is spelled out: a layer texture is
+            // read with loads only, so a float format that cannot be
+            // filtered (an HDR composition's 32-bit floats) binds too.
+            let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
+                binding,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage { read_only },
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            };
+            let blend_group = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some("compose blend"),
+                entries: &[
+                    storage(0, false),
+                    wgpu::BindGroupLayoutEntry {
+                        binding: 1,
+                        visibility: wgpu::ShaderStages::COMPUTE,
+                        ty: wgpu::BindingType::Texture {
+                            sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                            view_dimension: wgpu::TextureViewDimension::D2,
+                            multisampled: false,
+                        },
+                        count: None,
+                    },
+                    wgpu::BindGroupLayoutEntry {
+                        binding: 2,
+                        visibility: wgpu::ShaderStages::COMPUTE,
+                        ty: wgpu::BindingType::Buffer {
+                            ty: wgpu::BufferBindingType::Uniform,
+                            has_dynamic_offset: false,
+                            min_binding_size: None,
+                        },
+                        count: None,
+                    },
+                ],
+            });
+            let blend_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("compose blend"),
+                bind_group_layouts: &[Some(&blend_group)],
+                immediate_size: 0,
+            });
             ComposePass {
-                clear: pipeline("clear"),
-                blend: pipeline("blend"),
-                encode: pipeline("encode"),
+                clear: pipeline("clear", None),
+                blend: pipeline("blend", Some(&blend_layout)),
+                encode: pipeline("encode", None),
+                encode_pq: pipeline("encode_pq", None),
             }
         })
     }
 
-    /// Draws `layers` (bottom first) over `background` (straight RGBA,
-    /// sRGB-encoded) into a new `width`×`height` RGBA8 texture of
-    /// sRGB-encoded values.
+    /// Draws `layers` (bottom first) over `background` (premultiplied
+    /// linear light) into a new `width`×`height` texture in `encoding`.
     pub fn compose(
         &self,
         ctx: &GpuContext,
         (width, height): (u32, u32),
         background: [f64; 4],
         layers: &[LayerDraw<'_>],
+        encoding: ComposedEncoding,
     ) -> Result<wgpu::Texture, GpuError> {
         let device = ctx.device();
         let limits = device.limits();
@@ -109,32 +164,17 @@ impl ComposePass {
                 mip_level_count: 1,
                 sample_count: 1,
                 dimension: wgpu::TextureDimension::D2,
-                format: wgpu::TextureFormat::Rgba8Unorm,
+                format: match encoding {
+                    ComposedEncoding::Srgb8 => wgpu::TextureFormat::Rgba8Unorm,
+                    ComposedEncoding::Pq16 => wgpu::TextureFormat::Rgba16Uint,
+                },
                 usage: wgpu::TextureUsages::STORAGE_BINDING
                     | wgpu::TextureUsages::COPY_SRC
                     | wgpu::TextureUsages::TEXTURE_BINDING,
                 view_formats: &[],
             });
             let size = [0.0, f64::from(width), f64::from(height), 0.0];
-            let linear = |c: f64| {
-                if c <= 0.04045 {
-                    c / 12.92
-                } else {
-                    ((c + 0.055) / 1.055).powf(2.4)
-                }
-            };
-            let a = background[3];
-            let clear_draw = draw_words(
-                [
-                    linear(background[0]) * a,
-                    linear(background[1]) * a,
-                    linear(background[2]) * a,
-                    a,
-                ],
-                [0.0; 4],
-                [0.0; 4],
-                size,
-            );
+            let clear_draw = draw_words(background, [0.0; 4], [0.0; 4], size);
             let uniform = |words: &[f32; 16]| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some("compose draw"),
@@ -183,16 +223,20 @@ impl ComposePass {
                     pass.dispatch_workgroups(groups.0, groups.1, 1);
                 }
                 let view = composed.create_view(&Default::default());
+                let (encode, binding) = match encoding {
+                    ComposedEncoding::Srgb8 => (&self.encode, 3),
+                    ComposedEncoding::Pq16 => (&self.encode_pq, 4),
+                };
                 let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
                     label: None,
-                    layout: &self.encode.get_bind_group_layout(0),
+                    layout: &encode.get_bind_group_layout(0),
                     entries: &[
                         entry(0, acc.as_entire_binding()),
                         entry(2, clear_uniform.as_entire_binding()),
-                        entry(3, wgpu::BindingResource::TextureView(&view)),
+                        entry(binding, wgpu::BindingResource::TextureView(&view)),
                     ],
                 });
-                pass.set_pipeline(&self.encode);
+                pass.set_pipeline(encode);
                 pass.set_bind_group(0, &group, &[]);
                 pass.dispatch_workgroups(groups.0, groups.1, 1);
             }
@@ -214,13 +258,23 @@ fn draw_words(m: [f64; 4], t_size: [f64; 4], crop: [f64; 4], misc: [f64; 4]) -> 
     words
 }
 
-/// A straight-alpha RGBA8 picture (sRGB-encoded values) as an sRGB texture
-/// the compose pass and custom compositors sample in linear light.
-pub(crate) fn upload_rgba8(
+/// A layer's pixels as the compose pass reads them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum LayerPixels<'a> {
+    /// Straight-alpha RGBA8 of sRGB-encoded values, rows `stride` bytes
+    /// apart: an `Rgba8UnormSrgb` texture, linear light on load.
+    Srgb8 { stride: usize, data: &'a [u8] },
+    /// Straight-alpha linear light, four floats a pixel, tightly packed:
+    /// an `Rgba32Float` texture.
+    Linear(&'a [f32]),
+}
+
+/// Uploads a layer's pixels as a texture the compose pass and custom
+/// compositors load linear light from.
+pub(crate) fn upload_layer(
     ctx: &GpuContext,
     (width, height): (u32, u32),
-    stride: usize,
-    data: &[u8],
+    pixels: LayerPixels<'_>,
 ) -> Result<wgpu::Texture, GpuError> {
     let device = ctx.device();
     let side = device.limits().max_texture_dimension_2d;
@@ -232,6 +286,14 @@ pub(crate) fn upload_rgba8(
             allowed: u64::from(side),
         });
     }
+    let (format, bytes_per_row, data): (_, usize, &[u8]) = match pixels {
+        LayerPixels::Srgb8 { stride, data } => (wgpu::TextureFormat::Rgba8UnormSrgb, stride, data),
+        LayerPixels::Linear(data) => (
+            wgpu::TextureFormat::Rgba32Float,
+            width as usize * 16,
+            bytemuck::cast_slice(data),
+        ),
+    };
     scoped(device, || {
         let size = wgpu::Extent3d {
             width,
@@ -244,7 +306,7 @@ pub(crate) fn upload_rgba8(
             mip_level_count: 1,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::Rgba8UnormSrgb,
+            format,
             // COPY_SRC: a custom compositor may copy a layer as it is.
             usage: wgpu::TextureUsages::TEXTURE_BINDING
                 | wgpu::TextureUsages::COPY_DST
@@ -256,7 +318,7 @@ pub(crate) fn upload_rgba8(
             data,
             wgpu::TexelCopyBufferLayout {
                 offset: 0,
-                bytes_per_row: Some(stride as u32),
+                bytes_per_row: Some(bytes_per_row as u32),
                 rows_per_image: Some(height),
             },
             size,
@@ -265,22 +327,33 @@ pub(crate) fn upload_rgba8(
     })
 }
 
-/// Reads an RGBA8 texture (`Rgba8Unorm` or `Rgba8UnormSrgb`) back to the
-/// host: tightly packed rows of `width × 4` bytes.
-pub(crate) fn read_rgba8(
+/// Reads a composed texture back to the host: tightly packed rows of
+/// `width × 4` bytes for `Rgba8Unorm` and `Rgba8UnormSrgb` (an SDR
+/// composition's), `width × 8` (little-endian) for `Rgba16Uint` (an HDR
+/// one's PQ code values); `expected` is which of the two it must be.
+pub(crate) fn read_composed(
     ctx: &GpuContext,
     texture: &wgpu::Texture,
+    expected: ComposedEncoding,
     timeout: Duration,
 ) -> Result<Vec<u8>, GpuError> {
     let format = texture.format();
-    if !matches!(
-        format,
-        wgpu::TextureFormat::Rgba8Unorm | wgpu::TextureFormat::Rgba8UnormSrgb
-    ) {
-        return Err(GpuError::UnsupportedSpec(format!(
-            "a composed texture must be Rgba8Unorm or Rgba8UnormSrgb, not {format:?}"
-        )));
-    }
+    let bytes_per_pixel = match (expected, format) {
+        (
+            ComposedEncoding::Srgb8,
+            wgpu::TextureFormat::Rgba8Unorm | wgpu::TextureFormat::Rgba8UnormSrgb,
+        ) => 4,
+        (ComposedEncoding::Pq16, wgpu::TextureFormat::Rgba16Uint) => 8,
+        _ => {
+            return Err(GpuError::UnsupportedSpec(format!(
+                "a composed texture of this composition must be {}, not {format:?}",
+                match expected {
+                    ComposedEncoding::Srgb8 => "Rgba8Unorm or Rgba8UnormSrgb",
+                    ComposedEncoding::Pq16 => "Rgba16Uint (PQ code values)",
+                }
+            )))
+        }
+    };
     if !texture.usage().contains(wgpu::TextureUsages::COPY_SRC) {
         return Err(GpuError::UnsupportedSpec(
             "a composed texture must be made with TextureUsages::COPY_SRC".into(),
@@ -288,7 +361,7 @@ pub(crate) fn read_rgba8(
     }
     let device = ctx.device();
     let size = texture.size();
-    let row = size.width as usize * 4;
+    let row = size.width as usize * bytes_per_pixel;
     let padded = row.next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT as usize);
     let bytes = (padded * size.height as usize) as u64;
     let readback = scoped(device, || {
