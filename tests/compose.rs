@@ -11,7 +11,7 @@ use std::sync::Arc;
 use common::facts::Fixture;
 use common::ffmpeg::ffmpeg;
 use common::framecode::{read_frame_code, Picture, PixelLayout};
-use common::harness::{gpu_turn, open_fixture};
+use common::harness::{block_on_timeout, collect_stream, gpu_turn, open_fixture, DEADLINE};
 use common::metrics::psnr8;
 use stills::asset::geometry::Orientation;
 use stills::compose::{
@@ -88,7 +88,7 @@ fn outcomes(generator: &CompositionGenerator, times: &[Time]) -> Vec<Outcome> {
     let mut got: Vec<Option<Outcome>> = times.iter().map(|_| None).collect();
     for _ in times {
         let (time, outcome) = rx
-            .recv_timeout(common::harness::DEADLINE)
+            .recv_timeout(DEADLINE)
             .expect("every request answered in time");
         let slot = times
             .iter()
@@ -952,4 +952,55 @@ fn an_hlg_layer_in_an_hdr_composition_follows_bt2100() {
     eprintln!("HLG layer in PQ, {pixels} neutral pixels: {db:.1} dB against zscale");
     assert!(pixels > 1000, "only {pixels} neutral pixels");
     assert!(db >= 45.0, "{db:.1} dB against zscale on neutral pixels");
+}
+
+#[test]
+fn futures_and_streams_of_a_composition_and_their_cancellation() {
+    let _turn = gpu_turn();
+    let generator = CompositionGenerator::new(
+        two_tracks(),
+        video(
+            (320, 240),
+            vec![
+                layer(2, Transform::translate(160.0, 120.0)),
+                layer(1, Transform::IDENTITY),
+            ],
+            t(2, 1),
+        ),
+    )
+    .unwrap();
+    generator.configure(|s| s.set_exact());
+    let (image, actual) = block_on_timeout(generator.image_at(t(1, 1)), DEADLINE)
+        .expect("the future resolves")
+        .unwrap();
+    assert_eq!(
+        (actual, code_in(&image, (0, 0, 320, 240))),
+        (t(1, 1), Ok(25))
+    );
+
+    let times: Vec<Time> = (0..10).map(|k| t(k * 4, 25)).collect();
+    let items = collect_stream(generator.images(times.clone()), DEADLINE).unwrap();
+    let mut seen: Vec<Time> = items.iter().map(|i| i.requested).collect();
+    seen.sort();
+    assert_eq!(seen, times);
+    for item in &items {
+        let (image, actual) = item.result.as_ref().unwrap();
+        assert_eq!(*actual, item.requested);
+        let k = (actual.seconds() * 25.0).round() as u32;
+        assert_eq!(code_in(image, (160, 120, 160, 120)), Ok(k * 10 / 25));
+    }
+
+    // Dropping a stream or a future cancels its requests and no other's;
+    // the generator goes on.
+    let (tx, rx) = std::sync::mpsc::channel();
+    generator.generate_images([t(1, 2)], move |_, outcome| {
+        let _ = tx.send(outcome);
+    });
+    drop(generator.images((0..50).map(|k| t(k, 25))));
+    drop(generator.image_at(t(3, 2)));
+    assert!(matches!(
+        rx.recv_timeout(DEADLINE),
+        Ok(Outcome::Succeeded { .. })
+    ));
+    assert!(generator.copy_image(t(1, 1)).is_ok());
 }

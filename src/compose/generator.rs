@@ -6,11 +6,17 @@
 //! are in, then handed over.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Waker};
 
 use crate::error::{Error, Result};
-use crate::generator::{GeneratorPool, GeneratorSettings, ImageGenerator, ImageResult, Outcome};
+use crate::generator::{
+    GeneratedImage, GeneratorPool, GeneratorSettings, ImageGenerator, ImageResult, Outcome,
+    SubmittedBatch,
+};
 use crate::gpu::compose::{read_composed, upload_layer, ComposedEncoding, LayerPixels};
 use crate::gpu::GpuContext;
 use crate::image::{ColorSpace, Image, PixelFormat};
@@ -158,30 +164,86 @@ impl CompositionGenerator {
         times: impl IntoIterator<Item = Time>,
         handler: impl FnMut(Time, Outcome) + Send + 'static,
     ) {
+        let mut handler = handler;
+        self.submit(times.into_iter().collect(), move |_, t, o| handler(t, o));
+    }
+
+    /// The image of the composition frame displayed at `t`. Works on any
+    /// executor; dropping the future cancels the request.
+    pub fn image_at(&self, t: Time) -> CompositionImageFuture {
+        let slot = Arc::new(Mutex::new(FutureSlot::default()));
+        let s = slot.clone();
+        let cancel = self.submit(vec![t], move |_, _, outcome| {
+            let mut slot = lock(&s);
+            slot.result = Some(match outcome {
+                Outcome::Succeeded { image, actual_time } => Ok((image, actual_time)),
+                Outcome::Failed(e) => Err(e),
+                Outcome::Cancelled => Err(Error::Cancelled),
+            });
+            if let Some(w) = slot.waker.take() {
+                w.wake();
+            }
+        });
+        CompositionImageFuture { slot, cancel }
+    }
+
+    /// Images for many times, as a stream of items keyed by requested time,
+    /// in the order they are composed. Dropping the stream cancels what is
+    /// pending.
+    pub fn images(&self, times: impl IntoIterator<Item = Time>) -> CompositionImageStream {
         let times: Vec<Time> = times.into_iter().collect();
-        let settings = self
-            .settings
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let epoch = self.shared.epoch.load(Ordering::SeqCst);
+        let state = Arc::new(Mutex::new(StreamState {
+            ready: std::collections::VecDeque::new(),
+            remaining: times.len(),
+            waker: None,
+        }));
+        let s = state.clone();
+        let cancel = self.submit(times, move |_, requested, outcome| {
+            let mut st = lock(&s);
+            st.ready.push_back(GeneratedImage {
+                requested,
+                result: match outcome {
+                    Outcome::Succeeded { image, actual_time } => Ok((image, actual_time)),
+                    Outcome::Failed(e) => Err(e),
+                    Outcome::Cancelled => Err(Error::Cancelled),
+                },
+            });
+            st.remaining -= 1;
+            if let Some(w) = st.waker.take() {
+                w.wake();
+            }
+        });
+        CompositionImageStream { state, cancel }
+    }
+
+    /// Runs a batch for `times` on a thread of its own, handing `handler`
+    /// each request's index, time and outcome exactly once.
+    fn submit(
+        &self,
+        times: Vec<Time>,
+        handler: impl FnMut(usize, Time, Outcome) + Send + 'static,
+    ) -> Arc<BatchCancel> {
+        let settings = lock(&self.settings).clone();
+        let cancel = Arc::new(BatchCancel::default());
         let batch = BatchRun {
             shared: self.shared.clone(),
             settings,
-            epoch,
+            epoch: self.shared.epoch.load(Ordering::SeqCst),
             times,
+            cancel: cancel.clone(),
             _active: ActiveBatch::start(&self.shared),
         };
         let handler = Arc::new(Mutex::new(handler));
         let (h, inline) = (handler.clone(), batch.clone_for_retry());
         let spawned = std::thread::Builder::new()
             .name("stills-compose".into())
-            .spawn(move || batch.run(&mut |t, o| lock(&h)(t, o)));
+            .spawn(move || batch.run(&mut |i, t, o| lock(&h)(i, t, o)));
         // Without a thread of its own the batch runs here: slower for the
         // caller, but every request is still answered.
         if spawned.is_err() {
-            inline.run(&mut |t, o| lock(&handler)(t, o));
+            inline.run(&mut |i, t, o| lock(&handler)(i, t, o));
         }
+        cancel
     }
 
     /// One image, blocking until it is composed.
@@ -281,13 +343,31 @@ struct FramePlan {
     pending: usize,
 }
 
-type Deliver<'a> = dyn FnMut(Time, Outcome) + 'a;
+type Deliver<'a> = dyn FnMut(usize, Time, Outcome) + 'a;
+
+/// What cancels one batch alone: set when the future or stream that asked
+/// for it is dropped, with the source batches it started.
+#[derive(Default)]
+struct BatchCancel {
+    cancelled: AtomicBool,
+    sources: Mutex<Vec<SubmittedBatch>>,
+}
+
+impl BatchCancel {
+    fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        for source in lock(&self.sources).iter() {
+            source.cancel();
+        }
+    }
+}
 
 struct BatchRun {
     shared: Arc<Shared>,
     settings: GeneratorSettings,
     epoch: u64,
     times: Vec<Time>,
+    cancel: Arc<BatchCancel>,
     _active: ActiveBatch,
 }
 
@@ -298,12 +378,14 @@ impl BatchRun {
             settings: self.settings.clone(),
             epoch: self.epoch,
             times: self.times.clone(),
+            cancel: self.cancel.clone(),
             _active: ActiveBatch::start(&self.shared),
         }
     }
 
     fn cancelled(&self) -> bool {
         self.shared.epoch.load(Ordering::SeqCst) != self.epoch
+            || self.cancel.cancelled.load(Ordering::SeqCst)
     }
 
     /// Whether the output is HDR: a BT.2100 PQ composition asked for with
@@ -355,7 +437,7 @@ impl BatchRun {
                 shared.composition.duration(),
             );
             match frame {
-                Err(e) => deliver(t, Outcome::Failed(e)),
+                Err(e) => deliver(i, t, Outcome::Failed(e)),
                 Ok(f) => match frames.get_mut(&f) {
                     Some(plan) => plan.requests.push(i),
                     None => match self.plan_frame(f, scale) {
@@ -363,7 +445,7 @@ impl BatchRun {
                             plan.requests.push(i);
                             frames.insert(f, plan);
                         }
-                        Err(e) => deliver(t, Outcome::Failed(e)),
+                        Err(e) => deliver(i, t, Outcome::Failed(e)),
                     },
                 },
             }
@@ -478,7 +560,7 @@ impl BatchRun {
                 Outcome::Failed(e) => Outcome::Failed(e.clone()),
                 Outcome::Cancelled => Outcome::Cancelled,
             };
-            deliver(self.times[i], copy);
+            deliver(i, self.times[i], copy);
         }
     }
 
@@ -677,4 +759,71 @@ fn drawn_size(to_output: &Transform, (w, h): (u32, u32)) -> Size {
     }
     let side = |v: u32, s: f64| (f64::from(v) * s.min(1.0)).round().max(1.0) as u32;
     Size::new(side(w, sx), side(h, sy))
+}
+
+#[derive(Default)]
+struct FutureSlot {
+    result: Option<ImageResult>,
+    waker: Option<Waker>,
+}
+
+/// The future of [`CompositionGenerator::image_at`].
+pub struct CompositionImageFuture {
+    slot: Arc<Mutex<FutureSlot>>,
+    cancel: Arc<BatchCancel>,
+}
+
+impl Future for CompositionImageFuture {
+    type Output = ImageResult;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ImageResult> {
+        let mut slot = lock(&self.slot);
+        match slot.result.take() {
+            Some(r) => Poll::Ready(r),
+            None => {
+                slot.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for CompositionImageFuture {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+struct StreamState {
+    ready: std::collections::VecDeque<GeneratedImage>,
+    remaining: usize,
+    waker: Option<Waker>,
+}
+
+/// The stream of [`CompositionGenerator::images`].
+pub struct CompositionImageStream {
+    state: Arc<Mutex<StreamState>>,
+    cancel: Arc<BatchCancel>,
+}
+
+impl futures_core::Stream for CompositionImageStream {
+    type Item = GeneratedImage;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<GeneratedImage>> {
+        let mut st = lock(&self.state);
+        if let Some(item) = st.ready.pop_front() {
+            return Poll::Ready(Some(item));
+        }
+        if st.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        st.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl Drop for CompositionImageStream {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
 }

@@ -461,9 +461,11 @@ impl ImageGenerator {
         settings: GeneratorSettings,
         requests: Vec<(Time, crate::render::Size)>,
         handler: impl FnMut(usize, ImageResult) + Send + 'static,
-    ) {
+    ) -> SubmittedBatch {
         let (times, sizes) = requests.into_iter().unzip();
-        self.submit_batch(Batch::new(times, settings, Box::new(handler)).with_sizes(sizes));
+        SubmittedBatch(
+            self.submit_batch(Batch::new(times, settings, Box::new(handler)).with_sizes(sizes)),
+        )
     }
 
     fn submit(&self, times: Vec<Time>, sink: Sink) -> Arc<Batch> {
@@ -494,6 +496,16 @@ impl Drop for ImageGenerator {
         // Queued jobs of this generator go; a shared pool's other
         // generators keep theirs. The pool itself stops with its last owner.
         self.owner.pool.cancel_queued(Some(self.shared.id));
+    }
+}
+
+/// A batch handed to a generator, for its submitter to cancel on its own.
+pub(crate) struct SubmittedBatch(Arc<Batch>);
+
+impl SubmittedBatch {
+    /// Hands every request of the batch still pending `Cancelled`.
+    pub(crate) fn cancel(&self) {
+        self.0.cancel();
     }
 }
 

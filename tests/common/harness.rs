@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use stills::asset::geometry::Orientation;
 use stills::{
     Asset, Error, GeneratedImage, GeneratorSettings, Image, ImageGenerator, ImageResult,
-    ImageStream, PixelFormat, Size,
+    PixelFormat, Size,
 };
 
 use super::framecode::{read_frame_code, FrameCodeError, Picture, PixelLayout};
@@ -126,10 +126,10 @@ pub fn block_on_timeout<F: Future>(future: F, timeout: Duration) -> Option<F::Ou
     }
 }
 
-/// Every item of `stream`, until it ends; an error if it has not ended by
-/// `timeout`.
+/// Every item of `stream` (an `ImageStream`, or a composition's),
+/// until it ends; an error if it has not ended by `timeout`.
 pub fn collect_stream(
-    mut stream: ImageStream,
+    mut stream: impl futures_core::Stream<Item = GeneratedImage> + Unpin,
     timeout: Duration,
 ) -> Result<Vec<GeneratedImage>, String> {
     let mut items = Vec::new();
