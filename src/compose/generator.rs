@@ -44,7 +44,6 @@ struct Source {
 struct Shared {
     composition: Composition,
     video: VideoComposition,
-    compositor: Arc<dyn VideoCompositor>,
     sources: Vec<Source>,
     gpu: Option<GpuContext>,
     /// Bumped by `cancel_all`: a batch started in an earlier epoch stops.
@@ -67,6 +66,8 @@ struct Shared {
 pub struct CompositionGenerator {
     shared: Arc<Shared>,
     settings: Mutex<GeneratorSettings>,
+    /// Taken by each batch when submitted, as the settings are.
+    compositor: Mutex<Arc<dyn VideoCompositor>>,
 }
 
 impl CompositionGenerator {
@@ -124,7 +125,6 @@ impl CompositionGenerator {
             shared: Arc::new(Shared {
                 composition,
                 video,
-                compositor: Arc::new(BuiltinCompositor::new()),
                 sources,
                 gpu,
                 epoch: AtomicU64::new(0),
@@ -132,14 +132,13 @@ impl CompositionGenerator {
                 quiet: Condvar::new(),
             }),
             settings: Mutex::new(GeneratorSettings::default()),
+            compositor: Mutex::new(Arc::new(BuiltinCompositor::new())),
         })
     }
 
     /// Composes with `compositor` instead of the built-in one.
-    pub fn with_compositor(mut self, compositor: Arc<dyn VideoCompositor>) -> CompositionGenerator {
-        if let Some(shared) = Arc::get_mut(&mut self.shared) {
-            shared.compositor = compositor;
-        }
+    pub fn with_compositor(self, compositor: Arc<dyn VideoCompositor>) -> CompositionGenerator {
+        *lock(&self.compositor) = compositor;
         self
     }
 
@@ -227,6 +226,7 @@ impl CompositionGenerator {
         let cancel = Arc::new(BatchCancel::default());
         let batch = BatchRun {
             shared: self.shared.clone(),
+            compositor: lock(&self.compositor).clone(),
             settings,
             epoch: self.shared.epoch.load(Ordering::SeqCst),
             times,
@@ -269,7 +269,7 @@ impl CompositionGenerator {
         for source in &self.shared.sources {
             source.generator.cancel_all();
         }
-        self.shared.compositor.cancel_all();
+        lock(&self.compositor).cancel_all();
         if !ON_COMPOSE_THREAD.with(|c| c.get()) {
             let mut active = lock(&self.shared.active);
             while *active > 0 {
@@ -364,6 +364,7 @@ impl BatchCancel {
 
 struct BatchRun {
     shared: Arc<Shared>,
+    compositor: Arc<dyn VideoCompositor>,
     settings: GeneratorSettings,
     epoch: u64,
     times: Vec<Time>,
@@ -375,6 +376,7 @@ impl BatchRun {
     fn clone_for_retry(&self) -> BatchRun {
         BatchRun {
             shared: self.shared.clone(),
+            compositor: self.compositor.clone(),
             settings: self.settings.clone(),
             epoch: self.epoch,
             times: self.times.clone(),
@@ -574,7 +576,7 @@ impl BatchRun {
             reason: "no instruction covers it".into(),
         })?;
         let instruction = &shared.video.instructions[index];
-        let as_drawn = shared.compositor.layer_scale() == LayerScale::AsDrawn;
+        let as_drawn = self.compositor.layer_scale() == LayerScale::AsDrawn;
         let mut layers = Vec::new();
         for (j, layer) in instruction.layers.iter().enumerate() {
             let Some((start, segment)) = segment_at(&shared.composition, layer.track, f) else {
@@ -635,7 +637,7 @@ impl BatchRun {
             Some(gpu) => gpu.clone(),
             None => crate::generator::default_gpu()?,
         };
-        let host = shared.compositor.wants_host_pixels();
+        let host = self.compositor.wants_host_pixels();
         let hdr = self.keeps_hdr();
         let (color_space, format, encoding) = if hdr {
             (BT2100_PQ, PixelFormat::Rgba16, ComposedEncoding::Pq16)
@@ -700,7 +702,7 @@ impl BatchRun {
             layers: &frames,
             gpu: &gpu,
         };
-        let composed = shared.compositor.compose(&request).map_err(|e| match e
+        let composed = self.compositor.compose(&request).map_err(|e| match e
             .downcast::<crate::gpu::GpuError>()
         {
             Ok(gpu) => Error::Gpu(*gpu),
