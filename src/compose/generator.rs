@@ -6,16 +6,13 @@
 //! are in, then handed over.
 
 use std::collections::{BTreeMap, HashMap};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
-use std::task::{Context, Poll, Waker};
 
 use crate::error::{Error, Result};
 use crate::generator::{
-    GeneratedImage, GeneratorPool, GeneratorSettings, ImageGenerator, ImageResult, Outcome,
-    SubmittedBatch,
+    Cancel, FutureSlot, GeneratedImage, GeneratorPool, GeneratorSettings, ImageFuture,
+    ImageGenerator, ImageResult, ImageStream, Outcome, StreamQueue, SubmittedBatch,
 };
 use crate::gpu::compose::{read_composed, upload_layer, ComposedEncoding, LayerPixels};
 use crate::gpu::GpuContext;
@@ -169,50 +166,31 @@ impl CompositionGenerator {
 
     /// The image of the composition frame displayed at `t`. Works on any
     /// executor; dropping the future cancels the request.
-    pub fn image_at(&self, t: Time) -> CompositionImageFuture {
-        let slot = Arc::new(Mutex::new(FutureSlot::default()));
-        let s = slot.clone();
+    pub fn image_at(&self, t: Time) -> ImageFuture {
+        let slot = FutureSlot::new();
+        let mut fill = Some(slot.filler());
         let cancel = self.submit(vec![t], move |_, _, outcome| {
-            let mut slot = lock(&s);
-            slot.result = Some(match outcome {
-                Outcome::Succeeded { image, actual_time } => Ok((image, actual_time)),
-                Outcome::Failed(e) => Err(e),
-                Outcome::Cancelled => Err(Error::Cancelled),
-            });
-            if let Some(w) = slot.waker.take() {
-                w.wake();
+            if let Some(fill) = fill.take() {
+                fill(result_of(outcome));
             }
         });
-        CompositionImageFuture { slot, cancel }
+        slot.into_future(cancel)
     }
 
     /// Images for many times, as a stream of items keyed by requested time,
     /// in the order they are composed. Dropping the stream cancels what is
     /// pending.
-    pub fn images(&self, times: impl IntoIterator<Item = Time>) -> CompositionImageStream {
+    pub fn images(&self, times: impl IntoIterator<Item = Time>) -> ImageStream {
         let times: Vec<Time> = times.into_iter().collect();
-        let state = Arc::new(Mutex::new(StreamState {
-            ready: std::collections::VecDeque::new(),
-            remaining: times.len(),
-            waker: None,
-        }));
-        let s = state.clone();
+        let queue = StreamQueue::new(times.len());
+        let mut push = queue.pusher();
         let cancel = self.submit(times, move |_, requested, outcome| {
-            let mut st = lock(&s);
-            st.ready.push_back(GeneratedImage {
+            push(GeneratedImage {
                 requested,
-                result: match outcome {
-                    Outcome::Succeeded { image, actual_time } => Ok((image, actual_time)),
-                    Outcome::Failed(e) => Err(e),
-                    Outcome::Cancelled => Err(Error::Cancelled),
-                },
-            });
-            st.remaining -= 1;
-            if let Some(w) = st.waker.take() {
-                w.wake();
-            }
+                result: result_of(outcome),
+            })
         });
-        CompositionImageStream { state, cancel }
+        queue.into_stream(cancel)
     }
 
     /// Runs a batch for `times` on a thread of its own, handing `handler`
@@ -252,11 +230,7 @@ impl CompositionGenerator {
         self.generate_images([t], move |_, outcome| {
             let _ = tx.send(outcome);
         });
-        match rx.recv() {
-            Ok(Outcome::Succeeded { image, actual_time }) => Ok((image, actual_time)),
-            Ok(Outcome::Failed(e)) => Err(e),
-            Ok(Outcome::Cancelled) | Err(_) => Err(Error::Cancelled),
-        }
+        rx.recv().map_or(Err(Error::Cancelled), result_of)
     }
 
     /// Cancels every request not yet delivered: their handlers get
@@ -286,6 +260,14 @@ impl CompositionGenerator {
 impl Drop for CompositionGenerator {
     fn drop(&mut self) {
         self.cancel_all();
+    }
+}
+
+fn result_of(outcome: Outcome) -> ImageResult {
+    match outcome {
+        Outcome::Succeeded { image, actual_time } => Ok((image, actual_time)),
+        Outcome::Failed(e) => Err(e),
+        Outcome::Cancelled => Err(Error::Cancelled),
     }
 }
 
@@ -353,7 +335,7 @@ struct BatchCancel {
     sources: Mutex<Vec<SubmittedBatch>>,
 }
 
-impl BatchCancel {
+impl Cancel for BatchCancel {
     fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
         for source in lock(&self.sources).iter() {
@@ -761,71 +743,4 @@ fn drawn_size(to_output: &Transform, (w, h): (u32, u32)) -> Size {
     }
     let side = |v: u32, s: f64| (f64::from(v) * s.min(1.0)).round().max(1.0) as u32;
     Size::new(side(w, sx), side(h, sy))
-}
-
-#[derive(Default)]
-struct FutureSlot {
-    result: Option<ImageResult>,
-    waker: Option<Waker>,
-}
-
-/// The future of [`CompositionGenerator::image_at`].
-pub struct CompositionImageFuture {
-    slot: Arc<Mutex<FutureSlot>>,
-    cancel: Arc<BatchCancel>,
-}
-
-impl Future for CompositionImageFuture {
-    type Output = ImageResult;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ImageResult> {
-        let mut slot = lock(&self.slot);
-        match slot.result.take() {
-            Some(r) => Poll::Ready(r),
-            None => {
-                slot.waker = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
-    }
-}
-
-impl Drop for CompositionImageFuture {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-    }
-}
-
-struct StreamState {
-    ready: std::collections::VecDeque<GeneratedImage>,
-    remaining: usize,
-    waker: Option<Waker>,
-}
-
-/// The stream of [`CompositionGenerator::images`].
-pub struct CompositionImageStream {
-    state: Arc<Mutex<StreamState>>,
-    cancel: Arc<BatchCancel>,
-}
-
-impl futures_core::Stream for CompositionImageStream {
-    type Item = GeneratedImage;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<GeneratedImage>> {
-        let mut st = lock(&self.state);
-        if let Some(item) = st.ready.pop_front() {
-            return Poll::Ready(Some(item));
-        }
-        if st.remaining == 0 {
-            return Poll::Ready(None);
-        }
-        st.waker = Some(cx.waker().clone());
-        Poll::Pending
-    }
-}
-
-impl Drop for CompositionImageStream {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-    }
 }

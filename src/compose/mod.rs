@@ -23,7 +23,7 @@ pub use compositor::{
     BuiltinCompositor, ComposedFrame, CompositionRequest, CompositorError, LayerFrame, LayerScale,
     VideoCompositor,
 };
-pub use generator::{CompositionGenerator, CompositionImageFuture, CompositionImageStream};
+pub use generator::CompositionGenerator;
 pub use json::{parse_composition, read_composition};
 pub use light::BT2100_PQ;
 pub use model::{

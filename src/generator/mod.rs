@@ -5,14 +5,12 @@
 //! future, a stream item, a callback or a blocking return.
 
 mod batch;
+mod delivery;
 mod render_slots;
 mod settings;
 mod worker;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
-use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
 
 use crate::asset::Asset;
@@ -22,6 +20,8 @@ use crate::image::Image;
 use crate::time::Time;
 pub use batch::ImageResult;
 use batch::{Batch, Sink};
+pub(crate) use delivery::{Cancel, FutureSlot, StreamQueue};
+pub use delivery::{ImageFuture, ImageStream};
 pub use settings::GeneratorSettings;
 pub(crate) use worker::default_gpu;
 use worker::{GpuSource, Job, Pool, Shared};
@@ -344,47 +344,36 @@ impl ImageGenerator {
     /// of the frame it came from. Works on any executor; dropping the future
     /// cancels the request.
     pub fn image_at(&self, t: Time) -> ImageFuture {
-        let slot = Arc::new(Mutex::new(FutureSlot::default()));
-        let s = slot.clone();
+        let slot = FutureSlot::new();
+        let mut fill = Some(slot.filler());
         let batch = self.submit(
             vec![t],
             Box::new(move |_, result| {
-                let mut slot = s.lock().unwrap_or_else(|p| p.into_inner());
-                slot.result = Some(result);
-                if let Some(w) = slot.waker.take() {
-                    w.wake();
+                if let Some(fill) = fill.take() {
+                    fill(result);
                 }
             }),
         );
-        ImageFuture { slot, batch }
+        slot.into_future(batch)
     }
 
     /// Images for many times, as a stream of items keyed by requested time,
     /// in completion order. Dropping the stream cancels what is pending.
     pub fn images(&self, times: impl IntoIterator<Item = Time>) -> ImageStream {
         let times: Vec<Time> = times.into_iter().collect();
-        let state = Arc::new(Mutex::new(StreamState {
-            ready: std::collections::VecDeque::new(),
-            remaining: times.len(),
-            waker: None,
-        }));
-        let s = state.clone();
+        let queue = StreamQueue::new(times.len());
+        let mut push = queue.pusher();
         let requested = times.clone();
         let batch = self.submit(
             times,
             Box::new(move |i, result| {
-                let mut st = s.lock().unwrap_or_else(|p| p.into_inner());
-                st.ready.push_back(GeneratedImage {
+                push(GeneratedImage {
                     requested: requested[i],
                     result,
-                });
-                st.remaining -= 1;
-                if let Some(w) = st.waker.take() {
-                    w.wake();
-                }
+                })
             }),
         );
-        ImageStream { state, batch }
+        queue.into_stream(batch)
     }
 
     /// Generates one image and calls `handler` with it (on a worker thread).
@@ -511,71 +500,4 @@ impl SubmittedBatch {
 
 fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-#[derive(Default)]
-struct FutureSlot {
-    result: Option<ImageResult>,
-    waker: Option<Waker>,
-}
-
-/// The future of [`ImageGenerator::image_at`].
-pub struct ImageFuture {
-    slot: Arc<Mutex<FutureSlot>>,
-    batch: Arc<Batch>,
-}
-
-impl Future for ImageFuture {
-    type Output = ImageResult;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ImageResult> {
-        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
-        match slot.result.take() {
-            Some(r) => Poll::Ready(r),
-            None => {
-                slot.waker = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
-    }
-}
-
-impl Drop for ImageFuture {
-    fn drop(&mut self) {
-        self.batch.cancel();
-    }
-}
-
-struct StreamState {
-    ready: std::collections::VecDeque<GeneratedImage>,
-    remaining: usize,
-    waker: Option<Waker>,
-}
-
-/// The stream of [`ImageGenerator::images`].
-pub struct ImageStream {
-    state: Arc<Mutex<StreamState>>,
-    batch: Arc<Batch>,
-}
-
-impl futures_core::Stream for ImageStream {
-    type Item = GeneratedImage;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<GeneratedImage>> {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(item) = st.ready.pop_front() {
-            return Poll::Ready(Some(item));
-        }
-        if st.remaining == 0 {
-            return Poll::Ready(None);
-        }
-        st.waker = Some(cx.waker().clone());
-        Poll::Pending
-    }
-}
-
-impl Drop for ImageStream {
-    fn drop(&mut self) {
-        self.batch.cancel();
-    }
 }
