@@ -9,10 +9,9 @@ mod common;
 use std::path::Path;
 
 use common::cli::{fixture, serve_fixtures, stills};
-use common::framecode::{read_frame_code, Picture, PixelLayout};
+use common::framecode::read_rgba8_region;
 use common::scratch::Scratch;
 use serde_json::Value;
-use stills::asset::geometry::Orientation;
 
 /// `h264_bframes.mp4`: 50 frames of 512 ticks at 1/12800 s (25 fps), each
 /// frame's code its presentation index.
@@ -20,19 +19,8 @@ const BFRAMES_TICKS: i64 = 25_600;
 const FRAME_TICKS: i64 = 512;
 
 fn code_of(rgba: &image::RgbaImage, x: u32, y: u32, w: u32, h: u32) -> u32 {
-    let stride = rgba.width() as usize * 4;
-    let offset = y as usize * stride + x as usize * 4;
-    read_frame_code(
-        &Picture {
-            pixels: &rgba.as_raw()[offset..],
-            width: w,
-            height: h,
-            stride,
-            layout: PixelLayout::Rgba8,
-        },
-        Orientation::IDENTITY,
-    )
-    .unwrap_or_else(|e| panic!("tile at {x},{y}: {e}"))
+    read_rgba8_region(rgba.as_raw(), rgba.width() as usize * 4, (x, y, w, h))
+        .unwrap_or_else(|e| panic!("tile at {x},{y}: {e}"))
 }
 
 fn png_code(path: &Path) -> u32 {

@@ -10,10 +10,9 @@ use std::sync::Arc;
 
 use common::facts::Fixture;
 use common::ffmpeg::ffmpeg;
-use common::framecode::{read_frame_code, Picture, PixelLayout};
+use common::framecode::read_rgba8_region;
 use common::harness::{block_on_timeout, collect_stream, gpu_turn, open_fixture, DEADLINE};
 use common::metrics::psnr8;
-use stills::asset::geometry::Orientation;
 use stills::compose::{
     ComposedFrame, Composition, CompositionError, CompositionGenerator, CompositionRequest,
     CompositionTrack, CompositorError, CropRect, Instruction, LayerInstruction, LayerScale, Ramp,
@@ -56,6 +55,26 @@ fn video(size: (u32, u32), layers: Vec<LayerInstruction>, duration: Time) -> Vid
     }
 }
 
+/// Track 2 (160x120, 10 fps) over the bottom-right quarter of track 1
+/// (320x240, 25 fps), exact: track 1's code band (rows 0..40) stays
+/// visible, and so does track 2's (rows 120..140, right half).
+fn quarter_inset() -> CompositionGenerator {
+    let generator = CompositionGenerator::new(
+        two_tracks(),
+        video(
+            (320, 240),
+            vec![
+                layer(2, Transform::translate(160.0, 120.0)),
+                layer(1, Transform::IDENTITY),
+            ],
+            t(2, 1),
+        ),
+    )
+    .unwrap();
+    generator.configure(|s| s.set_exact());
+    generator
+}
+
 fn layer(track: u32, transform: Transform) -> LayerInstruction {
     LayerInstruction {
         transform: Ramp::Constant(transform),
@@ -64,19 +83,8 @@ fn layer(track: u32, transform: Transform) -> LayerInstruction {
 }
 
 /// The frame code in the `w`×`h` region of `image` at (`x`, `y`).
-fn code_in(image: &Image, (x, y, w, h): (u32, u32, u32, u32)) -> Result<u32, String> {
-    let offset = y as usize * image.stride() + x as usize * 4;
-    read_frame_code(
-        &Picture {
-            pixels: &image.data()[offset..],
-            width: w,
-            height: h,
-            stride: image.stride(),
-            layout: PixelLayout::Rgba8,
-        },
-        Orientation::IDENTITY,
-    )
-    .map_err(|e| e.to_string())
+fn code_in(image: &Image, region: (u32, u32, u32, u32)) -> Result<u32, String> {
+    read_rgba8_region(image.data(), image.stride(), region).map_err(|e| e.to_string())
 }
 
 /// Every request's outcome, in request order.
@@ -118,22 +126,7 @@ fn rgb(image: &Image) -> Vec<u8> {
 #[test]
 fn each_layer_shows_its_own_frame_at_every_composition_frame_boundary() {
     let _turn = gpu_turn();
-    // Track 2 (160x120, 10 fps) over the bottom-right quarter of track 1
-    // (320x240, 25 fps): track 1's code band (rows 0..40) stays visible,
-    // and so does track 2's (rows 120..140, right half).
-    let generator = CompositionGenerator::new(
-        two_tracks(),
-        video(
-            (320, 240),
-            vec![
-                layer(2, Transform::translate(160.0, 120.0)),
-                layer(1, Transform::IDENTITY),
-            ],
-            t(2, 1),
-        ),
-    )
-    .unwrap();
-    generator.configure(|s| s.set_exact());
+    let generator = quarter_inset();
     let mut times = Vec::new();
     for k in 0..50i64 {
         times.push(t(k, 25));
@@ -669,16 +662,7 @@ fn an_hdr_layer_is_tone_mapped_as_the_single_track_path_does() {
 #[test]
 fn cancel_all_answers_every_request_once() {
     let _turn = gpu_turn();
-    let generator = CompositionGenerator::new(
-        two_tracks(),
-        video(
-            (320, 240),
-            vec![layer(2, Transform::IDENTITY), layer(1, Transform::IDENTITY)],
-            t(2, 1),
-        ),
-    )
-    .unwrap();
-    generator.configure(|s| s.set_exact());
+    let generator = quarter_inset();
     let times: Vec<Time> = (0..50).map(|k| t(k, 25)).collect();
     let (tx, rx) = std::sync::mpsc::channel();
     generator.generate_images(times.clone(), move |time, outcome| {
@@ -957,19 +941,7 @@ fn an_hlg_layer_in_an_hdr_composition_follows_bt2100() {
 #[test]
 fn futures_and_streams_of_a_composition_and_their_cancellation() {
     let _turn = gpu_turn();
-    let generator = CompositionGenerator::new(
-        two_tracks(),
-        video(
-            (320, 240),
-            vec![
-                layer(2, Transform::translate(160.0, 120.0)),
-                layer(1, Transform::IDENTITY),
-            ],
-            t(2, 1),
-        ),
-    )
-    .unwrap();
-    generator.configure(|s| s.set_exact());
+    let generator = quarter_inset();
     let (image, actual) = block_on_timeout(generator.image_at(t(1, 1)), DEADLINE)
         .expect("the future resolves")
         .unwrap();

@@ -9,10 +9,9 @@ mod common;
 use std::path::Path;
 
 use common::cli::{fixture, stills};
-use common::framecode::{read_frame_code, Picture, PixelLayout};
+use common::framecode::read_rgba8_region;
 use common::scratch::Scratch;
 use serde_json::{json, Value};
-use stills::asset::geometry::Orientation;
 
 /// Track 2 (stream 1 of `two_video_tracks.mp4`, 160x120 at 10 fps) at
 /// (160, 120) over track 1 (stream 0, 320x240 at 25 fps): the bottom-right
@@ -44,24 +43,21 @@ fn write(dir: &Scratch, name: &str, document: &Value) -> String {
     path.to_str().expect("UTF-8 path").to_string()
 }
 
+/// `stills grab --composition COMPOSITION --at AT [extra…] -o OUT`.
+fn grab(composition: &str, at: &str, extra: &[&str], out: &Path) -> common::cli::Run {
+    let mut args = vec!["grab", "--composition", composition, "--at", at];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["-o", out.to_str().expect("UTF-8 path")]);
+    stills(&args, "")
+}
+
 /// The frame code in the `w`×`h` region at (`x`, `y`) of a PNG.
-fn code_in(path: &Path, (x, y, w, h): (u32, u32, u32, u32)) -> u32 {
+fn code_in(path: &Path, region: (u32, u32, u32, u32)) -> u32 {
     let rgba = image::open(path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .to_rgba8();
-    let stride = rgba.width() as usize * 4;
-    let offset = y as usize * stride + x as usize * 4;
-    read_frame_code(
-        &Picture {
-            pixels: &rgba.as_raw()[offset..],
-            width: w,
-            height: h,
-            stride,
-            layout: PixelLayout::Rgba8,
-        },
-        Orientation::IDENTITY,
-    )
-    .unwrap_or_else(|e| panic!("region {x},{y} {w}x{h}: {e}"))
+    read_rgba8_region(rgba.as_raw(), rgba.width() as usize * 4, region)
+        .unwrap_or_else(|e| panic!("region {region:?}: {e}"))
 }
 
 #[test]
@@ -69,19 +65,7 @@ fn a_composition_file_is_grabbed_like_a_video() {
     let dir = Scratch::new("compose-pip");
     let composition = write(&dir, "pip.json", &picture_in_picture());
     let out = dir.path("out");
-    let run = stills(
-        &[
-            "grab",
-            "--composition",
-            &composition,
-            "--at",
-            "0.5",
-            "--json",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-        "",
-    );
+    let run = grab(&composition, "0.5", &["--json"], &out);
     assert!(run.status.success(), "{}", run.stderr);
     let lines = run.json_lines();
     assert_eq!(lines.len(), 1, "{}", run.stdout);
@@ -112,18 +96,7 @@ fn a_bad_field_is_named_by_its_json_path() {
     document["instructions"][0]["layers"][1]["opacity"] = json!("x");
     let composition = write(&dir, "bad.json", &document);
     let out = dir.path("out");
-    let run = stills(
-        &[
-            "grab",
-            "--composition",
-            &composition,
-            "--at",
-            "0.5",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-        "",
-    );
+    let run = grab(&composition, "0.5", &[], &out);
     assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
     assert!(
         run.stderr
@@ -136,19 +109,7 @@ fn a_bad_field_is_named_by_its_json_path() {
 
     // With --json, one failed line per requested time, as for a file that
     // cannot be opened.
-    let run = stills(
-        &[
-            "grab",
-            "--composition",
-            &composition,
-            "--at",
-            "0.5,1",
-            "--json",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-        "",
-    );
+    let run = grab(&composition, "0.5,1", &["--json"], &out);
     assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
     let lines = run.json_lines();
     assert_eq!(lines.len(), 2, "{}", run.stdout);
@@ -171,18 +132,7 @@ fn an_instruction_gap_names_the_instruction_and_the_times() {
     ]);
     let composition = write(&dir, "gap.json", &document);
     let out = dir.path("out");
-    let run = stills(
-        &[
-            "grab",
-            "--composition",
-            &composition,
-            "--at",
-            "0.5",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-        "",
-    );
+    let run = grab(&composition, "0.5", &[], &out);
     assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
     assert!(
         run.stderr

@@ -148,6 +148,26 @@ pub fn read_frame_code(
     decode(cells)
 }
 
+/// The index coded in the upright `w`×`h` region at (`x`, `y`) of an RGBA8
+/// picture whose rows are `stride` bytes apart.
+pub fn read_rgba8_region(
+    pixels: &[u8],
+    stride: usize,
+    (x, y, w, h): (u32, u32, u32, u32),
+) -> Result<u32, FrameCodeError> {
+    let offset = y as usize * stride + x as usize * 4;
+    read_frame_code(
+        &Picture {
+            pixels: pixels.get(offset..).unwrap_or_default(),
+            width: w,
+            height: h,
+            stride,
+            layout: PixelLayout::Rgba8,
+        },
+        Orientation::IDENTITY,
+    )
+}
+
 /// The cells that code `index`, or `None` when it does not fit.
 pub fn encode(index: u32) -> Option<[bool; CELLS]> {
     if index > MAX_INDEX {
