@@ -23,9 +23,9 @@ pub enum LayerScale {
     #[default]
     Source,
     /// Scaled by the frame pipeline's filters (the single-track path's
-    /// Lanczos) to about the size the layer transform and render scale
-    /// draw it at, where that is smaller; `to_output` and `crop` then
-    /// account for the scale.
+    /// Lanczos) to the size the layer transform and render scale draw it
+    /// at, larger or smaller; `to_output` and `crop` then account for the
+    /// scale.
     AsDrawn,
 }
 
@@ -116,10 +116,10 @@ pub trait VideoCompositor: Send + Sync {
 
 /// The built-in compositor: each layer drawn with its transform, crop and
 /// opacity over the instruction's background, bottom layer first, blended
-/// in the output's linear light by `shaders/compose.wgsl`. Layers are taken already
-/// scaled by the frame pipeline ([`LayerScale::AsDrawn`]), so a layer
-/// shown smaller than its source is filtered as a single-track image of
-/// that size would be, and placed with bilinear sampling.
+/// in the output's linear light by `shaders/compose.wgsl`. Layers come
+/// already scaled by the frame pipeline ([`LayerScale::AsDrawn`]), so a
+/// layer is filtered as a single-track image of its drawn size would be,
+/// and placed with bilinear sampling (exact for whole-pixel moves).
 #[derive(Default)]
 pub struct BuiltinCompositor {
     pass: OnceLock<Result<ComposePass, crate::gpu::GpuError>>,

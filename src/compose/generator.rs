@@ -424,7 +424,7 @@ impl BatchRun {
                 Err(e) => deliver(i, t, Outcome::Failed(e)),
                 Ok(f) => match frames.get_mut(&f) {
                     Some(plan) => plan.requests.push(i),
-                    None => match self.plan_frame(f, scale) {
+                    None => match self.plan_frame(f, scale, out_size) {
                         Ok(mut plan) => {
                             plan.requests.push(i);
                             frames.insert(f, plan);
@@ -551,7 +551,7 @@ impl BatchRun {
     /// What frame `f` draws: the instruction in force, and for each of its
     /// layers whose track shows something, the source frame and where it
     /// goes.
-    fn plan_frame(&self, f: Time, scale: f64) -> Result<FramePlan> {
+    fn plan_frame(&self, f: Time, scale: f64, out_size: Size) -> Result<FramePlan> {
         let shared = &self.shared;
         let index = instruction_at(&shared.video, f).ok_or_else(|| Error::NoImageAtTime {
             requested: f,
@@ -582,7 +582,7 @@ impl BatchRun {
                 })?;
             let to_output = layer.transform.at(f).then(&Transform::scale(scale, scale));
             let size = if as_drawn {
-                drawn_size(&to_output, src.natural)
+                drawn_size(&to_output, src.natural, out_size)
             } else {
                 Size::NATIVE
             };
@@ -732,15 +732,22 @@ impl BatchRun {
     }
 }
 
-/// The box a source of `natural` size is drawn into by `to_output`, where
-/// that is smaller than the source along either of its axes; the source's
-/// own size otherwise (a layer drawn larger is sampled from the source).
-fn drawn_size(to_output: &Transform, (w, h): (u32, u32)) -> Size {
+/// The size a source of `natural` size is drawn at by `to_output`: its
+/// picture is rendered at exactly that size by the frame pipeline's
+/// filters, larger or smaller, and placed by the compose pass without
+/// resampling where the transform is a scale and a whole-pixel move.
+/// [`Size::NATIVE`] (the source's own size) where that is the drawn size,
+/// or where the drawn picture would hold more than four times the output's
+/// pixels (a layer zoomed far past the frame, sampled from its source
+/// instead).
+fn drawn_size(to_output: &Transform, (w, h): (u32, u32), output: Size) -> Size {
     let sx = to_output.a.hypot(to_output.b);
     let sy = to_output.c.hypot(to_output.d);
-    if sx >= 1.0 && sy >= 1.0 {
+    let side = |v: u32, s: f64| (f64::from(v) * s).round().max(1.0);
+    let (dw, dh) = (side(w, sx), side(h, sy));
+    let budget = 4.0 * f64::from(output.width) * f64::from(output.height);
+    if (dw, dh) == (f64::from(w), f64::from(h)) || dw * dh > budget {
         return Size::NATIVE;
     }
-    let side = |v: u32, s: f64| (f64::from(v) * s.min(1.0)).round().max(1.0) as u32;
-    Size::new(side(w, sx), side(h, sy))
+    Size::new(dw as u32, dh as u32)
 }

@@ -33,9 +33,10 @@ const DONE: u8 = 2;
 pub struct Batch {
     pub times: Vec<Time>,
     pub settings: GeneratorSettings,
-    /// Each request's own maximum size, in place of the settings' one
-    /// (a composition asks one source frame at the sizes its layers are
-    /// drawn at: one decode, one render per size).
+    /// Each request's own output size, exactly, in place of the settings'
+    /// maximum size (a composition asks one source frame at the sizes its
+    /// layers are drawn at: one decode, one render per size);
+    /// [`Size::NATIVE`] keeps the settings' fit.
     pub sizes: Option<Vec<Size>>,
     states: Vec<AtomicU8>,
     unresolved: AtomicUsize,
@@ -72,19 +73,20 @@ impl Batch {
         }
     }
 
-    /// A batch whose request `i` is rendered within `sizes[i]`.
+    /// A batch whose request `i` is rendered at exactly `sizes[i]`.
     pub fn with_sizes(mut self, sizes: Vec<Size>) -> Batch {
         debug_assert_eq!(sizes.len(), self.times.len());
         self.sizes = Some(sizes);
         self
     }
 
-    /// The maximum size request `i` is rendered within.
-    pub fn maximum_size(&self, i: usize) -> Size {
+    /// The exact size request `i` is rendered at; [`Size::NATIVE`] where the
+    /// settings' maximum size decides.
+    pub fn exact_size(&self, i: usize) -> Size {
         self.sizes
             .as_ref()
             .and_then(|s| s.get(i).copied())
-            .unwrap_or(self.settings.maximum_size)
+            .unwrap_or(Size::NATIVE)
     }
 
     pub fn len(&self) -> usize {

@@ -441,10 +441,11 @@ impl ImageGenerator {
         }
     }
 
-    /// Generates images for `requests`, each rendered within its own
-    /// maximum size, with `settings` in place of the generator's: a frame
-    /// several requests share is decoded once and rendered once per size.
-    /// `handler` gets each request's index and outcome.
+    /// Generates images for `requests`, each rendered at exactly its own
+    /// size (or as `settings` fit it, for [`Size::NATIVE`](crate::Size)),
+    /// with `settings` in place of the generator's: a frame several
+    /// requests share is decoded once and rendered once per size. `handler`
+    /// gets each request's index and outcome.
     pub(crate) fn generate_sized(
         &self,
         settings: GeneratorSettings,

@@ -19,7 +19,7 @@ use crate::gpu::{FramePipeline, GpuContext, GpuError, HostRenderer, RenderTiming
 use crate::image::{ColorSpace, FrameTimings, Image, PixelFormat, RenderedBy};
 use crate::plan::{Choice, Request, RunShares, Target};
 use crate::render::spec::OutputEncoding;
-use crate::render::{Deinterlace, OutputSpec, RenderSettings, Size};
+use crate::render::{Deinterlace, OutputSpec, Size};
 use crate::surface::{Picture, Surface};
 use crate::time::Time;
 
@@ -634,8 +634,8 @@ impl Worker {
         Ok(())
     }
 
-    /// Renders `frame` for `requests`: once for each maximum size among
-    /// them (one, unless the batch gives requests sizes of their own).
+    /// Renders `frame` for `requests`: once for each size among them (one,
+    /// unless the batch gives requests exact sizes of their own).
     fn render_requests(
         &mut self,
         work: &BatchWork,
@@ -643,14 +643,14 @@ impl Worker {
         frame: &DecodedFrame,
         requests: &[usize],
     ) {
-        let mut sizes: Vec<Size> = requests.iter().map(|&r| batch.maximum_size(r)).collect();
+        let mut sizes: Vec<Size> = requests.iter().map(|&r| batch.exact_size(r)).collect();
         sizes.sort_unstable_by_key(|s| (s.width, s.height));
         sizes.dedup();
         for size in sizes {
             let group: Vec<usize> = requests
                 .iter()
                 .copied()
-                .filter(|&r| batch.maximum_size(r) == size && batch.is_pending(r))
+                .filter(|&r| batch.exact_size(r) == size && batch.is_pending(r))
                 .collect();
             if !group.is_empty() {
                 resolve(batch, &group, self.render(work, batch, frame, size));
@@ -658,18 +658,22 @@ impl Worker {
         }
     }
 
+    /// Renders `frame` as the batch's settings say, at exactly
+    /// `exact_size` unless that is [`Size::NATIVE`].
     fn render(
         &mut self,
         work: &BatchWork,
         batch: &Batch,
         frame: &DecodedFrame,
-        maximum_size: Size,
+        exact_size: Size,
     ) -> Result<(Image, Time)> {
-        let render = RenderSettings {
-            maximum_size,
-            ..batch.settings.render()
-        };
+        let render = batch.settings.render();
         let spec = OutputSpec::new(&frame.picture.desc, &work.track.geometry(), &render)?;
+        let spec = if exact_size == Size::NATIVE {
+            spec
+        } else {
+            spec.resized(exact_size.width, exact_size.height)?
+        };
         let pixels = u64::from(spec.width) * u64::from(spec.height);
         if pixels > batch.settings.max_output_pixels {
             return Err(Error::LimitExceeded {

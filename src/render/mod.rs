@@ -210,6 +210,34 @@ impl OutputSpec {
             },
         })
     }
+
+    /// The same picture at exactly `width`×`height`, larger or smaller,
+    /// its aspect free: the output grid is stretched over the same part of
+    /// the source, so the filters widen or narrow with the new scale. A
+    /// composition draws a layer at the size its transform gives it this
+    /// way, where `maximum_size` only ever fits and shrinks.
+    pub fn resized(&self, width: u32, height: u32) -> Result<OutputSpec, RenderError> {
+        let limit = geometry::MAX_DIMENSION;
+        if width == 0 || height == 0 || width > limit || height > limit {
+            return Err(RenderError::OutputTooLarge {
+                width: f64::from(width),
+                height: f64::from(height),
+            });
+        }
+        let sx = f64::from(self.width) / f64::from(width);
+        let sy = f64::from(self.height) / f64::from(height);
+        let m = self.out_to_src.m;
+        Ok(OutputSpec {
+            width,
+            height,
+            out_to_src: spec::Affine2 {
+                m: [[m[0][0] * sx, m[0][1] * sy], [m[1][0] * sx, m[1][1] * sy]],
+                t: self.out_to_src.t,
+            },
+            scale: [self.scale[0] * sx, self.scale[1] * sy],
+            ..self.clone()
+        })
+    }
 }
 
 #[cfg(test)]
@@ -304,5 +332,30 @@ mod tests {
         });
         let err = OutputSpec::new(&profile5, &geometry, &RenderSettings::default()).unwrap_err();
         assert!(err.to_string().contains("Dolby Vision profile 5"), "{err}");
+    }
+
+    #[test]
+    fn a_resized_spec_stretches_its_grid_over_the_same_source() {
+        let (picture, geometry) = phone_hdr_clip();
+        let settings = RenderSettings {
+            maximum_size: Size::new(384, 0),
+            ..RenderSettings::default()
+        };
+        let spec = OutputSpec::new(&picture, &geometry, &settings).unwrap();
+        let big = spec.resized(spec.width * 2, spec.height).unwrap();
+        assert_eq!((big.width, big.height), (spec.width * 2, spec.height));
+        let corner = |s: &OutputSpec, x: f64, y: f64| {
+            let m = s.out_to_src;
+            [
+                m.m[0][0] * x + m.m[0][1] * y + m.t[0],
+                m.m[1][0] * x + m.m[1][1] * y + m.t[1],
+            ]
+        };
+        let (w, h) = (f64::from(spec.width), f64::from(spec.height));
+        assert_eq!(corner(&big, 2.0 * w, h), corner(&spec, w, h));
+        assert_eq!(corner(&big, 0.0, 0.0), corner(&spec, 0.0, 0.0));
+        assert_eq!(big.scale, [spec.scale[0] / 2.0, spec.scale[1]]);
+        assert_eq!(spec.resized(spec.width, spec.height).unwrap(), spec);
+        assert!(spec.resized(0, 10).is_err());
     }
 }
