@@ -15,7 +15,6 @@ use crate::generator::{
     ImageGenerator, ImageResult, ImageStream, Outcome, StreamQueue, SubmittedBatch,
 };
 use crate::gpu::compose::{read_composed, upload_layer, ComposedEncoding, LayerPixels};
-use crate::gpu::GpuContext;
 use crate::image::{ColorSpace, Image, PixelFormat};
 use crate::limits::DEFAULT_TIMEOUT;
 use crate::ratio::Ratio;
@@ -42,7 +41,8 @@ struct Shared {
     composition: Composition,
     video: VideoComposition,
     sources: Vec<Source>,
-    gpu: Option<GpuContext>,
+    /// Whose GPU the frames compose on.
+    pool: GeneratorPool,
     /// Bumped by `cancel_all`: a batch started in an earlier epoch stops.
     epoch: AtomicU64,
     /// Batches not yet finished, and the signal that one finished.
@@ -68,28 +68,19 @@ pub struct CompositionGenerator {
 }
 
 impl CompositionGenerator {
-    /// A generator on the process's default GPU (the compose pass runs on
-    /// it; lavapipe where there is no other) and a pool of its own.
+    /// A generator with a pool of its own, composing on the process's
+    /// default GPU (lavapipe where there is no other).
     pub fn new(composition: Composition, video: VideoComposition) -> Result<CompositionGenerator> {
-        CompositionGenerator::build(composition, video, &GeneratorPool::new(), None)
+        CompositionGenerator::with_pool(composition, video, &GeneratorPool::new())
     }
 
-    /// A generator whose sources decode on `pool` and whose frames compose
-    /// on `gpu`.
+    /// A generator whose sources decode on `pool`, beside the work of every
+    /// other generator on it, and whose frames compose on the pool's GPU
+    /// (so layer textures are on the device its pipelines use).
     pub fn with_pool(
         composition: Composition,
         video: VideoComposition,
         pool: &GeneratorPool,
-        gpu: Option<GpuContext>,
-    ) -> Result<CompositionGenerator> {
-        CompositionGenerator::build(composition, video, pool, gpu)
-    }
-
-    fn build(
-        composition: Composition,
-        video: VideoComposition,
-        pool: &GeneratorPool,
-        gpu: Option<GpuContext>,
     ) -> Result<CompositionGenerator> {
         video
             .validate(&composition)
@@ -123,7 +114,7 @@ impl CompositionGenerator {
                 composition,
                 video,
                 sources,
-                gpu,
+                pool: pool.clone(),
                 epoch: AtomicU64::new(0),
                 active: Mutex::new(0),
                 quiet: Condvar::new(),
@@ -615,10 +606,7 @@ impl BatchRun {
         pictures: &HashMap<LayerKey, std::result::Result<(Image, Time), Error>>,
     ) -> Result<Image> {
         let shared = &self.shared;
-        let gpu = match &shared.gpu {
-            Some(gpu) => gpu.clone(),
-            None => crate::generator::default_gpu()?,
-        };
+        let gpu = shared.pool.gpu()?;
         let host = self.compositor.wants_host_pixels();
         let hdr = self.keeps_hdr();
         let (color_space, format, encoding) = if hdr {

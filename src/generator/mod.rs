@@ -23,7 +23,6 @@ use batch::{Batch, Sink};
 pub(crate) use delivery::{Cancel, FutureSlot, StreamQueue};
 pub use delivery::{ImageFuture, ImageStream};
 pub use settings::GeneratorSettings;
-pub(crate) use worker::default_gpu;
 use worker::{GpuSource, Job, Pool, Shared};
 
 /// How one request of [`ImageGenerator::generate_images`] ended.
@@ -112,6 +111,12 @@ impl GeneratorPool {
     pub fn with_renderer(self, renderer: Renderer) -> GeneratorPool {
         self.owner.pool.set_renderer(renderer);
         self
+    }
+
+    /// The pool's GPU context: the caller's, or the process's default one
+    /// (brought up on first use).
+    pub(crate) fn gpu(&self) -> crate::error::Result<GpuContext> {
+        self.owner.pool.gpu()
     }
 
     /// How many worker threads the pool runs.

@@ -143,7 +143,7 @@ fn renders_in_flight(pipeline: &FramePipeline) -> usize {
     }
 }
 
-pub(crate) fn default_gpu() -> Result<GpuContext> {
+fn default_gpu() -> Result<GpuContext> {
     static DEFAULT: OnceLock<std::result::Result<GpuContext, GpuError>> = OnceLock::new();
     Ok(DEFAULT
         .get_or_init(|| GpuContext::new(crate::gpu::AdapterPreference::default()))
@@ -164,7 +164,7 @@ impl Pool {
         }
     }
 
-    fn gpu(&self) -> Result<GpuContext> {
+    pub(crate) fn gpu(&self) -> Result<GpuContext> {
         match &self.gpu {
             GpuSource::Given(ctx) => Ok(ctx.clone()),
             GpuSource::Default => default_gpu(),

@@ -500,7 +500,7 @@ fn grab_composition(
     };
     let generator =
         read_composition(path, &job.limits.open_options()).and_then(|(composition, video)| {
-            CompositionGenerator::with_pool(composition, video, &job.pool, None)
+            CompositionGenerator::with_pool(composition, video, &job.pool)
         });
     let generator = match generator {
         Ok(g) => g,
