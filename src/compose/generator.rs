@@ -459,12 +459,18 @@ impl BatchRun {
             settings.set_track(Some(src.stream));
             let sized = keys.iter().map(|k| (k.time, k.size)).collect();
             let tx = tx.clone();
-            src.generator
+            let submitted = src
+                .generator
                 .generate_sized(settings, sized, move |i, result| {
                     let _ = tx.send((keys[i], result));
                 });
+            lock(&self.cancel.sources).push(submitted);
         }
         drop(tx);
+        // A cancellation that came while the sources were being asked.
+        if self.cancelled() {
+            self.cancel.cancel();
+        }
 
         let mut pictures: HashMap<LayerKey, std::result::Result<(Image, Time), Error>> =
             HashMap::new();

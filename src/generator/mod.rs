@@ -495,6 +495,7 @@ impl Drop for ImageGenerator {
 }
 
 /// A batch handed to a generator, for its submitter to cancel on its own.
+#[must_use = "dropping it gives up the way to cancel the batch alone"]
 pub(crate) struct SubmittedBatch(Arc<Batch>);
 
 impl SubmittedBatch {
