@@ -44,8 +44,11 @@ pub struct LayerFrame {
     /// `Rgba32Float` in a [`BT2100_PQ`](super::BT2100_PQ) one, BT.2020
     /// light with 1.0 at reference white (203 cd/m²).
     pub texture: wgpu::Texture,
-    /// The same pixels on the host, when the compositor asked for them
-    /// ([`VideoCompositor::wants_host_pixels`]).
+    /// The frame on the host, when the compositor asked for it
+    /// ([`VideoCompositor::wants_host_pixels`]): the picture the texture
+    /// was made from, in its own encoding ([`Image::color_space`]: sRGB,
+    /// or an HDR layer's PQ or HLG in a PQ composition), of the texture's
+    /// size.
     pub pixels: Option<Image>,
     /// Texture pixel coordinates → output pixel coordinates: the layer's
     /// transform at this time, the render scale, and any scaling the
