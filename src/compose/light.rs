@@ -7,6 +7,8 @@
 //! (which puts HLG's 75 % reference white at 203 cd/m²), and SDR layers
 //! with their white at reference white.
 
+use std::sync::OnceLock;
+
 use crate::asset::color::{ColorPrimaries, TransferCharacteristic};
 use crate::image::{ColorSpace, Image, PixelFormat};
 use crate::render::color::{gamut, gamut_matrix, hlg_system_gamma, Matrix3, SDR_WHITE};
@@ -22,10 +24,53 @@ pub const BT2100_PQ: ColorSpace = ColorSpace {
 /// reference): its system gamma is 1.2.
 const HLG_DISPLAY_PEAK: f64 = 1000.0;
 
+/// A transfer curve layers are decoded with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Curve {
+    Pq,
+    Hlg,
+    Srgb,
+}
+
+impl Curve {
+    fn of(transfer: TransferCharacteristic) -> Option<Curve> {
+        match transfer {
+            TransferCharacteristic::Pq => Some(Curve::Pq),
+            TransferCharacteristic::Hlg => Some(Curve::Hlg),
+            TransferCharacteristic::Iec61966_2_1 => Some(Curve::Srgb),
+            _ => None,
+        }
+    }
+
+    /// The curve at every code of `format`, built once per process: a
+    /// 16-bit table is 65536 evaluations, which every layer of every frame
+    /// would otherwise repeat.
+    fn table(self, format: PixelFormat) -> &'static [f32] {
+        static TABLES: [OnceLock<Vec<f32>>; 6] = [const { OnceLock::new() }; 6];
+        let (codes, slot) = match format {
+            PixelFormat::Rgba8 => (256usize, 0),
+            PixelFormat::Rgba16 => (65536, 3),
+        };
+        TABLES[slot + self as usize].get_or_init(|| {
+            let max = (codes - 1) as f64;
+            (0..codes)
+                .map(|c| {
+                    let signal = c as f64 / max;
+                    (match self {
+                        Curve::Pq => pq_decode(signal) / SDR_WHITE,
+                        Curve::Hlg => hlg_inverse_oetf(signal),
+                        Curve::Srgb => srgb_decode(signal),
+                    }) as f32
+                })
+                .collect()
+        })
+    }
+}
+
 /// How an image's samples become linear BT.2020 light (1.0 = reference
 /// white): a table per code value, then the gamut matrix.
 struct Decode {
-    table: Vec<f32>,
+    table: &'static [f32],
     /// HLG: the OOTF's exponent on scene luminance, applied per pixel.
     hlg_gamma: Option<f64>,
     matrix: Matrix3,
@@ -33,35 +78,11 @@ struct Decode {
 
 impl Decode {
     fn of(space: ColorSpace, format: PixelFormat) -> Option<Decode> {
-        let codes: usize = match format {
-            PixelFormat::Rgba8 => 256,
-            PixelFormat::Rgba16 => 65536,
-        };
-        let max = (codes - 1) as f64;
-        let signal = |c: usize| c as f64 / max;
-        let (table, hlg_gamma): (Vec<f32>, Option<f64>) = match space.transfer {
-            TransferCharacteristic::Pq => (
-                (0..codes)
-                    .map(|c| (pq_decode(signal(c)) / SDR_WHITE) as f32)
-                    .collect(),
-                None,
-            ),
-            TransferCharacteristic::Hlg => (
-                (0..codes)
-                    .map(|c| hlg_inverse_oetf(signal(c)) as f32)
-                    .collect(),
-                Some(hlg_system_gamma(HLG_DISPLAY_PEAK)),
-            ),
-            TransferCharacteristic::Iec61966_2_1 => (
-                (0..codes).map(|c| srgb_decode(signal(c)) as f32).collect(),
-                None,
-            ),
-            _ => return None,
-        };
+        let curve = Curve::of(space.transfer)?;
         let matrix = gamut_matrix(&gamut(space.primaries)?, &gamut(ColorPrimaries::Bt2020)?)?;
         Some(Decode {
-            table,
-            hlg_gamma,
+            table: curve.table(format),
+            hlg_gamma: (curve == Curve::Hlg).then(|| hlg_system_gamma(HLG_DISPLAY_PEAK)),
             matrix,
         })
     }
