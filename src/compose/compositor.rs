@@ -4,9 +4,7 @@
 //! composed picture. [`BuiltinCompositor`] is the WGSL one; a program's
 //! own compositor implements the same trait.
 
-use std::sync::OnceLock;
-
-use crate::gpu::compose::{ComposePass, ComposedEncoding, LayerDraw};
+use crate::gpu::compose::{compose, ComposedEncoding, LayerDraw};
 use crate::gpu::GpuContext;
 use crate::image::{ColorSpace, Image};
 use crate::render::Size;
@@ -123,20 +121,13 @@ pub trait VideoCompositor: Send + Sync {
 /// already scaled by the frame pipeline ([`LayerScale::AsDrawn`]), so a
 /// layer is filtered as a single-track image of its drawn size would be,
 /// and placed with bilinear sampling (exact for whole-pixel moves).
-#[derive(Default)]
-pub struct BuiltinCompositor {
-    pass: OnceLock<Result<ComposePass, crate::gpu::GpuError>>,
-}
+/// Its pipelines are compiled once per device, with the frame pipeline's.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct BuiltinCompositor;
 
 impl BuiltinCompositor {
     pub fn new() -> BuiltinCompositor {
-        BuiltinCompositor::default()
-    }
-}
-
-impl std::fmt::Debug for BuiltinCompositor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("BuiltinCompositor")
+        BuiltinCompositor
     }
 }
 
@@ -146,11 +137,6 @@ impl VideoCompositor for BuiltinCompositor {
     }
 
     fn compose(&self, request: &CompositionRequest<'_>) -> Result<ComposedFrame, CompositorError> {
-        let pass = self
-            .pass
-            .get_or_init(|| ComposePass::new(request.gpu))
-            .as_ref()
-            .map_err(|e| Box::new(e.clone()) as CompositorError)?;
         let mut draws = Vec::with_capacity(request.layers.len());
         // Bottom first: Apple lists the top layer first.
         for layer in request.layers.iter().rev() {
@@ -180,7 +166,7 @@ impl VideoCompositor for BuiltinCompositor {
         } else {
             ComposedEncoding::Srgb8
         };
-        let texture = pass.compose(request.gpu, size, background, &draws, encoding)?;
+        let texture = compose(request.gpu, size, background, &draws, encoding)?;
         Ok(ComposedFrame::Texture(texture))
     }
 }

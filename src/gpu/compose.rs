@@ -1,7 +1,9 @@
 //! The compose pass of a video composition (`shaders/compose.wgsl`): layer
-//! pictures uploaded as sRGB textures, drawn bottom to top into a
+//! pictures uploaded as textures whose loads are linear light (sRGB
+//! formats, or floats in an HDR composition), drawn bottom to top into a
 //! linear-light accumulator, encoded into one output texture, read back
-//! once. The composition model and the compositor trait live in
+//! once. Its pipelines are compiled once per device, in the context's
+//! [`Pipelines`](super::shaders::Pipelines). The composition model and the compositor trait live in
 //! [`compose`](crate::compose); this is only their GPU work.
 
 use std::sync::{Arc, Mutex};
@@ -44,206 +46,206 @@ pub(crate) struct ComposePass {
 }
 
 impl ComposePass {
-    pub fn new(ctx: &GpuContext) -> Result<ComposePass, GpuError> {
-        let device = ctx.device();
-        scoped(device, || {
-            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("compose"),
-                source: wgpu::ShaderSource::Wgsl(include_str!("../../shaders/compose.wgsl").into()),
-            });
-            let pipeline = |entry: &str, layout: Option<&wgpu::PipelineLayout>| {
-                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(entry),
-                    layout,
-                    module: &module,
-                    entry_point: Some(entry),
-                    compilation_options: Default::default(),
-                    cache: None,
-                })
-            };
-            // The blend pass's layout is spelled out: a layer texture is
-            // read with loads only, so a float format that cannot be
-            // filtered (an HDR composition's 32-bit floats) binds too.
-            let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
-                binding,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Storage { read_only },
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
+    /// Compiles the pipelines; call inside an error scope, where a failed
+    /// compilation is reported.
+    pub(crate) fn compile(device: &wgpu::Device) -> ComposePass {
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("compose"),
+            source: wgpu::ShaderSource::Wgsl(include_str!("../../shaders/compose.wgsl").into()),
+        });
+        let pipeline = |entry: &str, layout: Option<&wgpu::PipelineLayout>| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout,
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        };
+        // The blend pass's layout is spelled out: a layer texture is
+        // read with loads only, so a float format that cannot be
+        // filtered (an HDR composition's 32-bit floats) binds too.
+        let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Storage { read_only },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let blend_group = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("compose blend"),
+            entries: &[
+                storage(0, false),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 1,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                    count: None,
                 },
-                count: None,
-            };
-            let blend_group = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                label: Some("compose blend"),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 2,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+            ],
+        });
+        let blend_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("compose blend"),
+            bind_group_layouts: &[Some(&blend_group)],
+            immediate_size: 0,
+        });
+        ComposePass {
+            clear: pipeline("clear", None),
+            blend: pipeline("blend", Some(&blend_layout)),
+            encode: pipeline("encode", None),
+            encode_pq: pipeline("encode_pq", None),
+        }
+    }
+}
+
+/// Draws `layers` (bottom first) over `background` (premultiplied linear
+/// light) into a new `width`×`height` texture in `encoding`, with the
+/// compose pipelines compiled once per device (on first use).
+pub(crate) fn compose(
+    ctx: &GpuContext,
+    (width, height): (u32, u32),
+    background: [f64; 4],
+    layers: &[LayerDraw<'_>],
+    encoding: ComposedEncoding,
+) -> Result<wgpu::Texture, GpuError> {
+    let device = ctx.device();
+    let limits = device.limits();
+    let side = limits.max_texture_dimension_2d;
+    if width > side || height > side {
+        return Err(GpuError::TooLarge {
+            what: "the composed picture",
+            limit: "max_texture_dimension_2d",
+            requested: u64::from(width.max(height)),
+            allowed: u64::from(side),
+        });
+    }
+    let acc_bytes = u64::from(width) * u64::from(height) * 16;
+    let allowed = limits
+        .max_storage_buffer_binding_size
+        .min(limits.max_buffer_size);
+    if acc_bytes > allowed {
+        return Err(GpuError::TooLarge {
+            what: "the composition's accumulator",
+            limit: "max_storage_buffer_binding_size",
+            requested: acc_bytes,
+            allowed,
+        });
+    }
+    scoped(device, || {
+        let stages = ctx.pipelines().compose(device);
+        let acc = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("compose accumulator"),
+            size: acc_bytes,
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        });
+        let composed = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("composed"),
+            size: wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: match encoding {
+                ComposedEncoding::Srgb8 => wgpu::TextureFormat::Rgba8Unorm,
+                ComposedEncoding::Pq16 => wgpu::TextureFormat::Rgba16Uint,
+            },
+            usage: wgpu::TextureUsages::STORAGE_BINDING
+                | wgpu::TextureUsages::COPY_SRC
+                | wgpu::TextureUsages::TEXTURE_BINDING,
+            view_formats: &[],
+        });
+        let size = [0.0, f64::from(width), f64::from(height), 0.0];
+        let clear_draw = draw_words(background, [0.0; 4], [0.0; 4], size);
+        let uniform = |words: &[f32; 16]| {
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("compose draw"),
+                contents: bytemuck::cast_slice(words),
+                usage: wgpu::BufferUsages::UNIFORM,
+            })
+        };
+        let groups = (width.div_ceil(WORKGROUP), height.div_ceil(WORKGROUP));
+        let mut encoder = device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            let clear_uniform = uniform(&clear_draw);
+            let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: None,
+                layout: &stages.clear.get_bind_group_layout(0),
                 entries: &[
-                    storage(0, false),
-                    wgpu::BindGroupLayoutEntry {
-                        binding: 1,
-                        visibility: wgpu::ShaderStages::COMPUTE,
-                        ty: wgpu::BindingType::Texture {
-                            sample_type: wgpu::TextureSampleType::Float { filterable: false },
-                            view_dimension: wgpu::TextureViewDimension::D2,
-                            multisampled: false,
-                        },
-                        count: None,
-                    },
-                    wgpu::BindGroupLayoutEntry {
-                        binding: 2,
-                        visibility: wgpu::ShaderStages::COMPUTE,
-                        ty: wgpu::BindingType::Buffer {
-                            ty: wgpu::BufferBindingType::Uniform,
-                            has_dynamic_offset: false,
-                            min_binding_size: None,
-                        },
-                        count: None,
-                    },
+                    entry(0, acc.as_entire_binding()),
+                    entry(2, clear_uniform.as_entire_binding()),
                 ],
             });
-            let blend_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some("compose blend"),
-                bind_group_layouts: &[Some(&blend_group)],
-                immediate_size: 0,
-            });
-            ComposePass {
-                clear: pipeline("clear", None),
-                blend: pipeline("blend", Some(&blend_layout)),
-                encode: pipeline("encode", None),
-                encode_pq: pipeline("encode_pq", None),
+            pass.set_pipeline(&stages.clear);
+            pass.set_bind_group(0, &group, &[]);
+            pass.dispatch_workgroups(groups.0, groups.1, 1);
+            for layer in layers {
+                let m = layer.output_to_texture;
+                let t = layer.texture.size();
+                let words = draw_words(
+                    [m[0], m[1], m[2], m[3]],
+                    [m[4], m[5], f64::from(t.width), f64::from(t.height)],
+                    layer.crop,
+                    [layer.opacity, size[1], size[2], 0.0],
+                );
+                let layer_uniform = uniform(&words);
+                let view = layer.texture.create_view(&Default::default());
+                let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: None,
+                    layout: &stages.blend.get_bind_group_layout(0),
+                    entries: &[
+                        entry(0, acc.as_entire_binding()),
+                        entry(1, wgpu::BindingResource::TextureView(&view)),
+                        entry(2, layer_uniform.as_entire_binding()),
+                    ],
+                });
+                pass.set_pipeline(&stages.blend);
+                pass.set_bind_group(0, &group, &[]);
+                pass.dispatch_workgroups(groups.0, groups.1, 1);
             }
-        })
-    }
-
-    /// Draws `layers` (bottom first) over `background` (premultiplied
-    /// linear light) into a new `width`×`height` texture in `encoding`.
-    pub fn compose(
-        &self,
-        ctx: &GpuContext,
-        (width, height): (u32, u32),
-        background: [f64; 4],
-        layers: &[LayerDraw<'_>],
-        encoding: ComposedEncoding,
-    ) -> Result<wgpu::Texture, GpuError> {
-        let device = ctx.device();
-        let limits = device.limits();
-        let side = limits.max_texture_dimension_2d;
-        if width > side || height > side {
-            return Err(GpuError::TooLarge {
-                what: "the composed picture",
-                limit: "max_texture_dimension_2d",
-                requested: u64::from(width.max(height)),
-                allowed: u64::from(side),
-            });
-        }
-        let acc_bytes = u64::from(width) * u64::from(height) * 16;
-        let allowed = limits
-            .max_storage_buffer_binding_size
-            .min(limits.max_buffer_size);
-        if acc_bytes > allowed {
-            return Err(GpuError::TooLarge {
-                what: "the composition's accumulator",
-                limit: "max_storage_buffer_binding_size",
-                requested: acc_bytes,
-                allowed,
-            });
-        }
-        scoped(device, || {
-            let acc = device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("compose accumulator"),
-                size: acc_bytes,
-                usage: wgpu::BufferUsages::STORAGE,
-                mapped_at_creation: false,
-            });
-            let composed = device.create_texture(&wgpu::TextureDescriptor {
-                label: Some("composed"),
-                size: wgpu::Extent3d {
-                    width,
-                    height,
-                    depth_or_array_layers: 1,
-                },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: match encoding {
-                    ComposedEncoding::Srgb8 => wgpu::TextureFormat::Rgba8Unorm,
-                    ComposedEncoding::Pq16 => wgpu::TextureFormat::Rgba16Uint,
-                },
-                usage: wgpu::TextureUsages::STORAGE_BINDING
-                    | wgpu::TextureUsages::COPY_SRC
-                    | wgpu::TextureUsages::TEXTURE_BINDING,
-                view_formats: &[],
-            });
-            let size = [0.0, f64::from(width), f64::from(height), 0.0];
-            let clear_draw = draw_words(background, [0.0; 4], [0.0; 4], size);
-            let uniform = |words: &[f32; 16]| {
-                device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: Some("compose draw"),
-                    contents: bytemuck::cast_slice(words),
-                    usage: wgpu::BufferUsages::UNIFORM,
-                })
+            let view = composed.create_view(&Default::default());
+            let (encode, binding) = match encoding {
+                ComposedEncoding::Srgb8 => (&stages.encode, 3),
+                ComposedEncoding::Pq16 => (&stages.encode_pq, 4),
             };
-            let groups = (width.div_ceil(WORKGROUP), height.div_ceil(WORKGROUP));
-            let mut encoder = device.create_command_encoder(&Default::default());
-            {
-                let mut pass = encoder.begin_compute_pass(&Default::default());
-                let clear_uniform = uniform(&clear_draw);
-                let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: None,
-                    layout: &self.clear.get_bind_group_layout(0),
-                    entries: &[
-                        entry(0, acc.as_entire_binding()),
-                        entry(2, clear_uniform.as_entire_binding()),
-                    ],
-                });
-                pass.set_pipeline(&self.clear);
-                pass.set_bind_group(0, &group, &[]);
-                pass.dispatch_workgroups(groups.0, groups.1, 1);
-                for layer in layers {
-                    let m = layer.output_to_texture;
-                    let t = layer.texture.size();
-                    let words = draw_words(
-                        [m[0], m[1], m[2], m[3]],
-                        [m[4], m[5], f64::from(t.width), f64::from(t.height)],
-                        layer.crop,
-                        [layer.opacity, size[1], size[2], 0.0],
-                    );
-                    let layer_uniform = uniform(&words);
-                    let view = layer.texture.create_view(&Default::default());
-                    let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                        label: None,
-                        layout: &self.blend.get_bind_group_layout(0),
-                        entries: &[
-                            entry(0, acc.as_entire_binding()),
-                            entry(1, wgpu::BindingResource::TextureView(&view)),
-                            entry(2, layer_uniform.as_entire_binding()),
-                        ],
-                    });
-                    pass.set_pipeline(&self.blend);
-                    pass.set_bind_group(0, &group, &[]);
-                    pass.dispatch_workgroups(groups.0, groups.1, 1);
-                }
-                let view = composed.create_view(&Default::default());
-                let (encode, binding) = match encoding {
-                    ComposedEncoding::Srgb8 => (&self.encode, 3),
-                    ComposedEncoding::Pq16 => (&self.encode_pq, 4),
-                };
-                let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: None,
-                    layout: &encode.get_bind_group_layout(0),
-                    entries: &[
-                        entry(0, acc.as_entire_binding()),
-                        entry(2, clear_uniform.as_entire_binding()),
-                        entry(binding, wgpu::BindingResource::TextureView(&view)),
-                    ],
-                });
-                pass.set_pipeline(encode);
-                pass.set_bind_group(0, &group, &[]);
-                pass.dispatch_workgroups(groups.0, groups.1, 1);
-            }
-            ctx.queue().submit([encoder.finish()]);
-            composed
-        })
-    }
+            let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: None,
+                layout: &encode.get_bind_group_layout(0),
+                entries: &[
+                    entry(0, acc.as_entire_binding()),
+                    entry(2, clear_uniform.as_entire_binding()),
+                    entry(binding, wgpu::BindingResource::TextureView(&view)),
+                ],
+            });
+            pass.set_pipeline(encode);
+            pass.set_bind_group(0, &group, &[]);
+            pass.dispatch_workgroups(groups.0, groups.1, 1);
+        }
+        ctx.queue().submit([encoder.finish()]);
+        composed
+    })
 }
 
 fn entry(binding: u32, resource: wgpu::BindingResource<'_>) -> wgpu::BindGroupEntry<'_> {

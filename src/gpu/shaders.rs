@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
+use super::compose::ComposePass;
 use super::deinterlace::DeinterlaceStage;
 use super::variants::{PrimaryVariant, SecondaryVariant};
 
@@ -48,11 +49,12 @@ fn shader_source(input: InputKind, reads_alpha: bool) -> String {
 /// The compute pipelines, compiled once per device. The buffer-input set
 /// is made with the context; the image-input set the first time an imported
 /// image is rendered; the deinterlace stage's the first time an interlaced
-/// picture is.
+/// picture is; the compose pass's the first time a composition frame is.
 pub(crate) struct Pipelines {
     buffer: Stages,
     image: OnceLock<Stages>,
     deinterlace: OnceLock<DeinterlaceStage>,
+    compose: OnceLock<ComposePass>,
 }
 
 impl Pipelines {
@@ -70,6 +72,12 @@ impl Pipelines {
     pub(crate) fn deinterlace(&self, device: &wgpu::Device) -> &DeinterlaceStage {
         self.deinterlace
             .get_or_init(|| DeinterlaceStage::compile(device))
+    }
+
+    /// A video composition's compose pass, compiled on first use. Call
+    /// inside an error scope, like [`primary`](Self::primary).
+    pub(crate) fn compose(&self, device: &wgpu::Device) -> &ComposePass {
+        self.compose.get_or_init(|| ComposePass::compile(device))
     }
 
     /// The bind group layout of `input`'s pipelines.
@@ -243,6 +251,7 @@ pub(crate) fn compile(device: &wgpu::Device) -> Pipelines {
         buffer: Stages::compile(device, InputKind::Buffer),
         image: OnceLock::new(),
         deinterlace: OnceLock::new(),
+        compose: OnceLock::new(),
     };
     for group in 0..2 {
         pipelines.primary(
