@@ -12,6 +12,7 @@ use std::time::Duration;
 use wgpu::util::DeviceExt;
 
 use super::context::scoped;
+use super::shaders::{compute_binding, storage_binding, uniform_binding};
 use super::{GpuContext, GpuError};
 
 const WORKGROUP: u32 = 8;
@@ -66,40 +67,19 @@ impl ComposePass {
         // The blend pass's layout is spelled out: a layer texture is
         // read with loads only, so a float format that cannot be
         // filtered (an HDR composition's 32-bit floats) binds too.
-        let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
         let blend_group = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("compose blend"),
             entries: &[
-                storage(0, false),
-                wgpu::BindGroupLayoutEntry {
-                    binding: 1,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Texture {
+                storage_binding(0, false),
+                compute_binding(
+                    1,
+                    wgpu::BindingType::Texture {
                         sample_type: wgpu::TextureSampleType::Float { filterable: false },
                         view_dimension: wgpu::TextureViewDimension::D2,
                         multisampled: false,
                     },
-                    count: None,
-                },
-                wgpu::BindGroupLayoutEntry {
-                    binding: 2,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
+                ),
+                uniform_binding(2),
             ],
         });
         let blend_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {

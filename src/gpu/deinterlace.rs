@@ -13,6 +13,7 @@ use crate::image::Deinterlacer;
 use crate::picture::{ComponentSource, Field, PictureDesc, PlaneDesc, Scan};
 use crate::surface::HostPlanes;
 
+use super::shaders::{compute_binding, storage_binding};
 use super::GpuError;
 
 /// Invocations per workgroup along a row (`@workgroup_size` in the WGSL).
@@ -211,34 +212,22 @@ impl DeinterlaceStage {
             label: Some("stills deinterlace"),
             source: wgpu::ShaderSource::Wgsl(SOURCE.into()),
         });
-        let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("stills deinterlace bindings"),
             entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
+                compute_binding(
+                    0,
+                    wgpu::BindingType::Buffer {
                         ty: wgpu::BufferBindingType::Uniform,
                         has_dynamic_offset: true,
                         min_binding_size: wgpu::BufferSize::new(
                             std::mem::size_of::<PlaneParams>() as u64
                         ),
                     },
-                    count: None,
-                },
-                storage(1, true),
-                storage(2, false),
-                storage(3, true),
+                ),
+                storage_binding(1, true),
+                storage_binding(2, false),
+                storage_binding(3, true),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {

@@ -46,6 +46,40 @@ fn shader_source(input: InputKind, reads_alpha: bool) -> String {
     .concat()
 }
 
+/// A binding of the compute stage.
+pub(super) fn compute_binding(binding: u32, ty: wgpu::BindingType) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty,
+        count: None,
+    }
+}
+
+/// A storage buffer of the compute stage.
+pub(super) fn storage_binding(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
+    compute_binding(
+        binding,
+        wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+    )
+}
+
+/// A uniform buffer of the compute stage, bound whole.
+pub(super) fn uniform_binding(binding: u32) -> wgpu::BindGroupLayoutEntry {
+    compute_binding(
+        binding,
+        wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+    )
+}
+
 /// The compute pipelines, compiled once per device. The buffer-input set
 /// is made with the context; the image-input set the first time an imported
 /// image is rendered; the deinterlace stage's the first time an interlaced
@@ -147,25 +181,9 @@ struct Stages {
 impl Stages {
     fn compile(device: &wgpu::Device, input: InputKind) -> Stages {
         let module = shader_module(device, input, false);
-        let entry = |binding, ty| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty,
-            count: None,
-        };
-        let storage = |binding, read_only| {
-            entry(
-                binding,
-                wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Storage { read_only },
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
-            )
-        };
         let plane = |binding| match input {
-            InputKind::Buffer => storage(binding, true),
-            InputKind::Image => entry(
+            InputKind::Buffer => storage_binding(binding, true),
+            InputKind::Image => compute_binding(
                 binding,
                 wgpu::BindingType::Texture {
                     sample_type: wgpu::TextureSampleType::Uint,
@@ -174,25 +192,17 @@ impl Stages {
                 },
             ),
         };
-        let uniform = entry(
-            0,
-            wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Uniform,
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-        );
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("stills frame bindings"),
             entries: &[
-                uniform,
+                uniform_binding(0),
                 plane(1),
                 plane(2),
                 plane(3),
-                storage(4, false),
-                storage(5, false),
-                storage(6, false),
-                storage(7, true),
+                storage_binding(4, false),
+                storage_binding(5, false),
+                storage_binding(6, false),
+                storage_binding(7, true),
                 plane(8),
             ],
         });
