@@ -3,6 +3,7 @@
 // layer, then encoded once into the output texture. Every layer load is
 // linear light: an SDR composition's layers are sRGB-format textures, an
 // HDR one's linear BT.2020 floats with 1.0 at reference white (203 cd/m²).
+// The transfer curves come from `transfer.wgsl`, prepended.
 
 struct Draw {
     // Output pixel centre → layer texture coordinates:
@@ -75,11 +76,15 @@ fn blend(@builtin(global_invocation_id) id: vec3<u32>) {
     acc[k] = src + acc[k] * (1.0 - src.a);
 }
 
-fn srgb_encode(v: vec3<f32>) -> vec3<f32> {
-    let c = clamp(v, vec3<f32>(0.0), vec3<f32>(1.0));
-    let low = c * 12.92;
-    let high = 1.055 * pow(c, vec3<f32>(1.0 / 2.4)) - 0.055;
-    return select(high, low, c <= vec3<f32>(0.0031308));
+// The accumulated pixel as straight (unpremultiplied) linear light and its
+// coverage.
+fn straight(id: vec2<u32>, size: vec2<u32>) -> vec4<f32> {
+    let c = acc[id.y * size.x + id.x];
+    var rgb = vec3<f32>(0.0);
+    if c.a > 0.0 {
+        rgb = c.rgb / c.a;
+    }
+    return vec4<f32>(rgb, clamp(c.a, 0.0, 1.0));
 }
 
 @compute @workgroup_size(8, 8)
@@ -88,27 +93,14 @@ fn encode(@builtin(global_invocation_id) id: vec3<u32>) {
     if id.x >= size.x || id.y >= size.y {
         return;
     }
-    let c = acc[id.y * size.x + id.x];
-    var rgb = vec3<f32>(0.0);
-    if c.a > 0.0 {
-        rgb = c.rgb / c.a;
-    }
-    textureStore(composed, vec2<i32>(id.xy), vec4<f32>(srgb_encode(rgb), clamp(c.a, 0.0, 1.0)));
+    let c = straight(id.xy, size);
+    let rgb = clamp(c.rgb, vec3<f32>(0.0), vec3<f32>(1.0));
+    let srgb = vec3<f32>(srgb_oetf(rgb.r), srgb_oetf(rgb.g), srgb_oetf(rgb.b));
+    textureStore(composed, vec2<i32>(id.xy), vec4<f32>(srgb, c.a));
 }
 
-// SMPTE ST 2084, the constants `render::tone` spells out.
-const PQ_M1: f32 = 0.1593017578125;
-const PQ_M2: f32 = 78.84375;
-const PQ_C1: f32 = 0.8359375;
-const PQ_C2: f32 = 18.8515625;
-const PQ_C3: f32 = 18.6875;
 // Reference white over PQ's 10000 cd/m².
 const WHITE_IN_PQ: f32 = 0.0203;
-
-fn pq_encode(linear: vec3<f32>) -> vec3<f32> {
-    let y = pow(clamp(linear * WHITE_IN_PQ, vec3<f32>(0.0), vec3<f32>(1.0)), vec3<f32>(PQ_M1));
-    return pow((PQ_C1 + PQ_C2 * y) / (1.0 + PQ_C3 * y), vec3<f32>(PQ_M2));
-}
 
 @compute @workgroup_size(8, 8)
 fn encode_pq(@builtin(global_invocation_id) id: vec3<u32>) {
@@ -116,11 +108,8 @@ fn encode_pq(@builtin(global_invocation_id) id: vec3<u32>) {
     if id.x >= size.x || id.y >= size.y {
         return;
     }
-    let c = acc[id.y * size.x + id.x];
-    var rgb = vec3<f32>(0.0);
-    if c.a > 0.0 {
-        rgb = c.rgb / c.a;
-    }
-    let v = vec4<f32>(pq_encode(rgb), clamp(c.a, 0.0, 1.0));
-    textureStore(composed_pq, vec2<i32>(id.xy), vec4<u32>(round(v * 65535.0)));
+    let c = straight(id.xy, size);
+    let y = c.rgb * WHITE_IN_PQ;
+    let pq = vec4<f32>(pq_inverse_eotf(y.r), pq_inverse_eotf(y.g), pq_inverse_eotf(y.b), c.a);
+    textureStore(composed_pq, vec2<i32>(id.xy), vec4<u32>(round(pq * 65535.0)));
 }

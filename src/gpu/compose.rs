@@ -52,7 +52,14 @@ impl ComposePass {
     pub(crate) fn compile(device: &wgpu::Device) -> ComposePass {
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("compose"),
-            source: wgpu::ShaderSource::Wgsl(include_str!("../../shaders/compose.wgsl").into()),
+            source: wgpu::ShaderSource::Wgsl(
+                [
+                    include_str!("../../shaders/transfer.wgsl"),
+                    include_str!("../../shaders/compose.wgsl"),
+                ]
+                .concat()
+                .into(),
+            ),
         });
         let pipeline = |entry: &str, layout: Option<&wgpu::PipelineLayout>| {
             device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {

@@ -70,10 +70,10 @@
 //!    equals filtering R'G'B' as zscale and swscale do, never linear light.
 //! 4. **Convert** (`output.wgsl`): normalise (`sample_scale`), then
 //!    `R'G'B' = yuv_to_rgb · YCbCr + yuv_offset`.
-//! 5. **Colour** (`color.wgsl`, one pass-2 variant per transfer and set of
-//!    colour steps, `variants::SecondaryVariant`): SDR to SDR in the same
-//!    primaries, and HDR kept
-//!    as HDR, pass R'G'B' through untouched (what FFmpeg does). Otherwise:
+//! 5. **Colour** (`color.wgsl` on the curves of `transfer.wgsl`, one pass-2
+//!    variant per transfer and set of colour steps,
+//!    `variants::SecondaryVariant`): SDR to SDR in the same primaries, and
+//!    HDR kept as HDR, pass R'G'B' through untouched (what FFmpeg does). Otherwise:
 //!    linearise (BT.1886; PQ EOTF; HLG inverse OETF + OOTF), apply the gamut
 //!    matrix, tone map with the BT.2390 EETF in the PQ domain (libplacebo's
 //!    knee offset 1.0, black-level lift onto a 1000:1 SDR display) driven by

@@ -38,6 +38,7 @@ fn shader_source(input: InputKind, reads_alpha: bool) -> String {
     [
         include_str!("../../shaders/params.wgsl"),
         fetch,
+        include_str!("../../shaders/transfer.wgsl"),
         include_str!("../../shaders/color.wgsl"),
         alpha,
         include_str!("../../shaders/resample.wgsl"),

@@ -4,7 +4,7 @@
 
 use super::spec::ToneMap;
 
-/// SMPTE ST 2084's constants (`color.wgsl` spells the same values out).
+/// SMPTE ST 2084's constants (`transfer.wgsl` spells the same values out).
 pub const PQ_M1: f64 = 2610.0 / 16384.0;
 pub const PQ_M2: f64 = 2523.0 / 4096.0 * 128.0;
 pub const PQ_C1: f64 = 3424.0 / 4096.0;
