@@ -42,7 +42,7 @@ use crate::time::{ParseTimeErrorKind, Time};
 use super::light::BT2100_PQ;
 use super::model::{
     Composition, CompositionError, CompositionTrack, CropRect, Instruction, LayerInstruction, Ramp,
-    TimeRange, Transform, VideoComposition,
+    Segment, SegmentSource, TimeRange, Transform, VideoComposition,
 };
 
 type Parsed<T> = std::result::Result<T, CompositionError>;
@@ -212,7 +212,6 @@ fn parse_document(text: &str) -> Parsed<Document> {
 fn track(v: &Value, at: &str) -> Parsed<CompositionTrack> {
     let o = Object::of(v, at, "a track {\"id\", \"segments\"}", TRACK_FIELDS)?;
     let id = o.require("id", "a track ID")?.whole::<u32>("a track ID")?;
-    let mut track = CompositionTrack::new(id);
     let segments = o
         .require("segments", "an array of segments")?
         .each(|v, at| {
@@ -237,7 +236,10 @@ fn track(v: &Value, at: &str) -> Parsed<CompositionTrack> {
                         "an empty segment (one without \"asset\") needs its duration",
                     )
                 })?;
-                return Ok(Segment::Empty(duration));
+                return Ok(Segment {
+                    duration,
+                    source: None,
+                });
             };
             let asset = asset.whole::<usize>("an asset index")?;
             let stream = s
@@ -245,35 +247,16 @@ fn track(v: &Value, at: &str) -> Parsed<CompositionTrack> {
                 .whole::<usize>("a stream index (as `stills probe` lists it)")?;
             let start = time(s.require("source_start", A_TIME)?)?;
             let source_duration = time(s.require("source_duration", A_TIME)?)?;
-            Ok(Segment::Source {
-                asset,
-                stream,
-                range: TimeRange::new(start, source_duration),
+            Ok(Segment {
                 duration: duration.unwrap_or(source_duration),
+                source: Some(SegmentSource {
+                    asset,
+                    stream,
+                    range: TimeRange::new(start, source_duration),
+                }),
             })
         })?;
-    for segment in segments {
-        match segment {
-            Segment::Empty(duration) => track.insert_empty(duration),
-            Segment::Source {
-                asset,
-                stream,
-                range,
-                duration,
-            } => track.insert_scaled(asset, stream, range, duration),
-        };
-    }
-    Ok(track)
-}
-
-enum Segment {
-    Empty(Time),
-    Source {
-        asset: usize,
-        stream: usize,
-        range: TimeRange,
-        duration: Time,
-    },
+    Ok(CompositionTrack { id, segments })
 }
 
 fn instruction(v: &Value, at: &str) -> Parsed<Instruction> {
