@@ -59,7 +59,7 @@ fn video(size: (u32, u32), layers: Vec<LayerInstruction>, duration: Time) -> Vid
 /// (320x240, 25 fps), exact: track 1's code band (rows 0..40) stays
 /// visible, and so does track 2's (rows 120..140, right half).
 fn quarter_inset() -> CompositionGenerator {
-    let generator = CompositionGenerator::new(
+    exact(CompositionGenerator::new(
         two_tracks(),
         video(
             (320, 240),
@@ -69,8 +69,12 @@ fn quarter_inset() -> CompositionGenerator {
             ],
             t(2, 1),
         ),
-    )
-    .unwrap();
+    ))
+}
+
+/// `generator`, made, asking for exact frames.
+fn exact(generator: stills::Result<CompositionGenerator>) -> CompositionGenerator {
+    let generator = generator.expect("a valid composition");
     generator.configure(|s| s.set_exact());
     generator
 }
@@ -169,12 +173,10 @@ fn a_cut_of_two_files_with_an_empty_and_a_time_scaled_segment() {
         .insert_scaled(b, 0, TimeRange::new(t(4, 10), t(4, 10)), t(8, 10));
     composition.tracks.push(track);
     assert_eq!(composition.duration(), t(2, 1));
-    let generator = CompositionGenerator::new(
+    let generator = exact(CompositionGenerator::new(
         composition,
         video((320, 240), vec![layer(1, Transform::IDENTITY)], t(2, 1)),
-    )
-    .unwrap();
-    generator.configure(|s| s.set_exact());
+    ));
     let (first, second) = (
         Fixture::load("h264_bframes.mp4"),
         Fixture::load("untagged_sd.mp4"),
@@ -266,16 +268,14 @@ fn compare(name: &str, image: &Image, want: &[u8]) {
 fn picture_in_picture_matches_ffmpeg_scale_and_overlay() {
     let _turn = gpu_turn();
     let pip = Transform::scale(0.5, 0.5).then(&Transform::translate(230.0, 170.0));
-    let generator = CompositionGenerator::new(
+    let generator = exact(CompositionGenerator::new(
         two_tracks(),
         video(
             (320, 240),
             vec![layer(2, pip), layer(1, Transform::IDENTITY)],
             t(2, 1),
         ),
-    )
-    .unwrap();
-    generator.configure(|s| s.set_exact());
+    ));
     let (image, _) = generator.copy_image(t(52, 100)).unwrap();
     let file = fixture_path("two_video_tracks.mp4");
     let want = reference(
@@ -293,16 +293,14 @@ fn picture_in_picture_matches_ffmpeg_scale_and_overlay() {
 fn a_layer_drawn_larger_than_its_source_matches_ffmpeg_upscaling() {
     let _turn = gpu_turn();
     // Track 2, 160x120, twice as large over the whole 320x240 frame.
-    let generator = CompositionGenerator::new(
+    let generator = exact(CompositionGenerator::new(
         two_tracks(),
         video(
             (320, 240),
             vec![layer(2, Transform::scale(2.0, 2.0))],
             t(2, 1),
         ),
-    )
-    .unwrap();
-    generator.configure(|s| s.set_exact());
+    ));
     let (image, _) = generator.copy_image(t(52, 100)).unwrap();
     let file = fixture_path("two_video_tracks.mp4");
     let want = reference(
@@ -330,12 +328,10 @@ fn a_cross_fade_at_its_midpoint_matches_ffmpeg_blend_in_linear_light() {
         to: 1.0,
         range: TimeRange::new(t(2, 100), t(96, 100)),
     };
-    let generator = CompositionGenerator::new(
+    let generator = exact(CompositionGenerator::new(
         composition,
         video((320, 240), vec![top, LayerInstruction::new(1)], t(1, 1)),
-    )
-    .unwrap();
-    generator.configure(|s| s.set_exact());
+    ));
     let (image, _) = generator.copy_image(t(1, 2)).unwrap();
     let linear = "format=gbrpf32le,zscale=tin=iec61966-2-1:t=linear:pin=bt709:p=bt709";
     let (first, second) = (
@@ -373,9 +369,10 @@ fn a_crop_ramp_matches_ffmpeg_crop_and_overlay() {
         },
         range: TimeRange::new(Time::ZERO, t(2, 1)),
     });
-    let generator =
-        CompositionGenerator::new(two_tracks(), video((320, 240), vec![cropped], t(2, 1))).unwrap();
-    generator.configure(|s| s.set_exact());
+    let generator = exact(CompositionGenerator::new(
+        two_tracks(),
+        video((320, 240), vec![cropped], t(2, 1)),
+    ));
     // Half way: x 40, y 30, 240x180.
     let (image, _) = generator.copy_image(t(1, 1)).unwrap();
     let want = reference(
@@ -433,17 +430,15 @@ fn a_custom_compositor_reads_both_sources_and_its_result_is_the_image() {
     let compositor = Arc::new(CodesAsColour {
         frames: AtomicUsize::new(0),
     });
-    let generator = CompositionGenerator::new(
+    let generator = exact(CompositionGenerator::new(
         two_tracks(),
         video(
             (64, 48),
             vec![layer(2, Transform::IDENTITY), layer(1, Transform::IDENTITY)],
             t(2, 1),
         ),
-    )
-    .unwrap()
+    ))
     .with_compositor(compositor.clone());
-    generator.configure(|s| s.set_exact());
     let times: Vec<Time> = [0, 7, 24, 25, 49].map(|k| t(k, 25)).to_vec();
     for (k, outcome) in [0u32, 7, 24, 25, 49]
         .into_iter()
@@ -632,12 +627,10 @@ fn invalid_compositions_are_refused_saying_what_and_where() {
 #[test]
 fn requests_outside_the_composition_fail_alone() {
     let _turn = gpu_turn();
-    let generator = CompositionGenerator::new(
+    let generator = exact(CompositionGenerator::new(
         two_tracks(),
         video((32, 24), vec![layer(1, Transform::IDENTITY)], t(2, 1)),
-    )
-    .unwrap();
-    generator.configure(|s| s.set_exact());
+    ));
     let times = [t(-1, 1), t(1, 1), t(5, 1)];
     let results = outcomes(&generator, &times);
     assert!(
@@ -663,8 +656,7 @@ fn an_hdr_layer_is_tone_mapped_as_the_single_track_path_does() {
     let asset = Arc::new(open_fixture("hevc_main10_hdr10.mp4"));
     let composition = Composition::of_asset(asset.clone()).unwrap();
     let video = VideoComposition::properties_of(&composition).unwrap();
-    let generator = CompositionGenerator::new(composition, video).unwrap();
-    generator.configure(|s| s.set_exact());
+    let generator = exact(CompositionGenerator::new(composition, video));
     let (composed, _) = generator.copy_image(t(1, 2)).unwrap();
     let single = stills::ImageGenerator::new(asset);
     single.configure(|s| s.set_exact());
@@ -731,13 +723,11 @@ impl VideoCompositor for CopiesTopLayer {
 #[test]
 fn a_custom_compositor_may_return_a_texture_it_rendered() {
     let _turn = gpu_turn();
-    let generator = CompositionGenerator::new(
+    let generator = exact(CompositionGenerator::new(
         two_tracks(),
         video((160, 120), vec![layer(2, Transform::IDENTITY)], t(2, 1)),
-    )
-    .unwrap()
+    ))
     .with_compositor(Arc::new(CopiesTopLayer));
-    generator.configure(|s| s.set_exact());
     let (image, actual) = generator.copy_image(t(6, 5)).unwrap();
     assert_eq!(actual, t(6, 5));
     // Track 2 at 10 fps: frame 12, as the single-track path makes it.
@@ -766,8 +756,7 @@ fn derived_layer_transforms_show_each_track_upright() {
         let asset = Arc::new(open_fixture(name));
         let composition = Composition::of_asset(asset.clone()).unwrap();
         let video = VideoComposition::properties_of(&composition).unwrap();
-        let generator = CompositionGenerator::new(composition, video).unwrap();
-        generator.configure(|s| s.set_exact());
+        let generator = exact(CompositionGenerator::new(composition, video));
         let (composed, _) = generator.copy_image(t(1, 2)).unwrap();
         let single = stills::ImageGenerator::new(asset.clone());
         single.configure(|s| {
@@ -805,24 +794,13 @@ fn derived_layer_transforms_show_each_track_upright() {
 #[test]
 fn an_hdr_composition_keeps_hdr_with_match_source() {
     let _turn = gpu_turn();
-    let asset = Arc::new(open_fixture("hevc_main10_hdr10.mp4"));
-    let composition = Composition::of_asset(asset.clone()).unwrap();
+    // properties_of picks PQ for an HDR track.
+    let composition = Composition::of_asset(open_fixture("hevc_main10_hdr10.mp4")).unwrap();
     let video = VideoComposition::properties_of(&composition).unwrap();
     assert_eq!(video.color_space, stills::compose::BT2100_PQ);
-    let generator = CompositionGenerator::new(composition, video).unwrap();
-    generator.configure(|s| {
-        s.set_exact();
-        s.set_dynamic_range_policy(stills::DynamicRangePolicy::MatchSource);
-    });
-    let (composed, _) = generator.copy_image(t(1, 2)).unwrap();
+    let (composed, alone) = composed_in_pq("hevc_main10_hdr10.mp4");
     assert_eq!(composed.pixel_format(), PixelFormat::Rgba16);
     assert_eq!(composed.color_space(), stills::compose::BT2100_PQ);
-    let single = stills::ImageGenerator::new(asset);
-    single.configure(|s| {
-        s.set_exact();
-        s.set_dynamic_range_policy(stills::DynamicRangePolicy::MatchSource);
-    });
-    let (alone, _) = single.copy_image(t(1, 2)).unwrap();
     assert_eq!(alone.color_space(), composed.color_space());
     let (db, _) = psnr16_where(&samples16(&composed), &samples16(&alone), |_| true);
     eprintln!("HDR10 composed in PQ: {db:.1} dB against the single-track image");
