@@ -721,13 +721,13 @@ impl Asset {
 
 /// A source read within `options`' bounds.
 fn source(origin: Origin, options: &OpenOptions) -> Source {
-    Source {
+    Source::new(
         origin,
-        bounds: ReadBounds {
+        ReadBounds {
             timeout: options.timeout,
             max_decoded_pixels: options.limits.max_decoded_pixels,
         },
-    }
+    )
 }
 
 /// What kind of special file `file_type` is, where reading it could block

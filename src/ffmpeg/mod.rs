@@ -6,11 +6,12 @@
 use std::ffi::CStr;
 use std::io::Cursor;
 use std::path::PathBuf;
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
 use std::time::Duration;
 
 mod avio;
 pub(crate) mod hwaccel;
+mod probe;
 mod side_data;
 #[cfg(feature = "vaapi")]
 pub(crate) mod vaapi;
@@ -22,6 +23,7 @@ use crate::asset::color::{ContentLightLevel, MasteringDisplay};
 use crate::picture::{Field, Scan};
 use crate::ratio::Ratio;
 pub(crate) use avio::UrlReader;
+use probe::Probe;
 pub(crate) use side_data::{
     parse_content_light, parse_display_matrix, parse_dovi, parse_mastering_display,
 };
@@ -65,6 +67,9 @@ pub fn frame_scan(frame: &av::frame::Video) -> Scan {
 pub struct Source {
     pub origin: Origin,
     pub bounds: ReadBounds,
+    /// What the first open's probing found, shared by every clone: later
+    /// opens (each decoder's, the index's) take it instead of probing.
+    probed: Arc<OnceLock<Probe>>,
 }
 
 /// Where the bytes are.
@@ -92,6 +97,14 @@ pub struct ReadBounds {
 }
 
 impl Source {
+    pub fn new(origin: Origin, bounds: ReadBounds) -> Source {
+        Source {
+            origin,
+            bounds,
+            probed: Arc::default(),
+        }
+    }
+
     /// How errors and reports name the source.
     pub fn display_name(&self) -> String {
         match &self.origin {
@@ -144,8 +157,8 @@ impl Demuxer {
         init();
         let bounds = source.bounds;
         let input = match &source.origin {
-            Origin::Path(p) => open_input(&p.to_string_lossy(), None, bounds),
-            Origin::Url(u) => open_input(u, Some(bounds.timeout), bounds),
+            Origin::Path(p) => open_input(&p.to_string_lossy(), None, bounds, &source.probed),
+            Origin::Url(u) => open_input(u, Some(bounds.timeout), bounds, &source.probed),
             Origin::Bytes(b) => {
                 av::format::context::StreamIo::from_read_seek(Cursor::new(SharedBytes(b.clone())))
                     .and_then(|io| av::format::input_from_stream(io, None, None))
@@ -296,35 +309,36 @@ pub(crate) fn timeout_options(timeout: Duration) -> av::Dictionary<'static> {
 /// `avformat_open_input` and `avformat_find_stream_info` on a path or URL,
 /// as `av::format::input` does, but with `timeout` on the network I/O and
 /// `max_pixels` on the decoders probing opens, so that a stream declaring
-/// a huge picture is refused before a frame of it is allocated.
+/// a huge picture is refused before a frame of it is allocated. What an
+/// earlier open's probing found (`probed`) stands in for probing where it
+/// can; otherwise this open's probe is kept there for the next.
 fn open_input(
     url: &str,
     timeout: Option<Duration>,
     bounds: ReadBounds,
+    probed: &OnceLock<Probe>,
 ) -> Result<av::format::context::Input, OpenFailure> {
     let failed = |code| OpenFailure {
         code,
         oversized: None,
     };
     let c_url = std::ffi::CString::new(url).map_err(|_| failed(av::Error::InvalidData))?;
+    let max_pixels = bounds.max_decoded_pixels.min(i64::MAX as u64).to_string();
+    let max_pixels =
+        std::ffi::CString::new(max_pixels).map_err(|_| failed(av::Error::InvalidData))?;
     let format_options = timeout.map(timeout_options).unwrap_or_default();
     // SAFETY: the dictionary's ownership passes to the raw pointer, freed
     // below with `av_dict_free`.
     let mut format_options = unsafe { format_options.disown() };
-    let max_pixels = bounds.max_decoded_pixels.min(i64::MAX as u64).to_string();
     let mut ctx = std::ptr::null_mut();
+    let format = probed.get().map_or(std::ptr::null(), Probe::format);
     // SAFETY: `ctx` is a valid out-pointer to a null context (FFmpeg
-    // allocates it), `c_url` is NUL-terminated and outlives the call, and
+    // allocates it), `c_url` is NUL-terminated and outlives the call,
+    // `format` is null or one of libavformat's static demuxers, and
     // `format_options` is a dictionary we own, given back (with what the
     // demuxer did not use) and freed below.
-    let opened = unsafe {
-        ffi::avformat_open_input(
-            &mut ctx,
-            c_url.as_ptr(),
-            std::ptr::null(),
-            &mut format_options,
-        )
-    };
+    let opened =
+        unsafe { ffi::avformat_open_input(&mut ctx, c_url.as_ptr(), format, &mut format_options) };
     // SAFETY: `format_options` is null or a dictionary we own.
     unsafe { ffi::av_dict_free(&mut format_options) };
     if opened < 0 {
@@ -332,8 +346,11 @@ fn open_input(
     }
     // SAFETY: `ctx` is the context just opened; it holds `nb_streams`
     // streams, each with its codec parameters, read before probing decodes
-    // anything; it is closed once on every failure. One codec-option dictionary per stream is made, handed to
-    // `avformat_find_stream_info` (which reads them) and freed after.
+    // anything, and nothing has been read from it when `apply` gives them
+    // the kept probe's; `capture` copies them once probing completed them.
+    // It is closed once on every failure. One codec-option dictionary per
+    // stream is made, handed to `avformat_find_stream_info` (which reads
+    // them) and freed after.
     unsafe {
         let streams = (*ctx).nb_streams as usize;
         for index in 0..streams {
@@ -352,12 +369,13 @@ fn open_input(
                 });
             }
         }
+        if probed.get().is_some_and(|p| p.apply(ctx)) {
+            return Ok(av::format::context::Input::wrap(ctx));
+        }
         let mut per_stream: Vec<*mut ffi::AVDictionary> = vec![std::ptr::null_mut(); streams];
         let key = c"max_pixels";
-        let value =
-            std::ffi::CString::new(max_pixels).map_err(|_| failed(av::Error::InvalidData))?;
         for dict in per_stream.iter_mut() {
-            ffi::av_dict_set(dict, key.as_ptr(), value.as_ptr(), 0);
+            ffi::av_dict_set(dict, key.as_ptr(), max_pixels.as_ptr(), 0);
         }
         let found = ffi::avformat_find_stream_info(ctx, per_stream.as_mut_ptr());
         for dict in per_stream.iter_mut() {
@@ -366,6 +384,12 @@ fn open_input(
         if found < 0 {
             ffi::avformat_close_input(&mut ctx);
             return Err(failed(av::Error::from(found)));
+        }
+        if probed.get().is_none() {
+            if let Some(probe) = Probe::capture(ctx) {
+                // Another open may have probed meanwhile: theirs is as good.
+                let _ = probed.set(probe);
+            }
         }
         Ok(av::format::context::Input::wrap(ctx))
     }
