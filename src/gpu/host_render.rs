@@ -413,6 +413,11 @@ fn in_bands<T: Send>(
     });
 }
 
+/// Lines pass 1 along x filters together: their texels interleaved, so
+/// that each tap is one weight times a vector of texels, and no output
+/// ends in a horizontal sum.
+const LINES_TOGETHER: usize = 8;
+
 /// Pass 1 along x: usable lines `first..` of the plane (source rows), one
 /// per row of `mid`.
 fn filter_rows(
@@ -424,12 +429,35 @@ fn filter_rows(
     mid: &mut [f32],
     out_w: usize,
 ) {
-    let mut line = vec![0.0f32; (hi[0] - lo[0] + 1) as usize];
-    for (l, out) in mid.chunks_exact_mut(out_w).enumerate() {
-        source.row(lo[0] as usize, lo[1] as usize + first + l, &mut line);
-        for (o, v) in out.iter_mut().enumerate() {
+    const N: usize = LINES_TOGETHER;
+    let width = (hi[0] - lo[0] + 1) as usize;
+    let mut line = vec![0.0f32; width];
+    // Texel x of line k at x * N + k.
+    let mut lines = vec![0.0f32; width * N];
+    for (b, out) in mid.chunks_mut(out_w * N).enumerate() {
+        let count = out.len() / out_w;
+        for k in 0..count {
+            source.row(
+                lo[0] as usize,
+                lo[1] as usize + first + b * N + k,
+                &mut line,
+            );
+            for (texels, &v) in lines.chunks_exact_mut(N).zip(&line) {
+                texels[k] = v;
+            }
+        }
+        for o in 0..out_w {
             let (start, weights) = taps.of_output(o);
-            *v = dot(weights, &line[start..start + weights.len()]);
+            let texels = lines[start * N..(start + weights.len()) * N].chunks_exact(N);
+            let mut sum = [0.0f32; N];
+            for (&w, texel) in weights.iter().zip(texels) {
+                for k in 0..N {
+                    sum[k] += w * texel[k];
+                }
+            }
+            for (k, &v) in sum.iter().enumerate().take(count) {
+                out[k * out_w + o] = v;
+            }
         }
     }
 }
@@ -618,21 +646,6 @@ impl Secondary<'_> {
     }
 }
 
-/// A dot product in eight independent sums, which the compiler keeps in
-/// vector registers.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (a8, a_rest) = a.split_at(a.len() / 8 * 8);
-    let (b8, b_rest) = b.split_at(a8.len());
-    for (x, y) in a8.chunks_exact(8).zip(b8.chunks_exact(8)) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let tail: f32 = a_rest.iter().zip(b_rest).map(|(x, y)| x * y).sum();
-    acc.iter().sum::<f32>() + tail
-}
-
 /// WGSL's `pack4x8unorm` of one component.
 fn unorm8(v: f32) -> u8 {
     (0.5 + 255.0 * v.clamp(0.0, 1.0)) as u8
@@ -648,11 +661,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_dot_product_sums_every_pair() {
-        let a: Vec<f32> = (0..19).map(|k| k as f32).collect();
-        let b = vec![2.0f32; 19];
-        assert_eq!(dot(&a, &b), 2.0 * (0..19).sum::<i32>() as f32);
-        assert_eq!(dot(&[], &[]), 0.0);
+    fn rows_filtered_together_are_each_their_own_weighted_sums() {
+        // Texel (x, y) holds x + 100·y; output 0 is texels 1..=2 averaged,
+        // output 1 is texels 3..=5 weighted 1:2:1.
+        let source = PerTexel(|x, y| (x + 100 * y) as f32);
+        let taps = Taps {
+            spans: vec![(1, 0..2), (3, 2..5)],
+            weights: vec![0.5, 0.5, 0.25, 0.5, 0.25],
+        };
+        // Eleven lines: a whole group of LINES_TOGETHER and a partial one,
+        // from source row lo + first = 2 + 3.
+        let lines = LINES_TOGETHER + 3;
+        let mut mid = vec![f32::NAN; lines * 2];
+        filter_rows(&source, &taps, [0, 2], [7, 40], 3, &mut mid, 2);
+        for (l, row) in mid.chunks_exact(2).enumerate() {
+            let y = (5 + l) as f32 * 100.0;
+            assert_eq!(row, [y + 1.5, y + 4.0], "line {l}");
+        }
     }
 
     #[test]
