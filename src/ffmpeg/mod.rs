@@ -157,16 +157,9 @@ impl Demuxer {
         init();
         let bounds = source.bounds;
         let input = match &source.origin {
-            Origin::Path(p) => open_input(&p.to_string_lossy(), None, bounds, &source.probed),
-            Origin::Url(u) => open_input(u, Some(bounds.timeout), bounds, &source.probed),
-            Origin::Bytes(b) => {
-                av::format::context::StreamIo::from_read_seek(Cursor::new(SharedBytes(b.clone())))
-                    .and_then(|io| av::format::input_from_stream(io, None, None))
-                    .map_err(|code| OpenFailure {
-                        code,
-                        oversized: None,
-                    })
-            }
+            Origin::Path(p) => open_input(Reader::Url(&p.to_string_lossy(), None), source),
+            Origin::Url(u) => open_input(Reader::Url(u, Some(bounds.timeout)), source),
+            Origin::Bytes(b) => open_input(Reader::Bytes(b.clone()), source),
         };
         input.map(|input| Demuxer { input })
     }
@@ -306,44 +299,84 @@ pub(crate) fn timeout_options(timeout: Duration) -> av::Dictionary<'static> {
     options
 }
 
-/// `avformat_open_input` and `avformat_find_stream_info` on a path or URL,
-/// as `av::format::input` does, but with `timeout` on the network I/O and
-/// `max_pixels` on the decoders probing opens, so that a stream declaring
-/// a huge picture is refused before a frame of it is allocated. What an
-/// earlier open's probing found (`probed`) stands in for probing where it
-/// can; otherwise this open's probe is kept there for the next.
-fn open_input(
-    url: &str,
-    timeout: Option<Duration>,
-    bounds: ReadBounds,
-    probed: &OnceLock<Probe>,
-) -> Result<av::format::context::Input, OpenFailure> {
+/// What [`open_input`] reads.
+enum Reader<'a> {
+    /// A path or URL, with a timeout on network I/O.
+    Url(&'a str, Option<Duration>),
+    /// An in-memory file, read through a custom AVIO context.
+    Bytes(Arc<[u8]>),
+}
+
+/// `avformat_open_input` and `avformat_find_stream_info`, as
+/// `av::format::input` and `input_from_stream` do, but with a timeout on
+/// network I/O and `max_pixels` on the decoders probing opens, so that a
+/// stream declaring a huge picture is refused before a frame of it is
+/// allocated. What an earlier open of `source` found by probing stands in
+/// for probing where it can; otherwise this open's probe is kept for the
+/// next.
+fn open_input(reader: Reader, source: &Source) -> Result<av::format::context::Input, OpenFailure> {
     let failed = |code| OpenFailure {
         code,
         oversized: None,
     };
-    let c_url = std::ffi::CString::new(url).map_err(|_| failed(av::Error::InvalidData))?;
+    let (probed, bounds) = (&source.probed, source.bounds);
+    let (url, timeout, mut io) = match reader {
+        Reader::Url(url, timeout) => {
+            let url = std::ffi::CString::new(url).map_err(|_| failed(av::Error::InvalidData))?;
+            (Some(url), timeout, None)
+        }
+        Reader::Bytes(bytes) => {
+            let io = av::format::context::StreamIo::from_read_seek(Cursor::new(SharedBytes(bytes)))
+                .map_err(failed)?;
+            (None, None, Some(io))
+        }
+    };
     let max_pixels = bounds.max_decoded_pixels.min(i64::MAX as u64).to_string();
     let max_pixels =
         std::ffi::CString::new(max_pixels).map_err(|_| failed(av::Error::InvalidData))?;
+    let mut ctx = std::ptr::null_mut();
+    if let Some(io) = &mut io {
+        // SAFETY: a fresh context, null on allocation failure; `io` outlives
+        // it (it is handed to the `Input` with it, or dropped after the
+        // context is freed), and the custom-I/O flag keeps FFmpeg from
+        // closing it.
+        unsafe {
+            ctx = ffi::avformat_alloc_context();
+            if ctx.is_null() {
+                return Err(failed(av::Error::Other { errno: ffi::ENOMEM }));
+            }
+            (*ctx).pb = io.as_mut_ptr();
+            (*ctx).flags |= ffi::AVFMT_FLAG_CUSTOM_IO;
+        }
+    }
     let format_options = timeout.map(timeout_options).unwrap_or_default();
     // SAFETY: the dictionary's ownership passes to the raw pointer, freed
     // below with `av_dict_free`.
     let mut format_options = unsafe { format_options.disown() };
-    let mut ctx = std::ptr::null_mut();
     let format = probed.get().map_or(std::ptr::null(), Probe::format);
-    // SAFETY: `ctx` is a valid out-pointer to a null context (FFmpeg
-    // allocates it), `c_url` is NUL-terminated and outlives the call,
-    // `format` is null or one of libavformat's static demuxers, and
-    // `format_options` is a dictionary we own, given back (with what the
-    // demuxer did not use) and freed below.
+    let url_ptr = url.as_ref().map_or(std::ptr::null(), |u| u.as_ptr());
+    // SAFETY: `ctx` is null (FFmpeg allocates the context) or the context
+    // made above for custom I/O (freed by FFmpeg if opening fails), `url_ptr`
+    // is null or NUL-terminated and outlives the call, `format` is null or
+    // one of libavformat's static demuxers, and `format_options` is a
+    // dictionary we own, given back (with what the demuxer did not use) and
+    // freed below.
     let opened =
-        unsafe { ffi::avformat_open_input(&mut ctx, c_url.as_ptr(), format, &mut format_options) };
+        unsafe { ffi::avformat_open_input(&mut ctx, url_ptr, format, &mut format_options) };
     // SAFETY: `format_options` is null or a dictionary we own.
     unsafe { ffi::av_dict_free(&mut format_options) };
     if opened < 0 {
         return Err(failed(av::Error::from(opened)));
     }
+    // The context, with the custom I/O it reads through, if any.
+    // SAFETY: `ctx` is open and owned here; an `Input` made from it frees
+    // it (and `io` after it) once.
+    let wrap = |ctx| unsafe {
+        match io {
+            Some(io) => av::format::context::Input::wrap_with_custom_io(ctx, io),
+            None => av::format::context::Input::wrap(ctx),
+        }
+    };
     // SAFETY: `ctx` is the context just opened; it holds `nb_streams`
     // streams, each with its codec parameters, read before probing decodes
     // anything, and nothing has been read from it when `apply` gives them
@@ -370,7 +403,7 @@ fn open_input(
             }
         }
         if probed.get().is_some_and(|p| p.apply(ctx)) {
-            return Ok(av::format::context::Input::wrap(ctx));
+            return Ok(wrap(ctx));
         }
         let mut per_stream: Vec<*mut ffi::AVDictionary> = vec![std::ptr::null_mut(); streams];
         let key = c"max_pixels";
@@ -391,7 +424,7 @@ fn open_input(
                 let _ = probed.set(probe);
             }
         }
-        Ok(av::format::context::Input::wrap(ctx))
+        Ok(wrap(ctx))
     }
 }
 

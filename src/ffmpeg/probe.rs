@@ -218,6 +218,26 @@ mod tests {
     }
 
     #[test]
+    fn an_in_memory_file_is_probed_once_too() {
+        let Origin::Path(path) = fixture("h264_bframes.mp4").origin else {
+            unreachable!("fixtures are paths")
+        };
+        let bytes: std::sync::Arc<[u8]> = std::fs::read(path).unwrap().into();
+        let source = Source::new(Origin::Bytes(bytes), fixture("vp9.webm").bounds);
+        let first = Demuxer::open(&source).expect("opens");
+        assert!(source.probed.get().is_some());
+        let again = Demuxer::open(&source).expect("opens again");
+        let [a, b] = [&first, &again].map(|d| d.input.stream(0).unwrap().parameters());
+        // SAFETY: both parameter sets are live while their demuxers are.
+        let (a, b) = unsafe { (&*a.as_ptr(), &*b.as_ptr()) };
+        assert!(a.format >= 0);
+        assert_eq!(
+            (a.codec_id, a.width, a.height, a.format, a.video_delay),
+            (b.codec_id, b.width, b.height, b.format, b.video_delay)
+        );
+    }
+
+    #[test]
     fn streams_that_appear_as_they_are_read_are_probed_every_time() {
         let source = fixture("mpegts_start.ts");
         Demuxer::open(&source).expect("opens");
