@@ -115,15 +115,7 @@ pub(crate) fn compose(
 ) -> Result<wgpu::Texture, GpuError> {
     let device = ctx.device();
     let limits = device.limits();
-    let side = limits.max_texture_dimension_2d;
-    if width > side || height > side {
-        return Err(GpuError::TooLarge {
-            what: "the composed picture",
-            limit: "max_texture_dimension_2d",
-            requested: u64::from(width.max(height)),
-            allowed: u64::from(side),
-        });
-    }
+    fits_texture(&limits, "the composed picture", (width, height))?;
     let acc_bytes = u64::from(width) * u64::from(height) * 16;
     let allowed = limits
         .max_storage_buffer_binding_size
@@ -258,6 +250,25 @@ pub(crate) enum LayerPixels<'a> {
     Linear(&'a [f32]),
 }
 
+/// Refuses a `width`×`height` texture (`what`) whose side the device's
+/// 2D textures cannot reach.
+fn fits_texture(
+    limits: &wgpu::Limits,
+    what: &'static str,
+    (width, height): (u32, u32),
+) -> Result<(), GpuError> {
+    let side = limits.max_texture_dimension_2d;
+    if width > side || height > side {
+        return Err(GpuError::TooLarge {
+            what,
+            limit: "max_texture_dimension_2d",
+            requested: u64::from(width.max(height)),
+            allowed: u64::from(side),
+        });
+    }
+    Ok(())
+}
+
 /// Uploads a layer's pixels as a texture the compose pass and custom
 /// compositors load linear light from.
 pub(crate) fn upload_layer(
@@ -266,15 +277,7 @@ pub(crate) fn upload_layer(
     pixels: LayerPixels<'_>,
 ) -> Result<wgpu::Texture, GpuError> {
     let device = ctx.device();
-    let side = device.limits().max_texture_dimension_2d;
-    if width > side || height > side {
-        return Err(GpuError::TooLarge {
-            what: "a composition layer",
-            limit: "max_texture_dimension_2d",
-            requested: u64::from(width.max(height)),
-            allowed: u64::from(side),
-        });
-    }
+    fits_texture(&device.limits(), "a composition layer", (width, height))?;
     let (format, bytes_per_row, data): (_, usize, &[u8]) = match pixels {
         LayerPixels::Srgb8 { stride, data } => (wgpu::TextureFormat::Rgba8UnormSrgb, stride, data),
         LayerPixels::Linear(data) => (
